@@ -1,0 +1,142 @@
+"""The shape of a channel spec: what a destination accepts, as data.
+
+Specs ship as YAML in ``channels/catalog/`` (one file per channel, each limit with its source
+URL) and a workspace can override any value. Nothing here imports Django.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Casing = Literal["any", "title", "sentence", "lower", "no_all_caps"]
+Compose = Literal[
+    "title",  # product title: brand, type, scent/variant, size
+    "short_title",  # a short product name for feeds
+    "bullets",  # key features, one fact each
+    "description",  # long product description
+    "keywords",  # search terms, space separated, no brand
+    "headline",  # ad or card headline
+    "primary_text",  # ad body above the creative
+    "link_description",  # small text under an ad headline
+    "caption",  # social post caption
+    "hashtags",  # social hashtags (list)
+    "subject",  # email subject line
+    "preheader",  # email preview text
+    "body",  # email or poster body copy
+    "cta",  # call to action label
+    "tagline",  # poster headline / short line
+    "path",  # display URL path segment (Google Ads)
+    "item_specifics",  # key: value facts (list)
+]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldSpec(_Spec):
+    """One field of a channel: its limits and rules. For list fields limits apply per item."""
+
+    label: str
+    compose: Compose
+    kind: Literal["text", "list"] = "text"
+    required: bool = True
+    min_chars: int | None = Field(default=None, ge=0)
+    max_chars: int | None = Field(default=None, ge=1)
+    recommended_max_chars: int | None = Field(default=None, ge=1)  # a warning, not a block
+    max_bytes: int | None = Field(default=None, ge=1)  # UTF-8 bytes
+    bytes_ignore_spaces_punctuation: bool = False  # Amazon search terms count letters only
+    min_items: int | None = Field(default=None, ge=0)
+    max_items: int | None = Field(default=None, ge=1)
+    banned_chars: list[str] = []
+    casing: Casing = "any"
+    max_word_repeats: int | None = Field(default=None, ge=1)  # articles etc. are exempt
+    allow_emoji: bool = True
+    allow_html: bool = False
+    allow_urls: bool = False
+    source: str | None = None  # URL the limits come from
+    confidence: str | None = None  # confirmed_official | secondary | unconfirmed | guidance
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _limits_make_sense(self) -> FieldSpec:
+        if self.min_chars is not None and self.max_chars is not None:
+            if self.min_chars > self.max_chars:
+                raise ValueError("min_chars is greater than max_chars")
+        if self.min_items is not None and self.max_items is not None:
+            if self.min_items > self.max_items:
+                raise ValueError("min_items is greater than max_items")
+        if self.kind == "text" and (self.min_items is not None or self.max_items is not None):
+            raise ValueError("min_items/max_items only apply to list fields")
+        return self
+
+
+class BannedPhrase(_Spec):
+    """A phrase the channel refuses, in any field unless ``fields`` narrows it."""
+
+    phrase: str
+    fields: list[str] | None = None
+    reason: str | None = None
+    source: str | None = None
+
+
+class PrintSpec(_Spec):
+    width_mm: float = Field(gt=0)
+    height_mm: float = Field(gt=0)
+    min_ppi: int = Field(gt=0)
+    source: str | None = None
+
+
+class ImageSpec(_Spec):
+    """Rules for the package's images."""
+
+    formats: list[Literal["jpeg", "png", "gif", "webp", "tiff", "bmp"]] = ["jpeg", "png"]
+    min_count: int = Field(default=0, ge=0)
+    max_count: int | None = Field(default=None, ge=1)
+    min_width_px: int | None = Field(default=None, ge=1)
+    min_height_px: int | None = Field(default=None, ge=1)
+    min_long_side_px: int | None = Field(default=None, ge=1)
+    max_long_side_px: int | None = Field(default=None, ge=1)
+    aspect_ratios: list[str] = []  # "1:1", "4:5"; empty = any
+    min_aspect: float | None = None  # width / height
+    max_aspect: float | None = None
+    aspect_tolerance: float = Field(default=0.01, ge=0)
+    background: Literal["white", "any"] = "any"
+    max_file_mb: float | None = Field(default=None, gt=0)
+    print: PrintSpec | None = None
+    source: str | None = None
+    confidence: str | None = None
+
+
+class ChannelSpec(_Spec):
+    """A destination and everything it accepts."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    kind: Literal["marketplace", "feed", "social", "ads", "email", "print"]
+    tone: str = "calm"  # the default tone; the workspace's brand voice may set its own per channel
+    fields: dict[str, FieldSpec]
+    banned_phrases: list[BannedPhrase] = []
+    banned_chars: list[str] = []  # in every field
+    allow_exclamation: bool = True  # brand voice may still forbid it
+    required_facts: list[str] = ["name"]  # product facts: name, gtin, price, images, attributes.X
+    requires_family_attributes: bool = False  # needs every attribute the brief's SKUs share
+    images: ImageSpec | None = None
+    sources: list[str] = []
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_exist(self) -> ChannelSpec:
+        if not self.fields:
+            raise ValueError("a channel needs at least one field")
+        for banned in self.banned_phrases:
+            for name in banned.fields or []:
+                if name not in self.fields:
+                    raise ValueError(f"banned phrase {banned.phrase!r} names unknown field {name!r}")
+        return self
+
+    @property
+    def required_fields(self) -> list[str]:
+        return [name for name, spec in self.fields.items() if spec.required]

@@ -1,0 +1,122 @@
+"""Read YAML or JSON into plain data while remembering the line of every value.
+
+Pydantic reports errors by path (``("products", 2, "price")``); this module turns such a
+path back into the line the user has to fix.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from signoff.core.errors import InputError, Problem
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class SourceDocument:
+    """A parsed file: its data and the line of every path in it."""
+
+    path: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """Return the line of ``loc`` or of its nearest ancestor that has one."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.lines:
+                return self.lines[loc]
+            loc = loc[:-1]
+        return self.lines.get(())
+
+    def problem(self, message: str, loc: Loc = ()) -> Problem:
+        return Problem(
+            message,
+            file=self.path,
+            line=self.line_of(loc),
+            field=".".join(str(p) for p in loc) or None,
+        )
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps plain values and records each node's line."""
+
+
+def _construct(loader: _LineLoader, node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
+    lines[loc] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in result:
+                raise InputError(
+                    [Problem(f"key {key!r} appears twice", line=key_node.start_mark.line + 1)]
+                )
+            result[key] = _construct(loader, value_node, (*loc, str(key)), lines)
+            lines[(*loc, str(key))] = key_node.start_mark.line + 1
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(loader, item, (*loc, i), lines) for i, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def parse_yaml(text: str, path: str = "<input>") -> SourceDocument:
+    """Parse YAML text; a syntax error becomes an InputError with its line."""
+    loader = _LineLoader(text)
+    lines: dict[Loc, int] = {}
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else _construct(loader, node, (), lines)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise InputError(
+            [Problem(f"YAML syntax error: {exc.problem or exc}", file=path, line=line)]
+        ) from exc
+    except InputError as exc:
+        raise InputError(
+            [Problem(p.message, file=path, line=p.line, field=p.field) for p in exc.problems]
+        ) from exc
+    finally:
+        loader.dispose()
+    return SourceDocument(path=path, data=data, lines=lines)
+
+
+def read_document(path: str | Path) -> SourceDocument:
+    """Read a YAML or JSON file (JSON is YAML, so one parser serves both)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise InputError.single("file not found", file=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError.single("file is not UTF-8 text", file=str(path)) from exc
+    if path.suffix.lower() == ".json":
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError.single(
+                f"JSON syntax error: {exc.msg}", file=str(path), line=exc.lineno
+            ) from exc
+    return parse_yaml(text, str(path))
+
+
+def pydantic_problems(doc: SourceDocument, exc: Any, prefix: Loc = ()) -> list[Problem]:
+    """Turn a pydantic ValidationError into located problems."""
+    problems = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        expected = err["msg"]
+        if err["type"] == "missing":
+            expected = "this field is required"
+        elif err["type"] == "extra_forbidden":
+            expected = "unknown field"
+        problems.append(doc.problem(expected, loc))
+    return problems
