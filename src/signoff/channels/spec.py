@@ -36,6 +36,20 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class RuleSource(_Spec):
+    """Where one limit comes from, when it is not the field's (or image block's) own source."""
+
+    source: str  # URL
+    confidence: str | None = None  # confirmed_official | secondary | unconfirmed | guidance
+    notes: str | None = None
+
+
+def _check_rule_names(owner: type[BaseModel], rule_sources: dict[str, RuleSource]) -> None:
+    unknown = sorted(set(rule_sources) - set(owner.model_fields))
+    if unknown:
+        raise ValueError(f"rule_sources names unknown rules: {', '.join(unknown)}")
+
+
 class FieldSpec(_Spec):
     """One field of a channel: its limits and rules. For list fields limits apply per item."""
 
@@ -56,12 +70,26 @@ class FieldSpec(_Spec):
     allow_emoji: bool = True
     allow_html: bool = False
     allow_urls: bool = False
+    html_tags: list[str] = []  # with allow_html: the only tags accepted (empty = any tag)
+    requires: str | None = None  # another field that must be filled when this one is
     source: str | None = None  # URL the limits come from
     confidence: str | None = None  # confirmed_official | secondary | unconfirmed | guidance
     notes: str | None = None
+    # Per-limit provenance where a limit comes from another page than ``source``, keyed by the
+    # limit's name here ("max_word_repeats": {source: URL, confidence: secondary}).
+    rule_sources: dict[str, RuleSource] = {}
+
+    def cite(self, rule: str) -> RuleSource | None:
+        """Return where ``rule`` (a limit's name) comes from, or None if nobody said."""
+        if rule in self.rule_sources:
+            return self.rule_sources[rule]
+        if self.source is None:
+            return None
+        return RuleSource(source=self.source, confidence=self.confidence)
 
     @model_validator(mode="after")
     def _limits_make_sense(self) -> FieldSpec:
+        _check_rule_names(FieldSpec, self.rule_sources)
         if self.min_chars is not None and self.max_chars is not None:
             if self.min_chars > self.max_chars:
                 raise ValueError("min_chars is greater than max_chars")
@@ -80,6 +108,18 @@ class BannedPhrase(_Spec):
     fields: list[str] | None = None
     reason: str | None = None
     source: str | None = None
+    confidence: str | None = None
+    severity: Literal["warn", "block"] = "block"  # "warn" for guidance such as spam words
+
+
+def parse_ratio(ratio: str) -> float | None:
+    """Return width / height for "W:H" (e.g. "4:5", "1.91:1", "420:594"), or None if malformed."""
+    width, sep, height = ratio.partition(":")
+    try:
+        value = float(width) / float(height) if sep else None
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value if value and value > 0 else None
 
 
 class PrintSpec(_Spec):
@@ -95,19 +135,47 @@ class ImageSpec(_Spec):
     formats: list[Literal["jpeg", "png", "gif", "webp", "tiff", "bmp"]] = ["jpeg", "png"]
     min_count: int = Field(default=0, ge=0)
     max_count: int | None = Field(default=None, ge=1)
+    recommended_min_count: int | None = Field(default=None, ge=1)  # a warning, not a block
     min_width_px: int | None = Field(default=None, ge=1)
     min_height_px: int | None = Field(default=None, ge=1)
     min_long_side_px: int | None = Field(default=None, ge=1)
     max_long_side_px: int | None = Field(default=None, ge=1)
+    recommended_min_long_side_px: int | None = Field(default=None, ge=1)  # a warning
+    max_megapixels: float | None = Field(default=None, gt=0)
     aspect_ratios: list[str] = []  # "1:1", "4:5"; empty = any
     min_aspect: float | None = None  # width / height
     max_aspect: float | None = None
     aspect_tolerance: float = Field(default=0.01, ge=0)
     background: Literal["white", "any"] = "any"
-    max_file_mb: float | None = Field(default=None, gt=0)
+    # Marketplaces want white behind the main (first) image only; the rest may be lifestyle.
+    background_applies_to: Literal["main", "all"] = "main"
+    max_file_mb: float | None = Field(default=None, gt=0)  # decimal megabytes
     print: PrintSpec | None = None
     source: str | None = None
     confidence: str | None = None
+    notes: str | None = None
+    rule_sources: dict[str, RuleSource] = {}
+
+    def cite(self, rule: str) -> RuleSource | None:
+        """Return where ``rule`` (a limit's name) comes from, or None if nobody said."""
+        if rule in self.rule_sources:
+            return self.rule_sources[rule]
+        if rule == "print" and self.print is not None and self.print.source:
+            return RuleSource(source=self.print.source, confidence=self.confidence)
+        if self.source is None:
+            return None
+        return RuleSource(source=self.source, confidence=self.confidence)
+
+    @model_validator(mode="after")
+    def _rule_names_exist(self) -> ImageSpec:
+        _check_rule_names(ImageSpec, self.rule_sources)
+        if self.min_aspect is not None and self.max_aspect is not None:
+            if self.min_aspect > self.max_aspect:
+                raise ValueError("min_aspect is greater than max_aspect")
+        for ratio in self.aspect_ratios:
+            if parse_ratio(ratio) is None:
+                raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H, e.g. 4:5")
+        return self
 
 
 class ChannelSpec(_Spec):
@@ -126,15 +194,28 @@ class ChannelSpec(_Spec):
     images: ImageSpec | None = None
     sources: list[str] = []
     notes: str | None = None
+    rule_sources: dict[str, RuleSource] = {}  # e.g. for channel-wide banned_chars
+
+    def cite(self, rule: str) -> RuleSource | None:
+        """Return where a channel-wide ``rule`` comes from: its own source or the first page."""
+        if rule in self.rule_sources:
+            return self.rule_sources[rule]
+        return RuleSource(source=self.sources[0]) if self.sources else None
 
     @model_validator(mode="after")
     def _fields_exist(self) -> ChannelSpec:
         if not self.fields:
             raise ValueError("a channel needs at least one field")
+        _check_rule_names(ChannelSpec, self.rule_sources)
+        for name, spec in self.fields.items():
+            if spec.requires is not None and spec.requires not in self.fields:
+                raise ValueError(f"field {name!r} requires unknown field {spec.requires!r}")
         for banned in self.banned_phrases:
             for name in banned.fields or []:
                 if name not in self.fields:
-                    raise ValueError(f"banned phrase {banned.phrase!r} names unknown field {name!r}")
+                    raise ValueError(
+                        f"banned phrase {banned.phrase!r} names unknown field {name!r}"
+                    )
         return self
 
     @property

@@ -12,7 +12,9 @@ import dj_database_url
 
 SIGNOFF_HOME = Path(os.environ.get("SIGNOFF_HOME", Path.home() / ".signoff")).expanduser()
 
-SECRET_KEY = os.environ.get("SIGNOFF_SECRET_KEY", "signoff-local-development-key-not-for-production")
+SECRET_KEY = os.environ.get(
+    "SIGNOFF_SECRET_KEY", "signoff-local-development-key-not-for-production"
+)
 DEBUG = os.environ.get("SIGNOFF_DEBUG", "") == "1"
 ALLOWED_HOSTS = os.environ.get("SIGNOFF_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 

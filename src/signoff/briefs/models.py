@@ -1,0 +1,87 @@
+"""Briefs, their immutable versions, and the product facts each version carries."""
+
+from django.db import models
+
+from signoff.agents.context import ProductFacts
+from signoff.workspaces.models import Workspace
+
+
+class Brief(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="briefs")
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=30)  # ecommerce | campaign | social
+    template = models.CharField(max_length=30)  # the workflow template; fixed once G1 passes
+    owner = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="brief_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    def latest_version(self) -> "BriefVersion":
+        return self.versions.order_by("-number").first()
+
+
+class BriefVersion(models.Model):
+    """One immutable snapshot of a brief as the user gave it."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    data = models.JSONField()  # the validated brief, without its products
+    source_path = models.CharField(max_length=1000, blank=True)
+    base_dir = models.CharField(max_length=1000, blank=True)  # where relative image paths start
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brief", "number"], name="brief_version_unique")
+        ]
+        ordering = ["brief", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.brief.slug} v{self.number}"
+
+
+class Product(models.Model):
+    """A SKU's facts as one brief version gives them (from the brief file, a PIM CSV, or both)."""
+
+    brief_version = models.ForeignKey(
+        BriefVersion, on_delete=models.CASCADE, related_name="products"
+    )
+    sku = models.CharField(max_length=100)
+    name = models.CharField(max_length=300)
+    gtin = models.CharField(max_length=14, blank=True)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    attributes = models.JSONField(default=dict)
+    claims = models.JSONField(default=list)  # claim ids
+    images = models.JSONField(default=list)  # paths relative to the brief version's base_dir
+    field_sources = models.JSONField(default=dict)  # {field: "brief" | "csv"}
+    position = models.PositiveIntegerField(default=0)  # order in the brief
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brief_version", "sku"], name="product_unique_sku")
+        ]
+        ordering = ["brief_version", "position"]
+
+    def __str__(self) -> str:
+        return self.sku
+
+    def facts(self) -> ProductFacts:
+        return ProductFacts(
+            sku=self.sku,
+            name=self.name,
+            gtin=self.gtin or None,
+            price=self.price,
+            currency=self.currency,
+            attributes={k: str(v) for k, v in self.attributes.items()},
+            claims=tuple(self.claims),
+            images=tuple(self.images),
+        )

@@ -1,0 +1,64 @@
+"""The brief file format (see docs/formats.md), validated with pydantic."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+ContentType = Literal["ecommerce", "campaign", "social"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Price(_Strict):
+    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
+class ProductEntry(_Strict):
+    sku: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str | None = Field(default=None, min_length=1)
+    gtin: str | None = Field(default=None, pattern=r"^(\d{8}|\d{12}|\d{13}|\d{14})$")
+    price: Price | None = None
+    attributes: dict[str, str | int | float | bool] = {}
+    claims: list[str] = []
+    images: list[str] = []
+
+
+class Reference(_Strict):
+    kind: Literal["brand_example", "previous_winner", "negative", "competitor", "inspiration"]
+    path: str | None = None
+    note: str | None = None
+
+
+class BriefFile(_Strict):
+    brief: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    workspace: str
+    content_type: ContentType = "ecommerce"
+    template: ContentType | None = None  # defaults to the content type
+    owner: EmailStr | None = None
+    deadline: datetime.date | None = None
+    markets: list[str] = Field(default=["en-US"], min_length=1)
+    channels: list[str] = Field(min_length=1)
+    variants: int = Field(default=1, ge=1, le=26)
+    audience: str = ""
+    hypothesis: str = ""
+    key_messages: list[str] = []
+    acceptance_criteria: list[str] = []
+    required_attributes: list[str] = []  # attributes every SKU must have on every channel
+    products: list[ProductEntry] = []
+    references: list[Reference] = []
+
+    @field_validator("markets")
+    @classmethod
+    def _locales(cls, value: list[str]) -> list[str]:
+        for market in value:
+            if not market or len(market) > 20:
+                raise ValueError(f"market {market!r} should look like en-US")
+        return value

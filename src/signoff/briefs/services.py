@@ -1,0 +1,298 @@
+"""Store a brief (and its products) as a new immutable version, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from pydantic import ValidationError
+
+from signoff.agents.checks.pii import check_pii_text
+from signoff.audit.services import record
+from signoff.briefs.models import Brief, BriefVersion, Product
+from signoff.briefs.products_csv import CsvProduct, read_products_csv
+from signoff.briefs.schema import BriefFile, ProductEntry
+from signoff.channels.catalog import catalog_ids
+from signoff.core.errors import InputError, NotFound, Problem
+from signoff.core.hashing import content_hash
+from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
+from signoff.workspaces.models import Workspace
+
+PRODUCT_FIELDS = ("name", "gtin", "price", "currency", "claims", "images")
+
+
+@dataclass
+class BriefReport:
+    brief: Brief
+    version: BriefVersion
+    created_version: bool
+    # (sku, field, "brief" | "csv") for every fact stored
+    sources: list[tuple[str, str, str]] = field(default_factory=list)
+    # (sku, field, brief value, csv value) where the CSV overrode the brief
+    conflicts: list[tuple[str, str, str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_brief(doc: SourceDocument) -> BriefFile:
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem("expected a mapping with brief, name, channels, ...")])
+    try:
+        return BriefFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(doc, exc)) from exc
+
+
+def add_brief(
+    path: str | Path, *, products_csv: str | Path | None = None, actor: str = "system:cli"
+) -> BriefReport:
+    """Validate a brief file (and optional PIM CSV) and store it as the brief's next version."""
+    doc = read_document(path)
+    parsed = parse_brief(doc)
+    try:
+        workspace = Workspace.objects.get(slug=parsed.workspace)
+    except Workspace.DoesNotExist as exc:
+        raise InputError(
+            [doc.problem(f"no workspace {parsed.workspace!r}; load it first", ("workspace",))]
+        ) from exc
+    csv_rows = read_products_csv(products_csv) if products_csv else []
+    base_dir = Path(path).resolve().parent
+    problems = _check_brief(doc, parsed, workspace, base_dir)
+    products, sources, conflicts, merge_problems = _merge_products(
+        doc, parsed.products, csv_rows, str(products_csv or ""), workspace
+    )
+    problems += merge_problems
+    if problems:
+        raise InputError(problems)
+    warnings = _input_pii_warnings(parsed)
+    data = parsed.model_dump(mode="json", exclude={"products"})
+    data["template"] = parsed.template or parsed.content_type
+    digest = content_hash({"brief": data, "products": products})
+    with transaction.atomic():
+        brief, _ = Brief.objects.select_for_update().get_or_create(
+            workspace=workspace,
+            slug=parsed.brief,
+            defaults={
+                "name": parsed.name,
+                "content_type": parsed.content_type,
+                "template": data["template"],
+                "owner": parsed.owner or "",
+            },
+        )
+        latest = brief.latest_version()
+        if latest is not None and latest.content_hash == digest:
+            return BriefReport(brief, latest, False, sources, conflicts, warnings)
+        brief.name = parsed.name
+        brief.owner = parsed.owner or ""
+        brief.save(update_fields=["name", "owner"])
+        version = BriefVersion.objects.create(
+            brief=brief,
+            number=(latest.number + 1) if latest else 1,
+            data=data,
+            source_path=str(Path(path).resolve()),
+            base_dir=str(base_dir),
+            content_hash=digest,
+        )
+        Product.objects.bulk_create(
+            Product(brief_version=version, position=i, **values)
+            for i, values in enumerate(products)
+        )
+        record(
+            action="brief.added" if latest is None else "brief.version_added",
+            actor=actor,
+            actor_kind="system",
+            subject_type="brief",
+            subject_id=str(brief.pk),
+            workspace=workspace.slug,
+            content_hash=digest,
+            data={
+                "brief": brief.slug,
+                "version": version.number,
+                "products": len(products),
+                "file": str(path),
+                "csv": str(products_csv or ""),
+            },
+        )
+    return BriefReport(brief, version, True, sources, conflicts, warnings)
+
+
+def _check_brief(
+    doc: SourceDocument, parsed: BriefFile, workspace: Workspace, base_dir: Path
+) -> list[Problem]:
+    problems = []
+    known = set(catalog_ids()) | set(workspace.channel_overrides)
+    for i, channel in enumerate(parsed.channels):
+        if channel not in known:
+            problems.append(
+                doc.problem(
+                    f"unknown channel {channel!r}; expected one of {', '.join(sorted(known))}",
+                    ("channels", i),
+                )
+            )
+        elif parsed.channels.index(channel) != i:
+            problems.append(doc.problem(f"channel {channel!r} is listed twice", ("channels", i)))
+    first_row: dict[str, int] = {}
+    for i, product in enumerate(parsed.products):
+        if product.sku in first_row:
+            problems.append(
+                doc.problem(
+                    f"SKU {product.sku!r} is listed twice (first at line "
+                    f"{doc.line_of(('products', first_row[product.sku]))})",
+                    ("products", i, "sku"),
+                )
+            )
+        first_row.setdefault(product.sku, i)
+        for j, image in enumerate(product.images):
+            if not (base_dir / image).is_file():
+                problems.append(
+                    doc.problem(
+                        f"image {image!r} not found (looked in {base_dir})",
+                        ("products", i, "images", j),
+                    )
+                )
+    for i, ref in enumerate(parsed.references):
+        if ref.path and not (base_dir / ref.path).is_file():
+            problems.append(
+                doc.problem(
+                    f"reference {ref.path!r} not found (looked in {base_dir})",
+                    ("references", i, "path"),
+                )
+            )
+    return problems
+
+
+def _merge_products(
+    doc: SourceDocument,
+    entries: list[ProductEntry],
+    csv_rows: list[CsvProduct],
+    csv_path: str,
+    workspace: Workspace,
+) -> tuple[list[dict], list, list, list[Problem]]:
+    """Combine brief products and CSV rows; the CSV wins on conflicts."""
+    claim_ids = set(workspace.claims.values_list("claim_id", flat=True))
+    problems: list[Problem] = []
+    merged: dict[str, dict] = {}
+    where: dict[str, dict[str, str]] = {}
+    sources: list[tuple[str, str, str]] = []
+    conflicts: list[tuple[str, str, str, str]] = []
+    for i, entry in enumerate(entries):
+        values = {
+            "sku": entry.sku,
+            "name": entry.name,
+            "gtin": entry.gtin,
+            "price": entry.price.amount if entry.price else None,
+            "currency": entry.price.currency if entry.price else None,
+            "attributes": {k: _text(v) for k, v in entry.attributes.items()},
+            "claims": entry.claims,
+            "images": entry.images,
+        }
+        merged[entry.sku] = {k: v for k, v in values.items() if v not in (None, [], {})}
+        where[entry.sku] = dict.fromkeys(merged[entry.sku], "brief")
+        for j, claim in enumerate(entry.claims):
+            if claim not in claim_ids:
+                problems.append(
+                    doc.problem(
+                        f"claim {claim!r} is not in the workspace's claims registry "
+                        f"(known: {', '.join(sorted(claim_ids))})",
+                        ("products", i, "claims", j),
+                    )
+                )
+    for row in csv_rows:
+        sku = str(row.values["sku"])
+        target = merged.setdefault(sku, {"sku": sku})
+        origin = where.setdefault(sku, {})
+        for key, value in row.values.items():
+            if key == "attributes":
+                attributes = target.setdefault("attributes", {})
+                for name, text in value.items():  # type: ignore[union-attr]
+                    _note_conflict(conflicts, sku, f"attributes.{name}", attributes.get(name), text)
+                    attributes[name] = text
+                    origin[f"attributes.{name}"] = "csv"
+                continue
+            if key != "sku":
+                _note_conflict(conflicts, sku, key, target.get(key), value)
+            target[key] = value
+            origin[key] = "csv"
+        for claim in row.values.get("claims", []):  # type: ignore[union-attr]
+            if claim not in claim_ids:
+                problems.append(
+                    Problem(
+                        f"claim {claim!r} is not in the workspace's claims registry",
+                        file=csv_path,
+                        line=row.row,
+                        field="claims",
+                    )
+                )
+    for brief_attrs in merged.values():
+        for key in list(brief_attrs.get("attributes", {})):
+            origin = where[brief_attrs["sku"]]
+            origin.setdefault(f"attributes.{key}", "brief")
+    products = []
+    for sku, values in merged.items():
+        if not values.get("name"):
+            problems.append(
+                Problem(
+                    f"SKU {sku!r} has no name in the brief or the CSV",
+                    file=doc.path,
+                    field="products",
+                )
+            )
+            continue
+        origin = where[sku]
+        origin.pop("attributes", None)
+        sources.extend((sku, f, s) for f, s in sorted(origin.items()))
+        products.append(
+            {
+                "sku": sku,
+                "name": values["name"],
+                "gtin": values.get("gtin") or "",
+                "price": values.get("price"),
+                "currency": values.get("currency") or "USD",
+                "attributes": values.get("attributes", {}),
+                "claims": values.get("claims", []),
+                "images": values.get("images", []),
+                "field_sources": origin,
+            }
+        )
+    return products, sources, conflicts, problems
+
+
+def _note_conflict(conflicts: list, sku: str, name: str, old: object, new: object) -> None:
+    if old is not None and _text(old) != _text(new):
+        conflicts.append((sku, name, _text(old), _text(new)))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _input_pii_warnings(parsed: BriefFile) -> list[str]:
+    texts = {"audience": parsed.audience, "hypothesis": parsed.hypothesis}
+    texts |= {f"key_messages[{i}]": m for i, m in enumerate(parsed.key_messages)}
+    texts |= {f"references[{i}].note": r.note or "" for i, r in enumerate(parsed.references)}
+    return [f.message for label, text in texts.items() for f in check_pii_text(label, text)]
+
+
+def get_brief(ref: str) -> Brief:
+    """Find a brief by slug, ``workspace/slug`` or id."""
+    workspace, _, slug = ref.rpartition("/")
+    query = Brief.objects.select_related("workspace")
+    if slug.isdigit() and not workspace:
+        found = list(query.filter(pk=int(slug)))
+    else:
+        found = list(
+            query.filter(slug=slug, **({"workspace__slug": workspace} if workspace else {}))
+        )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        known = ", ".join(f"{b.workspace.slug}/{b.slug}" for b in query.all()) or "none added yet"
+        raise NotFound(f"no brief {ref!r} (known: {known})")
+    raise NotFound(f"brief {ref!r} exists in several workspaces; name it as workspace/brief")

@@ -1,0 +1,106 @@
+"""Packages (SKU x channel x market x variant), their immutable versions and their findings."""
+
+from django.db import models
+
+from signoff.briefs.models import Brief, BriefVersion
+
+
+class Package(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft"  # not yet drafted, or sent back for a new draft
+        IN_REVIEW = "in_review"  # waiting on people at the current stage's gate
+        APPROVED = "approved"  # passed the last gate; ready to launch
+        REJECTED = "rejected"  # a gate said no; back at the previous stage with notes
+        BLOCKED = "blocked"  # cannot move until its cause is fixed; remembers where it was
+        PUBLISHED = "published"  # delivered: the point of no return
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="packages")
+    sku = models.CharField(max_length=100)
+    channel = models.CharField(max_length=100)
+    market = models.CharField(max_length=20, default="en-US")
+    variant = models.CharField(max_length=10, default="A")
+    stage = models.CharField(max_length=20, default="S2")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT)
+    owner = models.EmailField(blank=True)
+    stage_entered_at = models.DateTimeField()
+    blocked_from = models.CharField(max_length=50, blank=True)  # "stage/state" to return to
+    blocked_reasons = models.JSONField(default=list)  # [{"kind", "field", "message"}]
+    completeness = models.JSONField(default=dict)  # {"required": [...], "missing": [...]}
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)  # 0-100
+    current_version = models.ForeignKey(
+        "Version", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brief", "sku", "channel", "market", "variant"], name="package_unique_cell"
+            )
+        ]
+        indexes = [models.Index(fields=["brief", "state"]), models.Index(fields=["brief", "sku"])]
+        ordering = ["brief", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sku} x {self.channel} ({self.market}, {self.variant})"
+
+    @property
+    def position(self) -> str:
+        return f"{self.stage}/{self.state}"
+
+
+class Version(models.Model):
+    """An immutable snapshot of a package's content, with where it came from."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    fields = models.JSONField()  # {field: text | [items]}
+    # {"kind": "agent"|"person", "agent", "provider", "model", "prompt", "parameters", ...}
+    origin = models.JSONField()
+    author = models.CharField(max_length=254)  # a person's email, or "agent:copy_drafter"
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT)
+    brief_version = models.ForeignKey(BriefVersion, on_delete=models.RESTRICT, related_name="+")
+    content_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["package", "number"], name="version_unique_number")
+        ]
+        ordering = ["package", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.package_id} v{self.number}"
+
+
+class Finding(models.Model):
+    class Severity(models.TextChoices):
+        INFO = "info"  # worth knowing
+        WARN = "warn"  # look before approving
+        BLOCK = "block"  # no gate passes until fixed
+
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="findings")
+    agent = models.CharField(max_length=50)
+    rule_id = models.CharField(max_length=100)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    field = models.CharField(max_length=100, blank=True)
+    span_start = models.PositiveIntegerField(null=True, blank=True)
+    span_end = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField()
+    suggested_fix = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["version", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.severity} {self.rule_id} on {self.field}"
+
+
+class Run(models.Model):
+    """One `signoff run` of a brief version: what it did and how it ended."""
+
+    brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="runs")
+    brief_version = models.ForeignKey(BriefVersion, on_delete=models.RESTRICT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, default="running")  # running | finished | failed
+    summary = models.JSONField(default=dict)

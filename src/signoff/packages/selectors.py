@@ -1,0 +1,203 @@
+"""Reads for the board, "what is blocking this launch?" and one package. Constant queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from signoff.briefs.models import Brief
+from signoff.core.errors import NotFound
+from signoff.packages.models import Finding, Package
+from signoff.workspaces.models import Person
+
+SEVERITIES = ("block", "warn", "info")
+
+
+def board(
+    brief: Brief,
+    *,
+    channel: str | None = None,
+    sku: str | None = None,
+    state: str | None = None,
+    severity: str | None = None,
+) -> QuerySet[Package]:
+    """Return the brief's packages with finding counts per severity, in one query."""
+    counts = {
+        f"{s}_findings": Count(
+            "current_version__findings", filter=Q(current_version__findings__severity=s)
+        )
+        for s in SEVERITIES
+    }
+    packages = Package.objects.filter(brief=brief).annotate(**counts).order_by("id")
+    if channel:
+        packages = packages.filter(channel=channel)
+    if sku:
+        packages = packages.filter(sku=sku)
+    if state:
+        packages = packages.filter(state=state)
+    if severity:
+        packages = packages.filter(**{f"{severity}_findings__gt": 0})
+    return packages
+
+
+def board_row(package: Package, now: datetime | None = None) -> dict:
+    now = now or timezone.now()
+    return {
+        "id": package.pk,
+        "sku": package.sku,
+        "channel": package.channel,
+        "market": package.market,
+        "variant": package.variant,
+        "stage": package.stage,
+        "state": package.state,
+        "owner": package.owner,
+        "time_in_stage_seconds": int((now - package.stage_entered_at).total_seconds()),
+        "confidence": package.confidence,
+        "findings": {s: getattr(package, f"{s}_findings", 0) for s in SEVERITIES},
+        "blocking_reason": blocking_reason(package),
+    }
+
+
+def blocking_reason(package: Package) -> str:
+    if package.blocked_reasons:
+        return "; ".join(r["message"] for r in package.blocked_reasons)
+    blocks = getattr(package, "block_findings", 0)
+    if blocks:
+        return f"{blocks} blocking finding{'s' if blocks != 1 else ''}"
+    return ""
+
+
+# Which gate a package in review waits on, by template and stage.
+WAITING_GATE = {
+    "ecommerce": {
+        "S3": ("G2", "content_lead"),
+        "S5": ("G3", "compliance"),
+        "S6": ("G4", "brand_manager"),
+    },
+}
+
+
+def blocking(brief: Brief) -> dict:
+    """Answer "what is blocking this launch?", grouped by cause. Four queries."""
+    packages = list(board(brief))
+    missing: dict[str, dict] = {}
+    waiting: dict[str, dict] = {}
+    gates = WAITING_GATE.get(brief.template, {})
+    for package in packages:
+        for reason in package.blocked_reasons:
+            if reason.get("kind") != "missing_data":
+                continue
+            entry = missing.setdefault(
+                package.sku,
+                {"sku": package.sku, "fields": set(), "channels": set(), "packages": []},
+            )
+            entry["fields"].add(reason["field"])
+            entry["channels"].add(package.channel)
+            if package.pk not in entry["packages"]:
+                entry["packages"].append(package.pk)
+        if package.state == Package.State.IN_REVIEW and package.stage in gates:
+            gate, role = gates[package.stage]
+            entry = waiting.setdefault(gate, {"gate": gate, "role": role, "packages": []})
+            entry["packages"].append(package.pk)
+    findings = Finding.objects.filter(
+        version__package__brief=brief,
+        version__package__current_version=F("version"),
+        severity="block",
+    ).values("rule_id", "agent", "message", "version__package_id")
+    by_rule: dict[str, dict] = {}
+    for finding in findings:
+        entry = by_rule.setdefault(
+            finding["rule_id"],
+            {
+                "rule_id": finding["rule_id"],
+                "agent": finding["agent"],
+                "example": finding["message"],
+                "packages": [],
+            },
+        )
+        if finding["version__package_id"] not in entry["packages"]:
+            entry["packages"].append(finding["version__package_id"])
+    holders = defaultdict(list)
+    for person in Person.objects.filter(workspace=brief.workspace_id, active=True):
+        for role in person.roles:
+            holders[role].append(person.email)
+    for entry in waiting.values():
+        entry["people"] = holders.get(entry["role"], [])
+    return {
+        "brief": brief.slug,
+        "packages": len(packages),
+        "ready": sum(1 for p in packages if p.state == Package.State.APPROVED),
+        "missing_data": [
+            {**e, "fields": sorted(e["fields"]), "channels": sorted(e["channels"])}
+            for e in missing.values()
+        ],
+        "blocking_findings": sorted(by_rule.values(), key=lambda e: -len(e["packages"])),
+        "waiting_on_gate": list(waiting.values()),
+    }
+
+
+def get_package(ref: str) -> Package:
+    """Find a package by id, or by ``brief/SKU/channel[/variant[/market]]``."""
+    query = Package.objects.select_related("brief", "brief__workspace", "current_version")
+    if ref.isdigit():
+        found = list(query.filter(pk=int(ref)))
+    else:
+        parts = ref.split("/")
+        if len(parts) < 3:
+            raise NotFound(f"no package {ref!r}: give its id or brief/SKU/channel[/variant]")
+        lookup = {"brief__slug": parts[0], "sku": parts[1], "channel": parts[2]}
+        if len(parts) > 3:
+            lookup["variant"] = parts[3]
+        if len(parts) > 4:
+            lookup["market"] = parts[4]
+        found = list(query.filter(**lookup)[:2])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise NotFound(f"no package {ref!r}")
+    raise NotFound(f"{ref!r} matches several packages; add the variant or use the id")
+
+
+def package_detail(package: Package) -> dict:
+    version = package.current_version
+    findings = list(version.findings.all()) if version else []
+    return {
+        "id": package.pk,
+        "brief": package.brief.slug,
+        "sku": package.sku,
+        "channel": package.channel,
+        "market": package.market,
+        "variant": package.variant,
+        "stage": package.stage,
+        "state": package.state,
+        "owner": package.owner,
+        "confidence": package.confidence,
+        "completeness": package.completeness,
+        "blocked_reasons": package.blocked_reasons,
+        "version": None
+        if version is None
+        else {
+            "number": version.number,
+            "content_hash": version.content_hash,
+            "author": version.author,
+            "created_at": version.created_at.isoformat(),
+            "origin": version.origin,
+            "fields": version.fields,
+        },
+        "findings": [
+            {
+                "id": f.pk,
+                "agent": f.agent,
+                "rule_id": f.rule_id,
+                "severity": f.severity,
+                "field": f.field,
+                "span": [f.span_start, f.span_end] if f.span_start is not None else None,
+                "message": f.message,
+                "suggested_fix": f.suggested_fix,
+            }
+            for f in findings
+        ],
+    }

@@ -1,0 +1,64 @@
+"""A workspace is one brand: its people and roles, voice, claims registry and channels."""
+
+from django.db import models
+
+
+class Workspace(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    locale = models.CharField(max_length=20, default="en-US")
+    # Voice, terminology, banned phrases, palette and fonts, as the workspace file gives them.
+    brand = models.JSONField(default=dict)
+    channels = models.JSONField(default=list)  # channel ids in use
+    channel_overrides = models.JSONField(default=dict)  # {channel_id: partial or full spec}
+    workflows = models.JSONField(default=dict)  # {template: {sla_hours: {...}, owners: {...}}}
+    claim_policy = models.JSONField(default=dict)  # {status: severity} for claims found in copy
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Person(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="people")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    roles = models.JSONField(default=list)  # role names, e.g. ["content_lead"]
+    active = models.BooleanField(default=True)  # removed from the file: kept for history
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "email"], name="person_unique_email")
+        ]
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Claim(models.Model):
+    class Status(models.TextChoices):
+        APPROVED = "approved"  # substantiated; may be used
+        PENDING = "pending"  # under legal review
+        NEEDS_SUBSTANTIATION = "needs_substantiation"  # needs cited evidence first
+        FORBIDDEN = "forbidden"  # never
+        WITHDRAWN = "withdrawn"  # was approved, no longer
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="claims")
+    claim_id = models.SlugField(max_length=100)
+    text = models.CharField(max_length=500, blank=True)
+    pattern = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=30, choices=Status.choices)
+    evidence = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "claim_id"], name="claim_unique_id")
+        ]
+        ordering = ["claim_id"]
+
+    def __str__(self) -> str:
+        return self.claim_id

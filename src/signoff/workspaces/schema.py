@@ -1,0 +1,92 @@
+"""The workspace file format (see docs/formats.md), validated with pydantic."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+ROLES = ("content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo")
+Role = Literal["content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo"]
+ClaimStatusName = Literal["approved", "pending", "needs_substantiation", "forbidden", "withdrawn"]
+SeverityName = Literal["info", "warn", "block"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Voice(_Strict):
+    description: str = ""
+    tone: dict[str, str] = {}  # {"default": "calm", "<channel_id>": "playful"}
+    max_sentence_words: int | None = Field(default=None, ge=3)
+    forbid_exclamation: bool = False
+
+
+class TermRule(_Strict):
+    use: str = Field(min_length=1)
+    avoid: list[str] = Field(min_length=1)
+
+
+class BannedRule(_Strict):
+    phrase: str = Field(min_length=1)
+    suggest: str | None = None
+    reason: str | None = None
+
+
+class Brand(_Strict):
+    voice: Voice = Voice()
+    terminology: list[TermRule] = []
+    banned: list[BannedRule] = []
+    palette: list[str] = []
+    fonts: dict[str, str] = {}
+
+
+class ClaimEntry(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    text: str | None = None
+    pattern: str | None = None
+    status: ClaimStatusName
+    evidence: str | None = None
+    reason: str | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _detectable(self) -> ClaimEntry:
+        if not self.text and not self.pattern:
+            raise ValueError("a claim needs a text or a pattern to be detected by")
+        return self
+
+
+class PersonEntry(_Strict):
+    email: EmailStr
+    name: str = Field(min_length=1)
+    roles: list[Role] = []
+
+
+class WorkflowSettings(_Strict):
+    sla_hours: dict[str, float] = {}
+    owners: dict[str, Role] = {}
+
+
+class WorkspaceFile(_Strict):
+    workspace: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str = Field(min_length=1)
+    locale: str = "en-US"
+    brand: Brand = Brand()
+    claims: list[ClaimEntry] = []
+    claim_policy: dict[ClaimStatusName, SeverityName] = {}
+    people: list[PersonEntry] = []
+    channels: list[str] = []
+    channel_overrides: dict[str, dict[str, Any]] = {}
+    workflows: dict[Literal["ecommerce", "campaign", "social"], WorkflowSettings] = {}

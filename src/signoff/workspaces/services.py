@@ -1,0 +1,140 @@
+"""Create or update a workspace from its file, in one transaction with its audit event."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from django.db import transaction
+from pydantic import ValidationError
+
+from signoff.audit.services import record
+from signoff.channels.catalog import catalog_ids, resolve_spec
+from signoff.core.errors import InputError, NotFound, Problem
+from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
+from signoff.workspaces.models import Claim, Person, Workspace
+from signoff.workspaces.schema import WorkspaceFile
+
+
+def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
+    """Validate a workspace document; every problem names its line and field."""
+    if not isinstance(doc.data, dict):
+        raise InputError([doc.problem("expected a mapping with workspace, name, people, ...")])
+    try:
+        parsed = WorkspaceFile.model_validate(doc.data)
+    except ValidationError as exc:
+        raise InputError(pydantic_problems(doc, exc)) from exc
+    problems = _duplicates(doc, "claims", [c.id for c in parsed.claims], "claim id")
+    problems += _duplicates(doc, "people", [p.email.lower() for p in parsed.people], "email")
+    problems += _duplicates(doc, "channels", parsed.channels, "channel")
+    problems += _channel_problems(doc, parsed)
+    if problems:
+        raise InputError(problems)
+    return parsed
+
+
+def _duplicates(doc: SourceDocument, key: str, values: list[str], what: str) -> list[Problem]:
+    counts = Counter(values)
+    seen: set[str] = set()
+    problems = []
+    for index, value in enumerate(values):
+        if counts[value] > 1 and value in seen:
+            problems.append(doc.problem(f"{what} {value!r} is listed twice", (key, index)))
+        seen.add(value)
+    return problems
+
+
+def _channel_problems(doc: SourceDocument, parsed: WorkspaceFile) -> list[Problem]:
+    problems = []
+    known = set(catalog_ids())
+    for channel_id, override in parsed.channel_overrides.items():
+        try:
+            resolve_spec(channel_id, override)
+        except ValidationError as exc:
+            problems += pydantic_problems(doc, exc, ("channel_overrides", channel_id))
+        except (InputError, NotFound) as exc:
+            problems.append(doc.problem(str(exc), ("channel_overrides", channel_id)))
+    for index, channel_id in enumerate(parsed.channels):
+        if channel_id not in known and channel_id not in parsed.channel_overrides:
+            problems.append(
+                doc.problem(
+                    f"unknown channel {channel_id!r}; expected one of {', '.join(sorted(known))}"
+                    " or a full spec under channel_overrides",
+                    ("channels", index),
+                )
+            )
+    return problems
+
+
+def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Workspace, bool]:
+    """Create or update the workspace a file describes; return it and whether it was created.
+
+    People missing from the file are kept but marked inactive, so history still names them.
+    """
+    doc = read_document(path)
+    parsed = parse_workspace(doc)
+    with transaction.atomic():
+        workspace, created = Workspace.objects.select_for_update().get_or_create(
+            slug=parsed.workspace, defaults={"name": parsed.name}
+        )
+        workspace.name = parsed.name
+        workspace.locale = parsed.locale
+        workspace.brand = parsed.brand.model_dump(mode="json")
+        workspace.channels = parsed.channels
+        workspace.channel_overrides = parsed.channel_overrides
+        workspace.workflows = {k: v.model_dump(mode="json") for k, v in parsed.workflows.items()}
+        workspace.claim_policy = dict(parsed.claim_policy)
+        workspace.save()
+        _sync_people(workspace, parsed)
+        _sync_claims(workspace, parsed)
+        record(
+            action="workspace.loaded" if created else "workspace.updated",
+            actor=actor,
+            actor_kind="system",
+            subject_type="workspace",
+            subject_id=workspace.slug,
+            workspace=workspace.slug,
+            data={
+                "file": str(path),
+                "people": len(parsed.people),
+                "claims": len(parsed.claims),
+                "channels": parsed.channels,
+            },
+        )
+    return workspace, created
+
+
+def _sync_people(workspace: Workspace, parsed: WorkspaceFile) -> None:
+    existing = {p.email.lower(): p for p in workspace.people.all()}
+    for entry in parsed.people:
+        email = entry.email.lower()
+        person = existing.pop(email, None) or Person(workspace=workspace, email=email)
+        person.name = entry.name
+        person.roles = list(entry.roles)
+        person.active = True
+        person.save()
+    for gone in existing.values():
+        gone.active = False
+        gone.roles = []
+        gone.save(update_fields=["active", "roles"])
+
+
+def _sync_claims(workspace: Workspace, parsed: WorkspaceFile) -> None:
+    # Claims are never deleted: a claim removed from the file would silently un-block copy.
+    existing = {c.claim_id: c for c in workspace.claims.all()}
+    for entry in parsed.claims:
+        claim = existing.get(entry.id) or Claim(workspace=workspace, claim_id=entry.id)
+        claim.text = entry.text or ""
+        claim.pattern = entry.pattern or ""
+        claim.status = entry.status
+        claim.evidence = entry.evidence or ""
+        claim.reason = entry.reason or ""
+        claim.save()
+
+
+def get_workspace(slug: str) -> Workspace:
+    try:
+        return Workspace.objects.get(slug=slug)
+    except Workspace.DoesNotExist as exc:
+        known = ", ".join(Workspace.objects.values_list("slug", flat=True)) or "none loaded yet"
+        raise NotFound(f"no workspace {slug!r} (known: {known})") from exc

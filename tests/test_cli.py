@@ -1,0 +1,121 @@
+"""The `signoff` command end to end, through click's runner (same process, test database)."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from signoff.cli import main
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str) -> object:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def loaded(cli, example_dir):
+    assert cli("load", str(example_dir / "workspace.yaml")).exit_code == 0
+    result = cli(
+        "brief",
+        "add",
+        str(example_dir / "briefs" / "spring-candles.yaml"),
+        "--products",
+        str(example_dir / "products.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "from CSV" in result.output
+    result = cli("run", "spring-candles-2027")
+    assert result.exit_code == 0, result.output
+    return example_dir
+
+
+def test_board_json_is_one_document_with_stable_keys(cli, loaded):
+    result = cli("board", "spring-candles-2027", "--json")
+    rows = json.loads(result.stdout)
+    assert len(rows) == 36
+    assert set(rows[0]) == {
+        "id",
+        "sku",
+        "channel",
+        "market",
+        "variant",
+        "stage",
+        "state",
+        "owner",
+        "time_in_stage_seconds",
+        "confidence",
+        "findings",
+        "blocking_reason",
+    }
+    blocked = json.loads(cli("board", "spring-candles-2027", "--state", "blocked", "--json").stdout)
+    assert {r["sku"] for r in blocked} == {"LUM-SPR-RHB-08"}
+    assert all("GTIN" in r["blocking_reason"] for r in blocked)
+
+
+def test_show_and_blocking_json(cli, loaded):
+    rows = json.loads(
+        cli("board", "spring-candles-2027", "--channel", "instagram_post", "--json").stdout
+    )
+    detail = json.loads(cli("show", str(rows[0]["id"]), "--json").stdout)
+    assert detail["id"] == rows[0]["id"]
+    assert detail["version"]["origin"]["provider"] == "builtin"
+    report = json.loads(cli("blocking", "spring-candles-2027", "--json").stdout)
+    assert report["missing_data"][0]["sku"] == "LUM-SPR-RHB-08"
+    text = cli("blocking", "spring-candles-2027").stdout
+    assert "Missing product data" in text
+    assert "G2" in text
+
+
+def test_check_exits_non_zero_on_blocking_findings(cli, loaded, tmp_path):
+    bad = tmp_path / "copy.yaml"
+    bad.write_text("title: LUMEN HOME best candle ever, non-toxic!!! " + "x" * 200 + "\n")
+    result = cli(
+        "check", "--channel", "amazon_us_pdp", "--workspace", "lumen-home", str(bad), "--json"
+    )
+    assert result.exit_code == 1
+    rules = {f["rule_id"] for f in json.loads(result.stdout)}
+    assert {"spec.max_chars", "claims.forbidden", "voice.banned_phrase"} <= rules
+    good = tmp_path / "good.json"
+    good.write_text(
+        json.dumps(
+            {
+                "headline": "Lavender Fields, 8 oz",
+                "primary_text": "Lavender and cedar, hand-poured in Vermont.",
+            }
+        )
+    )
+    result = cli("check", "--channel", "meta_feed_ad", "--workspace", "lumen-home", str(good))
+    assert result.exit_code == 0, result.output
+
+
+def test_bad_input_exits_non_zero_with_location(cli, loaded, tmp_path):
+    bad = tmp_path / "brief.yaml"
+    bad.write_text("brief: x\nname: X\nworkspace: lumen-home\nchannels: [nowhere]\n")
+    result = cli("brief", "add", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:4: channels.0: unknown channel 'nowhere'" in result.output
+
+
+def test_unknown_brief_is_a_clear_error(cli, loaded):
+    result = cli("board", "no-such-brief")
+    assert result.exit_code == 1
+    assert "no brief 'no-such-brief'" in result.output
+
+
+def test_demo_runs_twice_and_starts_clean(cli):
+    first = cli("demo")
+    assert first.exit_code == 0, first.output
+    assert "Summary" in first.output
+    assert "blocked" in first.output
+    second = cli("demo")
+    assert second.exit_code == 0, second.output
+    rows = json.loads(cli("board", "spring-candles-2027", "--json").stdout)
+    assert len(rows) == 36
