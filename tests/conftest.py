@@ -38,3 +38,12 @@ def spring_run(spring_brief):
     from signoff.packages.services import run_brief
 
     return run_brief(spring_brief)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flushable_audit_log():
+    """Let `transaction=True` tests empty the append-only audit table between tests."""
+    from signoff.audit.testing import flushable_audit_log
+
+    with flushable_audit_log():
+        yield

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -80,9 +79,10 @@ def command(needs_db: bool = True) -> Callable:
                     )
                 return func(*args, **kwargs)
             except InputError as exc:
-                err.print("[bold red]error:[/] nothing was stored.", markup=True)
+                # Plain lines, never wrapped: editors and CI parse `file:line: ...`.
+                click.echo("error: nothing was stored.", err=True)
                 for problem in exc.problems:
-                    err.print(str(problem), markup=False)
+                    click.echo(str(problem), err=True)
                 sys.exit(2)
             except NotFound as exc:
                 raise click.ClickException(str(exc)) from exc
@@ -453,16 +453,19 @@ def demo() -> None:
 
     _migrate()
     err.print(f"Database: {_database_label()}")
-    with tempfile.TemporaryDirectory(prefix="signoff-demo-") as tmp:
-        copy = Path(tmp) / "lumen-home"
-        shutil.copytree(DEMO_DIR, copy)
-        # Starting clean: the audit log keeps earlier demos' events (it is append-only).
-        Workspace.objects.filter(slug="lumen-home").delete()
-        load_workspace(copy / "workspace.yaml", actor="system:demo")
-        report = add_brief(
-            copy / DEMO_BRIEF_FILE, products_csv=copy / "products.csv", actor="system:demo"
-        )
-        summary = _progress_runner(report.brief)
+    from django.conf import settings
+
+    # The demo's files live under SIGNOFF_HOME so its images stay viewable after the run.
+    copy = settings.SIGNOFF_HOME / "demo" / "lumen-home"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(DEMO_DIR, copy)
+    # Starting clean: the audit log keeps earlier demos' events (it is append-only).
+    Workspace.objects.filter(slug="lumen-home").delete()
+    load_workspace(copy / "workspace.yaml", actor="system:demo")
+    report = add_brief(
+        copy / DEMO_BRIEF_FILE, products_csv=copy / "products.csv", actor="system:demo"
+    )
+    summary = _progress_runner(report.brief)
     rows = [board_row(p) for p in board_query(report.brief)]
     _print_board(rows)
     out.print()

@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
 ContentType = Literal["ecommerce", "campaign", "social"]
+
+
+def _colon_text(value: Any) -> Any:
+    """Read ``- Label: more words`` back as the sentence the author wrote.
+
+    Unquoted YAML turns a list item like ``The set reads as one campaign: same light`` into a
+    one-key mapping; people write sentences that way, so it is accepted as text.
+    """
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, rest),) = value.items()
+        if isinstance(key, str) and isinstance(rest, str | int | float):
+            return f"{key}: {rest}"
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_colon_text)]
 
 
 class _Strict(BaseModel):
@@ -47,10 +63,10 @@ class BriefFile(_Strict):
     markets: list[str] = Field(default=["en-US"], min_length=1)
     channels: list[str] = Field(min_length=1)
     variants: int = Field(default=1, ge=1, le=26)
-    audience: str = ""
-    hypothesis: str = ""
-    key_messages: list[str] = []
-    acceptance_criteria: list[str] = []
+    audience: Text = ""
+    hypothesis: Text = ""
+    key_messages: list[Text] = []
+    acceptance_criteria: list[Text] = []
     required_attributes: list[str] = []  # attributes every SKU must have on every channel
     products: list[ProductEntry] = []
     references: list[Reference] = []

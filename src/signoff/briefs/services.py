@@ -57,8 +57,8 @@ def add_brief(
             [doc.problem(f"no workspace {parsed.workspace!r}; load it first", ("workspace",))]
         ) from exc
     csv_rows = read_products_csv(products_csv) if products_csv else []
-    base_dir = Path(path).resolve().parent
-    problems = _check_brief(doc, parsed, workspace, base_dir)
+    base_dir, problems = _base_dir(doc, parsed)
+    problems += _check_brief(doc, parsed, workspace)
     products, sources, conflicts, merge_problems = _merge_products(
         doc, parsed.products, csv_rows, str(products_csv or ""), workspace
     )
@@ -117,9 +117,7 @@ def add_brief(
     return BriefReport(brief, version, True, sources, conflicts, warnings)
 
 
-def _check_brief(
-    doc: SourceDocument, parsed: BriefFile, workspace: Workspace, base_dir: Path
-) -> list[Problem]:
+def _check_brief(doc: SourceDocument, parsed: BriefFile, workspace: Workspace) -> list[Problem]:
     problems = []
     known = set(catalog_ids()) | set(workspace.channel_overrides)
     for i, channel in enumerate(parsed.channels):
@@ -143,23 +141,37 @@ def _check_brief(
                 )
             )
         first_row.setdefault(product.sku, i)
-        for j, image in enumerate(product.images):
-            if not (base_dir / image).is_file():
-                problems.append(
-                    doc.problem(
-                        f"image {image!r} not found (looked in {base_dir})",
-                        ("products", i, "images", j),
-                    )
-                )
-    for i, ref in enumerate(parsed.references):
-        if ref.path and not (base_dir / ref.path).is_file():
-            problems.append(
-                doc.problem(
-                    f"reference {ref.path!r} not found (looked in {base_dir})",
-                    ("references", i, "path"),
-                )
-            )
     return problems
+
+
+def _file_references(parsed: BriefFile) -> list[tuple[tuple, str]]:
+    refs = [
+        (("products", i, "images", j), image)
+        for i, product in enumerate(parsed.products)
+        for j, image in enumerate(product.images)
+    ]
+    refs += [(("references", i, "path"), r.path) for i, r in enumerate(parsed.references) if r.path]
+    return refs
+
+
+def _base_dir(doc: SourceDocument, parsed: BriefFile) -> tuple[Path, list[Problem]]:
+    """Return the folder the brief's image and reference paths are relative to.
+
+    Paths may be relative to the brief's own folder or to the folder above it (a brand folder
+    with ``briefs/`` and ``references/`` side by side, as in the Lumen Home example).
+    """
+    brief_dir = Path(doc.path).resolve().parent
+    candidates = [brief_dir, brief_dir.parent]
+    refs = _file_references(parsed)
+    for base in candidates:
+        if all((base / path).is_file() for _, path in refs):
+            return base, []
+    looked = " and ".join(str(c) for c in candidates)
+    return brief_dir, [
+        doc.problem(f"file {path!r} not found (looked in {looked})", loc)
+        for loc, path in refs
+        if not any((c / path).is_file() for c in candidates)
+    ]
 
 
 def _merge_products(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 from pydantic import ValidationError
@@ -17,45 +17,70 @@ from signoff.workspaces.schema import WorkspaceFile
 
 
 def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
-    """Validate a workspace document; every problem names its line and field."""
-    if not isinstance(doc.data, dict):
+    """Validate a workspace document; every problem names its line and field.
+
+    Duplicates and unknown channels are looked for in the raw data too, so one attempt
+    reports every problem, not only the first kind found.
+    """
+    data = doc.data
+    if not isinstance(data, dict):
         raise InputError([doc.problem("expected a mapping with workspace, name, people, ...")])
+    problems: list[Problem] = []
+    parsed = None
     try:
-        parsed = WorkspaceFile.model_validate(doc.data)
+        parsed = WorkspaceFile.model_validate(data)
     except ValidationError as exc:
-        raise InputError(pydantic_problems(doc, exc)) from exc
-    problems = _duplicates(doc, "claims", [c.id for c in parsed.claims], "claim id")
-    problems += _duplicates(doc, "people", [p.email.lower() for p in parsed.people], "email")
-    problems += _duplicates(doc, "channels", parsed.channels, "channel")
-    problems += _channel_problems(doc, parsed)
+        problems += pydantic_problems(doc, exc)
+    problems += _duplicates(
+        doc, "claims", [_key(c, "id") for c in _list(data, "claims")], "claim id"
+    )
+    emails = [str(_key(p, "email")).lower() for p in _list(data, "people")]
+    problems += _duplicates(doc, "people", emails, "email")
+    problems += _duplicates(doc, "channels", [str(c) for c in _list(data, "channels")], "channel")
+    overrides = data.get("channel_overrides")
+    problems += _channel_problems(
+        doc,
+        [str(c) for c in _list(data, "channels")],
+        overrides if isinstance(overrides, dict) else {},
+    )
     if problems:
-        raise InputError(problems)
+        raise InputError(sorted(problems, key=lambda p: p.line or 0))
     return parsed
 
 
-def _duplicates(doc: SourceDocument, key: str, values: list[str], what: str) -> list[Problem]:
-    counts = Counter(values)
-    seen: set[str] = set()
+def _list(data: dict, key: str) -> list:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _key(item: object, key: str) -> object:
+    return item.get(key) if isinstance(item, dict) else None
+
+
+def _duplicates(doc: SourceDocument, key: str, values: list, what: str) -> list[Problem]:
+    seen: set = set()
     problems = []
     for index, value in enumerate(values):
-        if counts[value] > 1 and value in seen:
+        if value is not None and value in seen:
             problems.append(doc.problem(f"{what} {value!r} is listed twice", (key, index)))
         seen.add(value)
     return problems
 
 
-def _channel_problems(doc: SourceDocument, parsed: WorkspaceFile) -> list[Problem]:
+def _channel_problems(
+    doc: SourceDocument, channels: list[str], overrides: dict[str, Any]
+) -> list[Problem]:
     problems = []
     known = set(catalog_ids())
-    for channel_id, override in parsed.channel_overrides.items():
+    for channel_id, override in overrides.items():
         try:
             resolve_spec(channel_id, override)
         except ValidationError as exc:
             problems += pydantic_problems(doc, exc, ("channel_overrides", channel_id))
         except (InputError, NotFound) as exc:
             problems.append(doc.problem(str(exc), ("channel_overrides", channel_id)))
-    for index, channel_id in enumerate(parsed.channels):
-        if channel_id not in known and channel_id not in parsed.channel_overrides:
+    for index, channel_id in enumerate(channels):
+        if channel_id not in known and channel_id not in overrides:
             problems.append(
                 doc.problem(
                     f"unknown channel {channel_id!r}; expected one of {', '.join(sorted(known))}"
