@@ -34,10 +34,29 @@ def spring_brief(lumen_workspace, example_dir: Path):
 
 
 @pytest.fixture
-def spring_run(spring_brief):
+def person(lumen_workspace):
+    """Return a Lumen Home person by first name: person("maya")."""
+
+    def find(name: str):
+        return lumen_workspace.people.get(email=f"{name}@lumen.example")
+
+    return find
+
+
+@pytest.fixture
+def approved_spring_brief(spring_brief, person):
+    from signoff.briefs.approval import approve_brief
+
+    approve_brief(brief=spring_brief, person=person("maya"))
+    spring_brief.refresh_from_db()
+    return spring_brief
+
+
+@pytest.fixture
+def spring_run(approved_spring_brief):
     from signoff.packages.services import run_brief
 
-    return run_brief(spring_brief)
+    return run_brief(approved_spring_brief)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -32,6 +32,14 @@ def loaded(cli, example_dir):
     )
     assert result.exit_code == 0, result.output
     assert "from CSV" in result.output
+    refused = cli("run", "spring-candles-2027")
+    assert refused.exit_code == 3
+    assert "has not passed G1" in refused.output
+    assert "maya@lumen.example" in refused.output
+    maya = cli("token", "issue", "maya@lumen.example").stdout.strip()
+    result = cli("brief", "approve", "spring-candles-2027", "--token", maya)
+    assert result.exit_code == 0, result.output
+    assert "+++ enriched brief" in result.output
     result = cli("run", "spring-candles-2027")
     assert result.exit_code == 0, result.output
     return example_dir

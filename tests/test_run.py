@@ -79,15 +79,15 @@ def test_run_writes_one_event_per_package_and_the_chain_verifies(spring_run, spr
 @pytest.mark.django_db
 def test_running_again_skips_packages_already_drafted(spring_run, spring_brief):
     again = run_brief(spring_brief)
-    assert (again.skipped, again.drafted) == (32, 0)
+    assert (again.skipped, again.drafted) == (36, 0)
     assert Version.objects.filter(package__brief=spring_brief).count() == 32
 
 
 @pytest.mark.django_db
 def test_filling_the_missing_data_unblocks_rhubarb_on_the_next_version(
-    spring_run, spring_brief, example_dir
+    spring_run, spring_brief, example_dir, person
 ):
-    from signoff.briefs.services import add_brief
+    from signoff.briefs.approval import approve_brief, update_brief
 
     csv = example_dir / "products.csv"
     csv.write_text(
@@ -96,16 +96,28 @@ def test_filling_the_missing_data_unblocks_rhubarb_on_the_next_version(
             "Rhubarb Garden Candle,00850012345070,32.00,USD,rhubarb and rose,8 oz,50,",
         )
     )
-    add_brief(example_dir / "briefs" / "spring-candles.yaml", products_csv=csv)
+    update = update_brief(
+        brief=spring_brief,
+        path=example_dir / "briefs" / "spring-candles.yaml",
+        products_csv=csv,
+        person=person("ari"),
+    )
+    assert {i.sku for i in update.impacts} == {RHUBARB}
+    spring_brief.refresh_from_db()
+    approve_brief(brief=spring_brief, person=person("maya"))
+    spring_brief.refresh_from_db()
     summary = run_brief(spring_brief)
     assert summary.blocked == 0
+    assert summary.drafted == 6
     rhubarb = Package.objects.get(brief=spring_brief, sku=RHUBARB, channel="amazon_us_pdp")
     assert (rhubarb.state, rhubarb.blocked_reasons) == ("in_review", [])
 
 
 @pytest.mark.django_db
-def test_board_reads_use_a_constant_number_of_queries(spring_run, spring_brief, example_dir):
-    from signoff.briefs.services import add_brief
+def test_board_reads_use_a_constant_number_of_queries(
+    spring_run, spring_brief, example_dir, person
+):
+    from signoff.briefs.approval import approve_brief, update_brief
 
     def count_queries() -> int:
         with CaptureQueriesContext(connection) as ctx:
@@ -118,7 +130,15 @@ def test_board_reads_use_a_constant_number_of_queries(spring_run, spring_brief, 
     # Triple the packages (two more variants per cell); the reads must not issue more queries.
     path = example_dir / "briefs" / "spring-candles.yaml"
     path.write_text(path.read_text().replace("variants: 1", "variants: 3"))
-    add_brief(path, products_csv=example_dir / "products.csv")
+    update_brief(
+        brief=spring_brief,
+        path=path,
+        products_csv=example_dir / "products.csv",
+        person=person("ari"),
+    )
+    spring_brief.refresh_from_db()
+    approve_brief(brief=spring_brief, person=person("maya"))
+    spring_brief.refresh_from_db()
     run_brief(spring_brief)
     assert Package.objects.filter(brief=spring_brief).count() == 108
     assert count_queries() == before

@@ -6,6 +6,7 @@ progress and messages go to stderr.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -21,12 +22,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is read by people in wide terminals and by scripts: don't squeeze it to 80.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 DEMO_DIR = Path(__file__).parent / "demo" / "lumen-home"
 DEMO_BRIEF = "spring-candles-2027"
 DEMO_BRIEF_FILE = Path("briefs") / "spring-candles.yaml"
+DEMO_CONTENT_LEAD = "maya@lumen.example"
 
 
 def _setup_django() -> None:
@@ -71,6 +74,8 @@ def command(needs_db: bool = True) -> Callable:
         def run(*args: Any, **kwargs: Any) -> Any:
             _setup_django()
             from signoff.core.errors import InputError, NotFound
+            from signoff.workflow import WorkflowError
+            from signoff.workspaces.tokens import InvalidToken
 
             try:
                 if needs_db and _pending_migrations():
@@ -86,6 +91,13 @@ def command(needs_db: bool = True) -> Callable:
                 sys.exit(2)
             except NotFound as exc:
                 raise click.ClickException(str(exc)) from exc
+            except WorkflowError as exc:
+                # 3: wrong state (HTTP 409); 4: not allowed (403); 2: missing input (422).
+                click.echo(f"refused ({exc.code.value}): {exc.message}", err=True)
+                sys.exit({409: 3, 403: 4}.get(exc.http_status, 2))
+            except InvalidToken as exc:
+                click.echo(f"error: {exc}", err=True)
+                sys.exit(4)
 
         return run
 
@@ -173,7 +185,10 @@ def brief_add(file: str, products_csv: str | None) -> None:
 
 
 def _progress_runner(brief_obj: Any) -> Any:
-    from signoff.packages.services import STEPS, run_brief
+    from signoff.briefs.workflow import template_for
+    from signoff.packages.services import STEPS, drafting_version, run_brief
+
+    drafting_version(brief_obj, template_for(brief_obj))  # refuse before showing progress
 
     with Progress(
         TextColumn("{task.description:<26}"),
@@ -317,7 +332,7 @@ def _print_blocking(report: dict) -> None:
         out.print("\n[bold]Missing product data[/] (fix the product data, then run again)")
         for entry in report["missing_data"]:
             out.print(
-                f"  {entry['sku']}: no {', '.join(entry['fields'])} "
+                f"  {entry['sku']}: no {', '.join(entry['labels'])} "
                 f"-> blocks {len(entry['packages'])} packages "
                 f"({', '.join(entry['channels'])})",
                 markup=False,
@@ -444,12 +459,14 @@ def check(file: str, channel: str, workspace_slug: str, as_json: bool) -> None:
 @command(needs_db=False)
 def demo() -> None:
     """Load the Lumen Home example afresh, run its spring launch and show the board."""
+    from signoff.briefs.approval import approve_brief
     from signoff.briefs.services import add_brief
     from signoff.packages.selectors import blocking as blocking_query
     from signoff.packages.selectors import board as board_query
     from signoff.packages.selectors import board_row
     from signoff.workspaces.models import Workspace
     from signoff.workspaces.services import load_workspace
+    from signoff.workspaces.tokens import find_person
 
     _migrate()
     err.print(f"Database: {_database_label()}")
@@ -465,6 +482,11 @@ def demo() -> None:
     report = add_brief(
         copy / DEMO_BRIEF_FILE, products_csv=copy / "products.csv", actor="system:demo"
     )
+    # G1 is passed by the demo's content lead, recorded like any other approval.
+    lead = find_person(DEMO_CONTENT_LEAD, "lumen-home")
+    approve_brief(brief=report.brief, person=lead, note="Approved by the demo")
+    err.print(f"G1 approved as {lead.email} (the demo's content lead).")
+    report.brief.refresh_from_db()
     summary = _progress_runner(report.brief)
     rows = [board_row(p) for p in board_query(report.brief)]
     _print_board(rows)
@@ -492,3 +514,443 @@ def demo() -> None:
         "`signoff show PACKAGE`",
         markup=False,
     )
+
+
+# ---- people acting: tokens, gates, edits -------------------------------------------------
+
+token_option = click.option(
+    "--token",
+    envvar="SIGNOFF_TOKEN",
+    default="",
+    show_default=False,
+    help="Your API token (default: $SIGNOFF_TOKEN).",
+)
+
+
+def _acting_person(token: str):  # noqa: ANN202 - returns a Person
+    from signoff.workspaces.tokens import authenticate
+
+    return authenticate(token)
+
+
+@main.group()
+def token() -> None:
+    """API tokens: the CLI and the API act as the person a token belongs to."""
+
+
+@token.command("issue")
+@click.argument("email")
+@click.option("--workspace", help="Needed when the email is in several workspaces.")
+@command()
+def token_issue(email: str, workspace: str | None) -> None:
+    """Print a new token for EMAIL (a local admin command; shown once)."""
+    from signoff.workspaces.tokens import issue_token
+
+    click.echo(issue_token(email=email, workspace=workspace))
+
+
+@brief.command("approve")
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--note", default="")
+@click.option("--yes", is_flag=True, help="Approve without showing the diff first.")
+@token_option
+@command()
+def brief_approve(brief_ref: str, note: str, yes: bool, token: str) -> None:
+    """G1: approve the brief's current version (shown as user brief vs enriched brief)."""
+    from signoff.briefs.approval import approve_brief, brief_diff
+    from signoff.briefs.services import get_brief
+
+    person = _acting_person(token)
+    target = get_brief(brief_ref)
+    if not yes:
+        for line in brief_diff(target.latest_version()):
+            err.print(line, markup=False, highlight=False)
+    approval = approve_brief(brief=target, person=person, note=note)
+    err.print(
+        f"G1 approved by {approval.person}: {target.slug} version "
+        f"{approval.brief_version.number} ({approval.content_hash[:12]}) is locked."
+    )
+
+
+@brief.command("update")
+@click.argument("brief_ref", metavar="BRIEF")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--products", "products_csv", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the impact analysis as JSON.")
+@token_option
+@command()
+def brief_update(
+    brief_ref: str, file: str, products_csv: str | None, as_json: bool, token: str
+) -> None:
+    """A new brief version; after G1, an impact analysis and the touched packages re-drafted."""
+    from signoff.briefs.approval import update_brief
+    from signoff.briefs.services import get_brief
+
+    person = _acting_person(token)
+    report = update_brief(
+        brief=get_brief(brief_ref), path=file, products_csv=products_csv, person=person
+    )
+    impacts = [
+        {"package": i.package_id, "sku": i.sku, "channel": i.channel, "reasons": i.reasons}
+        for i in report.impacts
+    ]
+    if as_json:
+        _emit_json(
+            {
+                "version": report.brief.version.number,
+                "touched": impacts,
+                "untouched": report.untouched,
+            }
+        )
+        return
+    version = report.brief.version
+    if not report.brief.created_version:
+        err.print(f"Unchanged: still version {version.number}.")
+        return
+    err.print(f"Stored version {version.number}.")
+    if report.impacts:
+        err.print(
+            f"{len(impacts)} packages touched (back to draft, approvals voided); "
+            f"{report.untouched} keep their versions and approvals. G1 is needed again."
+        )
+        for item in impacts:
+            click.echo(
+                f"  {item['package']} {item['sku']} x {item['channel']}: "
+                f"{'; '.join(item['reasons'])}"
+            )
+
+
+def _print_results(results: list, as_json: bool) -> None:
+    if as_json:
+        _emit_json([dataclasses.asdict(r) for r in results])
+    else:
+        for r in results:
+            status = r.outcome if r.ok else f"refused ({r.code})"
+            click.echo(f"{r.package_id}: {status}: {r.message}")
+    if any(not r.ok for r in results):
+        sys.exit(1)
+
+
+def _package_ids(refs: tuple[str, ...]) -> list[int]:
+    from signoff.packages.selectors import get_package
+
+    return [get_package(ref).pk for ref in refs]
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def review(packages: tuple[str, ...], as_json: bool, token: str) -> None:
+    """Mark each package's current version reviewed by you (needed for batch approval)."""
+    from signoff.packages.decisions import decide_each, review_package
+
+    person = _acting_person(token)
+    results = decide_each(
+        _package_ids(packages), lambda pk: review_package(package_id=pk, person=person)
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--note", default="")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def approve(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> None:
+    """Approve each package at its current gate; several ids are a batch (reviewed only)."""
+    from signoff.packages.decisions import approve_package, decide_each
+
+    person = _acting_person(token)
+    batch = len(packages) > 1
+    results = decide_each(
+        _package_ids(packages),
+        lambda pk: approve_package(package_id=pk, person=person, note=note, batch=batch),
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--note", required=True, help="Why: the next draft reads it.")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def reject(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> None:
+    """Reject each package at its current gate; it returns to the previous stage."""
+    from signoff.packages.decisions import decide_each, reject_package
+
+    person = _acting_person(token)
+    batch = len(packages) > 1
+    results = decide_each(
+        _package_ids(packages),
+        lambda pk: reject_package(package_id=pk, person=person, note=note, batch=batch),
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("package_ref", metavar="PACKAGE")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    required=True,
+    help="field=value, or list_field[2]=value for one item.",
+)
+@click.option("--note", default="")
+@token_option
+@command()
+def edit(package_ref: str, assignments: tuple[str, ...], note: str, token: str) -> None:
+    """Save your new version of a package; approvals it no longer matches are voided."""
+    from signoff.packages.decisions import edit_package, parse_assignments
+    from signoff.packages.selectors import get_package
+
+    person = _acting_person(token)
+    result, changes = edit_package(
+        package_id=get_package(package_ref).pk,
+        person=person,
+        changes=parse_assignments(assignments),
+        note=note,
+    )
+    click.echo(f"{result.package_id}: {result.message}")
+    for line in changes:
+        click.echo(f"  {line}")
+
+
+@main.group()
+def claim() -> None:
+    """The claims registry."""
+
+
+@claim.command("set-status")
+@click.argument("claim_id", metavar="CLAIM")
+@click.argument(
+    "status",
+    type=click.Choice(["approved", "pending", "needs_substantiation", "forbidden", "withdrawn"]),
+)
+@click.option("--note", required=True)
+@token_option
+@command()
+def claim_set_status(claim_id: str, status: str, note: str, token: str) -> None:
+    """Change a claim's status; packages using it are blocked (or released) across briefs."""
+    from signoff.packages.claims import set_claim_status
+
+    person = _acting_person(token)
+    change = set_claim_status(
+        workspace=person.workspace, claim_id=claim_id, status=status, note=note, person=person
+    )
+    click.echo(
+        f"{change.claim}: {change.before} -> {change.after}; "
+        f"blocked {len(change.blocked)} packages, released {len(change.released)}"
+    )
+    for pk in change.blocked:
+        click.echo(f"  blocked {pk}")
+    for pk in change.released:
+        click.echo(f"  released {pk}")
+
+
+@main.command()
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--channel", "channels", multiple=True, help="Launch only these channels.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Where bundles go (default: $SIGNOFF_HOME/exports).",
+)
+@token_option
+@command()
+def launch(brief_ref: str, channels: tuple[str, ...], out_dir: str | None, token: str) -> None:
+    """Publish each channel whose packages all passed the last gate, with a provenance bundle.
+
+    Publishing is the point of no return.
+    """
+    from django.conf import settings
+
+    from signoff.briefs.services import get_brief
+    from signoff.delivery.services import launch_channel, launchable_channels
+    from signoff.workflow import WorkflowError
+
+    person = _acting_person(token)
+    target = get_brief(brief_ref)
+    out = Path(out_dir) if out_dir else settings.SIGNOFF_HOME / "exports"
+    refused = 0
+    for channel in channels or launchable_channels(target):
+        try:
+            result = launch_channel(brief=target, channel=channel, person=person, out_dir=out)
+        except WorkflowError as exc:
+            refused += 1
+            click.echo(f"{channel}: refused ({exc.code.value}): {exc.message}")
+            continue
+        click.echo(
+            f"{channel}: launched {len(result.packages)} packages -> {result.bundle} "
+            f"(manifest {result.manifest_hash[:12]})"
+        )
+    if refused:
+        sys.exit(3)
+
+
+@main.command()
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def sla(brief_ref: str, as_json: bool) -> None:
+    """Packages waiting on a gate longer than its SLA, oldest first, with the gate owner."""
+    from signoff.briefs.services import get_brief
+    from signoff.packages.selectors import sla_report
+
+    rows = sla_report(get_brief(brief_ref))
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("No package is over its gate's SLA.")
+    for row in rows:
+        click.echo(
+            f"{row['id']} {row['sku']} x {row['channel']}: {row['gate']} "
+            f"({row['owner_role']}: {', '.join(row['people']) or 'nobody'}) waiting "
+            f"{row['waiting_hours']} h, SLA {row['sla_hours']:g} h "
+            f"(+{row['overdue_hours']} h)"
+        )
+
+
+# ---- the audit log ------------------------------------------------------------------------
+
+
+@main.group()
+def audit() -> None:
+    """The append-only, hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.option(
+    "--head",
+    "expected",
+    default=None,
+    metavar="SEQ:HASH",
+    help="A head exported earlier with `signoff audit head`: detects a cut tail.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def audit_verify(expected: str | None, as_json: bool) -> None:
+    """Recompute the chain; report the first bad event. Exit 1 if it does not verify."""
+    from signoff.audit.services import verify
+
+    head = None
+    if expected:
+        seq, _, digest = expected.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter("expected SEQ:HASH as printed by `signoff audit head`")
+        head = (int(seq), digest)
+    result = verify(expected_head=head)
+    if as_json:
+        _emit_json(
+            {
+                "ok": result.ok,
+                "count": result.count,
+                "first_bad_seq": result.first_bad_seq,
+                "reason": str(result.reason) if result.reason else None,
+                "head_seq": result.head_seq,
+                "head_hash": result.head_hash,
+            }
+        )
+    elif result.ok:
+        click.echo(f"ok: {result.count} events verify; head {result.head_seq}:{result.head_hash}")
+    else:
+        click.echo(
+            f"FAILED at event {result.first_bad_seq}: {result.reason} "
+            f"({result.count} events before it verify)"
+        )
+    if not result.ok:
+        sys.exit(1)
+
+
+@audit.command("head")
+@command()
+def audit_head() -> None:
+    """Print SEQ:HASH of the last event, to keep somewhere else."""
+    from signoff.audit.services import head
+
+    seq, digest = head()
+    click.echo(f"{seq}:{digest}")
+
+
+@audit.command("who-approved")
+@click.option("--sku", required=True)
+@click.option("--channel", required=True)
+@click.option("--gate")
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def audit_who_approved(sku: str, channel: str, gate: str | None, as_json: bool) -> None:
+    """Who approved this SKU on this channel (at this gate), when, and for which content."""
+    from signoff.audit.selectors import who_approved
+
+    event = who_approved(sku=sku, channel=channel, gate=gate)
+    if event is None:
+        if as_json:
+            _emit_json(None)
+            return
+        click.echo(f"Nobody has approved {sku} on {channel}" + (f" at {gate}" if gate else ""))
+        sys.exit(1)
+    if as_json:
+        _emit_json(
+            {
+                "person": event.actor,
+                "at": event.occurred_at.isoformat(),
+                "gate": event.gate,
+                "content_hash": event.content_hash,
+                "seq": event.seq,
+            }
+        )
+        return
+    click.echo(
+        f"{event.actor} approved {sku} on {channel} at {event.gate} on "
+        f"{event.occurred_at:%Y-%m-%d %H:%M:%S} UTC for content {event.content_hash}"
+    )
+
+
+@audit.command("log")
+@click.option("--package", "package_ref", help="Only this package's history.")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def audit_log(package_ref: str | None, limit: int, as_json: bool) -> None:
+    """Recent events, newest first."""
+    from signoff.audit.selectors import history
+    from signoff.packages.selectors import get_package
+
+    if package_ref:
+        events = history(
+            subject_type="package", subject_id=str(get_package(package_ref).pk), limit=limit
+        )
+    else:
+        events = history(limit=limit)
+    rows = [
+        {
+            "seq": e.seq,
+            "at": e.occurred_at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "subject": f"{e.subject_type}:{e.subject_id}",
+            "from": e.from_position,
+            "to": e.to_position,
+            "gate": e.gate,
+            "content_hash": e.content_hash,
+            "note": e.note,
+            "hash": e.hash,
+        }
+        for e in events
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    for r in rows:
+        move = f" {r['from']} -> {r['to']}" if r["from"] or r["to"] else ""
+        click.echo(
+            f"{r['seq']:>6} {r['at'][:19]} {r['actor']:<24} {r['action']:<22} "
+            f"{r['subject']}{move}{' ' + repr(r['note']) if r['note'] else ''}"
+        )

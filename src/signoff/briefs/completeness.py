@@ -51,7 +51,8 @@ def _has(product: ProductFacts, fact: str) -> bool:
     return value is not None and str(value).strip() != ""
 
 
-def _label(fact: str) -> str:
+def fact_label(fact: str) -> str:
+    """Return a fact as people say it: "GTIN", "burn time hours"."""
     return "GTIN" if fact == "gtin" else fact.removeprefix("attributes.").replace("_", " ")
 
 
@@ -64,7 +65,7 @@ def find_gaps(
     """Return the facts the channel needs for this SKU and the gaps among them."""
     needed = required_facts(channel, family, required_attributes)
     gaps = [
-        Gap(fact, f"{product.sku} has no {_label(fact)}; {channel.name} needs it")
+        Gap(fact, f"{product.sku} has no {fact_label(fact)}; {channel.name} needs it")
         for fact in needed
         if not _has(product, fact)
     ]

@@ -13,6 +13,13 @@ class Brief(models.Model):
     content_type = models.CharField(max_length=30)  # ecommerce | campaign | social
     template = models.CharField(max_length=30)  # the workflow template; fixed once G1 passes
     owner = models.EmailField(blank=True)
+    # The brief's own position in the workflow: it waits on G1 at S1.
+    stage = models.CharField(max_length=20, default="S1")
+    state = models.CharField(max_length=20, default="in_review")
+    # The version G1 locked: drafting uses it; a later version needs G1 again.
+    approved_version = models.ForeignKey(
+        "BriefVersion", null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -26,6 +33,10 @@ class Brief(models.Model):
     def latest_version(self) -> "BriefVersion":
         return self.versions.order_by("-number").first()
 
+    @property
+    def position(self) -> str:
+        return f"{self.stage}/{self.state}"
+
 
 class BriefVersion(models.Model):
     """One immutable snapshot of a brief as the user gave it."""
@@ -36,6 +47,7 @@ class BriefVersion(models.Model):
     source_path = models.CharField(max_length=1000, blank=True)
     base_dir = models.CharField(max_length=1000, blank=True)  # where relative image paths start
     content_hash = models.CharField(max_length=64)
+    added_by = models.CharField(max_length=254, blank=True)  # a person's email or "system:cli"
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -85,3 +97,21 @@ class Product(models.Model):
             claims=tuple(self.claims),
             images=tuple(self.images),
         )
+
+
+class BriefApproval(models.Model):
+    """A G1 decision on one brief version, by a person who held the gate's role then."""
+
+    brief_version = models.ForeignKey(
+        BriefVersion, on_delete=models.CASCADE, related_name="approvals"
+    )
+    person = models.EmailField()
+    gate = models.CharField(max_length=20, default="G1")
+    content_hash = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["brief_version", "gate"], name="brief_gate_once")
+        ]

@@ -18,6 +18,7 @@ from signoff.channels.catalog import catalog_ids
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.hashing import content_hash
 from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
+from signoff.workflow import ErrorCode, StateError
 from signoff.workspaces.models import Workspace
 
 PRODUCT_FIELDS = ("name", "gtin", "price", "currency", "claims", "images")
@@ -45,9 +46,17 @@ def parse_brief(doc: SourceDocument) -> BriefFile:
 
 
 def add_brief(
-    path: str | Path, *, products_csv: str | Path | None = None, actor: str = "system:cli"
+    path: str | Path,
+    *,
+    products_csv: str | Path | None = None,
+    actor: str = "system:cli",
+    after_g1: bool = False,
 ) -> BriefReport:
-    """Validate a brief file (and optional PIM CSV) and store it as the brief's next version."""
+    """Validate a brief file (and optional PIM CSV) and store it as the brief's next version.
+
+    Once a brief has passed G1, a new version goes through ``update_brief`` (``after_g1``),
+    which says what the change touches; adding it here is refused.
+    """
     doc = read_document(path)
     parsed = parse_brief(doc)
     try:
@@ -83,6 +92,12 @@ def add_brief(
         latest = brief.latest_version()
         if latest is not None and latest.content_hash == digest:
             return BriefReport(brief, latest, False, sources, conflicts, warnings)
+        if brief.approved_version_id is not None and not after_g1:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"brief {brief.slug} has passed G1; change it with `signoff brief update "
+                f"{brief.slug} FILE`, which says which packages the change touches",
+            )
         brief.name = parsed.name
         brief.owner = parsed.owner or ""
         brief.save(update_fields=["name", "owner"])
@@ -93,6 +108,7 @@ def add_brief(
             source_path=str(Path(path).resolve()),
             base_dir=str(base_dir),
             content_hash=digest,
+            added_by=actor,
         )
         Product.objects.bulk_create(
             Product(brief_version=version, position=i, **values)
@@ -101,7 +117,7 @@ def add_brief(
         record(
             action="brief.added" if latest is None else "brief.version_added",
             actor=actor,
-            actor_kind="system",
+            actor_kind="person" if "@" in actor else "system",
             subject_type="brief",
             subject_id=str(brief.pk),
             workspace=workspace.slug,

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "signoff.briefs",
     "signoff.packages",
     "signoff.audit",
+    "signoff.delivery",
 ]
 
 MIDDLEWARE = [

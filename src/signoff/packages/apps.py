@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class PackagesConfig(AppConfig):
     name = "signoff.packages"
     label = "packages"
+
+    def ready(self) -> None:
+        from signoff.audit.registry import register_action
+        from signoff.workflow import AUDIT_ACTIONS
+
+        # Every move the workflow engine can return is a registered audit action.
+        for name, label in AUDIT_ACTIONS.items():
+            register_action(name, label)
+        register_action("package.reset", "Package sent back for re-drafting (brief changed)")
+        register_action("brief.impact_assessed", "Brief change impact assessed")

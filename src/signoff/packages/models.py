@@ -95,6 +95,72 @@ class Finding(models.Model):
         return f"{self.severity} {self.rule_id} on {self.field}"
 
 
+class Review(models.Model):
+    """A person marked a version reviewed (batch approval only takes reviewed versions)."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="reviews")
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="reviews")
+    person = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["version", "person"], name="review_once_per_person")
+        ]
+
+
+class Approval(models.Model):
+    """A gate passed for one version. Voided (never deleted) when the content changes."""
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="approvals")
+    version = models.ForeignKey(Version, on_delete=models.CASCADE, related_name="approvals")
+    gate = models.CharField(max_length=20)
+    person = models.EmailField()
+    content_hash = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by = models.ForeignKey(
+        Version, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            # One live approval per gate and package: twenty people approving at once
+            # leave exactly one row; the others fail and are told the state moved on.
+            models.UniqueConstraint(
+                fields=["package", "gate"],
+                condition=models.Q(voided_at__isnull=True),
+                name="approval_live_once_per_gate",
+            )
+        ]
+        ordering = ["package", "created_at"]
+
+
+class Note(models.Model):
+    """What people said about a package: rejection notes, edit notes, comments.
+
+    The drafter's next prompt for the same SKU or channel reads these.
+    """
+
+    class Kind(models.TextChoices):
+        REJECTION = "rejection"  # why a gate said no
+        EDIT = "edit"  # why a person changed the copy
+        APPROVAL = "approval"  # what the approver said
+        COMMENT = "comment"  # anything else
+
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="notes")
+    version = models.ForeignKey(Version, null=True, on_delete=models.SET_NULL, related_name="+")
+    person = models.EmailField()
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    gate = models.CharField(max_length=20, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["package", "created_at"]
+
+
 class Run(models.Model):
     """One `signoff run` of a brief version: what it did and how it ended."""
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.core.errors import NotFound
 from signoff.packages.models import Finding, Package
@@ -63,32 +64,39 @@ def board_row(package: Package, now: datetime | None = None) -> dict:
 
 def blocking_reason(package: Package) -> str:
     if package.blocked_reasons:
-        return "; ".join(r["message"] for r in package.blocked_reasons)
+        missing = [r["field"] for r in package.blocked_reasons if r["kind"] == "missing_data"]
+        others = [r["message"] for r in package.blocked_reasons if r["kind"] != "missing_data"]
+        parts = [f"missing {', '.join(fact_label(f) for f in missing)}"] if missing else []
+        return "; ".join(parts + others)
     blocks = getattr(package, "block_findings", 0)
     if blocks:
         return f"{blocks} blocking finding{'s' if blocks != 1 else ''}"
     return ""
 
 
-# Which gate a package in review waits on, by template and stage.
-WAITING_GATE = {
-    "ecommerce": {
-        "S3": ("G2", "content_lead"),
-        "S5": ("G3", "compliance"),
-        "S6": ("G4", "brand_manager"),
-    },
-}
-
-
 def blocking(brief: Brief) -> dict:
     """Answer "what is blocking this launch?", grouped by cause. Four queries."""
+    from signoff.briefs.workflow import brief_gate, template_for
+    from signoff.workflow import Position, gate_for
+
+    template = template_for(brief)
     packages = list(board(brief))
     missing: dict[str, dict] = {}
     waiting: dict[str, dict] = {}
-    gates = WAITING_GATE.get(brief.template, {})
+    other: dict[str, dict] = {}
     for package in packages:
         for reason in package.blocked_reasons:
             if reason.get("kind") != "missing_data":
+                key = reason.get("claim") or reason.get("kind", "other")
+                entry = other.setdefault(
+                    key,
+                    {
+                        "cause": reason.get("kind", "other"),
+                        "example": reason["message"],
+                        "packages": [],
+                    },
+                )
+                entry["packages"].append(package.pk)
                 continue
             entry = missing.setdefault(
                 package.sku,
@@ -98,9 +106,13 @@ def blocking(brief: Brief) -> dict:
             entry["channels"].add(package.channel)
             if package.pk not in entry["packages"]:
                 entry["packages"].append(package.pk)
-        if package.state == Package.State.IN_REVIEW and package.stage in gates:
-            gate, role = gates[package.stage]
-            entry = waiting.setdefault(gate, {"gate": gate, "role": role, "packages": []})
+        gate = gate_for(
+            Position.parse(package.position, blocked_from=package.blocked_from), template
+        )
+        if package.state == Package.State.IN_REVIEW and gate is not None:
+            entry = waiting.setdefault(
+                gate.id, {"gate": gate.id, "role": gate.owner.value, "packages": []}
+            )
             entry["packages"].append(package.pk)
     findings = Finding.objects.filter(
         version__package__brief=brief,
@@ -124,6 +136,17 @@ def blocking(brief: Brief) -> dict:
     for person in Person.objects.filter(workspace=brief.workspace_id, active=True):
         for role in person.roles:
             holders[role].append(person.email)
+    first_gate = brief_gate(template)
+    if first_gate is not None and brief.state != Package.State.APPROVED:
+        waiting = {
+            first_gate.id: {
+                "gate": first_gate.id,
+                "role": first_gate.owner.value,
+                "packages": [],
+                "brief": brief.slug,
+            },
+            **waiting,
+        }
     for entry in waiting.values():
         entry["people"] = holders.get(entry["role"], [])
     return {
@@ -131,9 +154,15 @@ def blocking(brief: Brief) -> dict:
         "packages": len(packages),
         "ready": sum(1 for p in packages if p.state == Package.State.APPROVED),
         "missing_data": [
-            {**e, "fields": sorted(e["fields"]), "channels": sorted(e["channels"])}
+            {
+                **e,
+                "fields": sorted(e["fields"]),
+                "labels": [fact_label(f) for f in sorted(e["fields"])],
+                "channels": sorted(e["channels"]),
+            }
             for e in missing.values()
         ],
+        "other_blocks": list(other.values()),
         "blocking_findings": sorted(by_rule.values(), key=lambda e: -len(e["packages"])),
         "waiting_on_gate": list(waiting.values()),
     }
@@ -201,3 +230,40 @@ def package_detail(package: Package) -> dict:
             for f in findings
         ],
     }
+
+
+def sla_report(brief: Brief, now: datetime | None = None) -> list[dict]:
+    """Return packages waiting on a gate longer than its SLA, oldest first."""
+    from signoff.briefs.workflow import template_for
+    from signoff.workflow import Position, gate_for
+
+    now = now or timezone.now()
+    template = template_for(brief)
+    holders = defaultdict(list)
+    for person in Person.objects.filter(workspace=brief.workspace_id, active=True):
+        for role in person.roles:
+            holders[role].append(person.email)
+    rows = []
+    for package in Package.objects.filter(brief=brief, state=Package.State.IN_REVIEW).order_by(
+        "stage_entered_at", "id"
+    ):
+        gate = gate_for(Position.parse(package.position), template)
+        if gate is None:
+            continue
+        waited = (now - package.stage_entered_at).total_seconds() / 3600
+        if waited > gate.sla_hours:
+            rows.append(
+                {
+                    "id": package.pk,
+                    "sku": package.sku,
+                    "channel": package.channel,
+                    "variant": package.variant,
+                    "gate": gate.id,
+                    "owner_role": gate.owner.value,
+                    "people": holders.get(gate.owner.value, []),
+                    "waiting_hours": round(waited, 1),
+                    "sla_hours": gate.sla_hours,
+                    "overdue_hours": round(waited - gate.sla_hours, 1),
+                }
+            )
+    return rows

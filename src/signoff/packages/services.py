@@ -1,15 +1,17 @@
 """Run a brief: expand its packages, check completeness, draft and check every package.
 
-The drafting and checking happen in memory (pure code); everything the run stores (packages,
-versions, findings, the run record and one audit event per package) is written in one
-transaction, so a run either lands whole or not at all.
+Drafting and checking happen in memory (pure code); everything the run stores (packages,
+versions, findings, the run record and the audit events of every move) is written in one
+transaction, so a run lands whole or not at all. Every move goes through the workflow engine:
+the copy drafter is an agent, and agents may only draft.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -22,14 +24,28 @@ from signoff.agents.context import BriefFacts, CheckFinding, Draft, ProductFacts
 from signoff.agents.providers import get_provider
 from signoff.agents.providers.port import DraftRequest, Provider
 from signoff.audit.services import record, record_many
-from signoff.briefs.completeness import family_attributes, find_gaps
-from signoff.briefs.models import Brief
+from signoff.briefs.completeness import Gap, family_attributes, find_gaps
+from signoff.briefs.models import Brief, BriefVersion
+from signoff.briefs.workflow import brief_gate, first_package_position, template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.hashing import content_hash
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
-from signoff.packages.models import Finding, Package, Run, Version
+from signoff.packages.models import Finding, Note, Package, Run, Version
+from signoff.workflow import (
+    Action,
+    Actor,
+    ActorKind,
+    ErrorCode,
+    Facts,
+    PackageState,
+    Position,
+    StateError,
+    Template,
+    decide,
+)
+from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
 
 STEPS = (
@@ -38,12 +54,8 @@ STEPS = (
     "Generating options",
     "Checking brand fit",
 )
-DRAFTER = "agent:copy_drafter"
+DRAFTER = Actor(id="agent:copy_drafter", kind=ActorKind.AGENT)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
-
-# Where a freshly drafted package waits, and where one missing data waits.
-DRAFTED = ("S3", Package.State.IN_REVIEW)
-MISSING_DATA = ("S2", Package.State.BLOCKED)
 POSITION_FIELDS = (
     "stage",
     "state",
@@ -61,11 +73,17 @@ class PlannedPackage:
     product: ProductFacts
     channel: ChannelSpec
     needed: list[str]
-    gaps: list
+    gaps: list[Gap]
+    position: Position  # where the package is now (a new one: the template's start)
     existing: Package | None = None
+    moves: list[tuple[str, Position, Position]] = field(default_factory=list)  # action, from, to
     draft_fields: dict | None = None
     origin: dict | None = None
     findings: list[CheckFinding] = field(default_factory=list)
+
+    @property
+    def target(self) -> Position:
+        return self.moves[-1][2] if self.moves else self.position
 
 
 @dataclass
@@ -73,13 +91,71 @@ class RunSummary:
     run_id: int
     packages: int
     drafted: int
-    skipped: int  # already drafted from this brief version
-    blocked: int
+    skipped: int  # nothing to do: already drafted, waiting on people, or blocked otherwise
+    blocked: int  # blocked for missing product data
     findings: dict[str, int]
 
 
 def _noop(step: str, done: int, total: int) -> None:
     """Progress sink for callers that don't show progress."""
+
+
+def drafting_version(brief: Brief, template: Template) -> BriefVersion:
+    """Return the brief version to draft from: the one G1 locked, where there is a G1."""
+    gate = brief_gate(template)
+    if gate is None:
+        return brief.latest_version()
+    if brief.approved_version_id is None or brief.state != PackageState.APPROVED:
+        holders = [
+            p.email
+            for p in Person.objects.filter(workspace=brief.workspace_id, active=True)
+            if gate.owner in p.roles
+        ]
+        who = ", ".join(holders) or "nobody holds that role yet"
+        raise StateError(
+            ErrorCode.INVALID_STATE,
+            f"brief {brief.slug} has not passed {gate.id} ({gate.label}) for its current "
+            f"version; a {gate.owner} ({who}) can approve it: signoff brief approve {brief.slug}",
+            gate=gate.id,
+            required_roles=[gate.owner],
+        )
+    return brief.approved_version
+
+
+def _plan(
+    cell: Cell,
+    package: Package | None,
+    product: ProductFacts,
+    channel: ChannelSpec,
+    needed: list[str],
+    gaps: list[Gap],
+    template: Template,
+) -> PlannedPackage | None:
+    """Decide what the run does to one cell; None when there is nothing to do."""
+    if package is None:
+        position = first_package_position(template)
+    else:
+        position = Position.parse(package.position, blocked_from=package.blocked_from)
+    plan = PlannedPackage(cell, product, channel, needed, gaps, position, package)
+    system = Actor(id="system:run", kind=ActorKind.SYSTEM)
+    start = position
+    if position.state is PackageState.BLOCKED:
+        reasons = package.blocked_reasons if package else []
+        if any(r.get("kind") != "missing_data" for r in reasons) or gaps:
+            return None  # blocked for another cause, or the data is still missing
+        unblocked = decide(position, Action.UNBLOCK, system, Facts(), template)
+        plan.moves.append((unblocked.audit_action, position, unblocked.next_position))
+        start = unblocked.next_position
+    try:
+        drafted = decide(start, Action.DRAFT, DRAFTER, Facts(), template)
+    except StateError:
+        return None  # drafted already, or waiting on people
+    if gaps:
+        blocked = decide(start, Action.BLOCK, system, Facts(), template)
+        plan.moves.append((blocked.audit_action, start, blocked.next_position))
+    else:
+        plan.moves.append((drafted.audit_action, start, drafted.next_position))
+    return plan
 
 
 def run_brief(
@@ -89,9 +165,10 @@ def run_brief(
     progress: Progress = _noop,
     actor: str = "system:run",
 ) -> RunSummary:
-    """Draft and check every package of the brief's latest version that needs it."""
+    """Draft and check every package of the brief that needs it (new, rejected, unblocked)."""
     provider = provider or get_provider()
-    version = brief.latest_version()
+    template = template_for(brief)
+    version = drafting_version(brief, template)
     workspace = brief.workspace
     rules = brand_rules(workspace)
     data = version.data
@@ -106,24 +183,19 @@ def run_brief(
     }
     cells = expand(list(by_sku), data["channels"], data["markets"], data["variants"])
 
-    # 1. Product context: which facts each package needs and lacks.
+    # 1. Product context: which facts each package needs and lacks, and what to do with it.
     family = family_attributes(products)
+    required_attributes = data.get("required_attributes", [])
     plans: list[PlannedPackage] = []
-    skipped = 0
     for i, cell in enumerate(cells, 1):
-        package = existing.get(cell)
-        current = package.current_version if package else None
-        if current is not None and current.brief_version_id == version.pk:
-            skipped += 1
-        else:
-            channel = channels[cell.channel]
-            needed, gaps = find_gaps(
-                by_sku[cell.sku], channel, family, data.get("required_attributes", [])
-            )
-            plans.append(PlannedPackage(cell, by_sku[cell.sku], channel, needed, gaps, package))
+        product, channel = by_sku[cell.sku], channels[cell.channel]
+        needed, gaps = find_gaps(product, channel, family, required_attributes)
+        plan = _plan(cell, existing.get(cell), product, channel, needed, gaps, template)
+        if plan is not None:
+            plans.append(plan)
         progress(STEPS[0], i, len(cells))
 
-    # 2. References: the product images, checked once per channel.
+    # 2. References: the product images, checked once per channel and SKU.
     base_dir = Path(version.base_dir or ".")
     image_findings: dict[tuple[str, str], list[CheckFinding]] = {}
     for i, plan in enumerate(plans, 1):
@@ -142,12 +214,16 @@ def run_brief(
         markets=tuple(data["markets"]),
     )
     ready = [plan for plan in plans if not plan.gaps]
+    notes = _rejection_notes([plan.existing.pk for plan in ready if plan.existing])
     for i, plan in enumerate(ready, 1):
+        facts = brief_facts
+        if plan.existing and plan.existing.pk in notes:
+            facts = replace(brief_facts, notes=tuple(notes[plan.existing.pk]))
         result = provider.draft(
             DraftRequest(
                 channel=plan.channel,
                 product=plan.product,
-                brief=brief_facts,
+                brief=facts,
                 rules=rules,
                 variant=plan.cell.variant,
                 variant_index=ord(plan.cell.variant) - ord("A"),
@@ -166,6 +242,7 @@ def run_brief(
             "output_tokens": result.output_tokens,
             "latency_ms": result.latency_ms,
             "cost": result.cost,
+            "notes_used": list(facts.notes),
         }
         progress(STEPS[2], i, len(ready))
 
@@ -184,27 +261,41 @@ def run_brief(
     for cell, finding in audit_consistency(list(drafts.items()), rules):
         plan_by_cell[cell].findings.append(finding)
 
-    return _store(brief, version, plans, skipped, actor)
+    return _store(brief, version, plans, len(cells) - len(plans), actor)
 
 
-def _position_fields(plan: PlannedPackage, now) -> dict:
-    stage, state = MISSING_DATA if plan.gaps else DRAFTED
+def _rejection_notes(package_ids: list[int]) -> dict[int, list[str]]:
+    """Return each package's rejection notes, newest first (the next draft must see them)."""
+    notes: dict[int, list[str]] = {}
+    for package_id, gate, text in (
+        Note.objects.filter(package_id__in=package_ids, kind=Note.Kind.REJECTION)
+        .order_by("-created_at")
+        .values_list("package_id", "gate", "text")
+    ):
+        notes.setdefault(package_id, []).append(f"{gate}: {text}")
+    return notes
+
+
+def _position_fields(plan: PlannedPackage, now: datetime) -> dict:
+    target = plan.target
     return {
-        "stage": stage,
-        "state": state,
+        "stage": target.stage.value,
+        "state": target.state.value,
         "stage_entered_at": now,
         "completeness": {"required": plan.needed, "missing": [g.field for g in plan.gaps]},
         "blocked_reasons": [
             {"kind": "missing_data", "field": g.field, "message": g.message} for g in plan.gaps
         ],
-        "blocked_from": "S2/draft" if plan.gaps else "",
+        "blocked_from": str(target.blocked_from) if target.blocked_from else "",
         "confidence": confidence(
             (f.severity for f in plan.findings), len(plan.needed), len(plan.gaps)
         ),
     }
 
 
-def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, actor: str):
+def _store(
+    brief: Brief, version: BriefVersion, plans: list[PlannedPackage], skipped: int, actor: str
+) -> RunSummary:
     now = timezone.now()
     with transaction.atomic():
         run = Run.objects.create(brief=brief, brief_version=version)
@@ -217,10 +308,9 @@ def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, act
             workspace=brief.workspace.slug,
             data={"brief": brief.slug, "version": version.number, "packages": len(plans)},
         )
-        before = {id(p): p.existing.position if p.existing else "" for p in plans}
         new, changed = [], []
         for plan in plans:
-            fields = _position_fields(plan, now)
+            values = _position_fields(plan, now)
             if plan.existing is None:
                 plan.existing = Package(
                     brief=brief,
@@ -229,17 +319,17 @@ def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, act
                     market=plan.cell.market,
                     variant=plan.cell.variant,
                     owner=brief.owner,
-                    **fields,
+                    **values,
                 )
                 new.append(plan.existing)
             else:
-                for name, value in fields.items():
+                for name, value in values.items():
                     setattr(plan.existing, name, value)
                 changed.append(plan.existing)
         Package.objects.bulk_create(new)
         if changed:
             Package.objects.bulk_update(changed, POSITION_FIELDS, batch_size=500)
-        versions = {}
+        versions: dict[int, Version] = {}
         for plan in plans:
             if plan.draft_fields is not None:
                 previous = plan.existing.current_version
@@ -248,7 +338,7 @@ def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, act
                     number=(previous.number + 1) if previous else 1,
                     fields=plan.draft_fields,
                     origin=plan.origin,
-                    author=DRAFTER,
+                    author=DRAFTER.id,
                     parent=previous,
                     brief_version=version,
                     content_hash=content_hash(plan.draft_fields),
@@ -279,22 +369,19 @@ def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, act
             )
         record_many(
             [
-                _event(brief, run, plan, versions.get(id(plan)), before[id(plan)], actor)
+                event
                 for plan in plans
+                for event in _events(brief, run, plan, versions.get(id(plan)), actor)
             ]
         )
-        severities: dict[str, int] = defaultdict(int)
-        for plan in plans:
-            for f in plan.findings:
-                severities[f.severity] += 1
-        blocked = sum(1 for plan in plans if plan.gaps)
+        severities = Counter(f.severity.value for plan in plans for f in plan.findings)
         run.status = "finished"
         run.finished_at = timezone.now()
         run.summary = {
             "packages": len(plans) + skipped,
             "drafted": len(versions),
             "skipped": skipped,
-            "blocked": blocked,
+            "blocked": sum(1 for plan in plans if plan.gaps),
             "findings": dict(severities),
         }
         run.save(update_fields=["status", "finished_at", "summary"])
@@ -307,31 +394,35 @@ def _store(brief: Brief, version, plans: list[PlannedPackage], skipped: int, act
             workspace=brief.workspace.slug,
             data=run.summary,
         )
-    return RunSummary(
-        run.pk, len(plans) + skipped, len(versions), skipped, blocked, dict(severities)
-    )
+    return RunSummary(run.pk, **run.summary)
 
 
-def _event(
-    brief: Brief, run: Run, plan: PlannedPackage, stored: Version | None, before: str, actor: str
-) -> dict:
+def _events(
+    brief: Brief, run: Run, plan: PlannedPackage, stored: Version | None, actor: str
+) -> list[dict]:
     package = plan.existing
-    return {
-        "action": "package.drafted" if stored else "package.blocked",
-        "actor": DRAFTER if stored else actor,
-        "actor_kind": "agent" if stored else "system",
-        "subject_type": "package",
-        "subject_id": str(package.pk),
-        "workspace": brief.workspace.slug,
-        "from_position": before,
-        "to_position": package.position,
-        "content_hash": stored.content_hash if stored else "",
-        "sku": package.sku,
-        "channel": package.channel,
-        "data": {
-            "run": run.pk,
-            "version": stored.number if stored else None,
-            "findings": len(plan.findings),
-            "missing": [g.field for g in plan.gaps],
-        },
-    }
+    events = []
+    for action, before, after in plan.moves:
+        drafted = action.endswith(".drafted")
+        events.append(
+            {
+                "action": action,
+                "actor": DRAFTER.id if drafted else actor,
+                "actor_kind": "agent" if drafted else "system",
+                "subject_type": "package",
+                "subject_id": str(package.pk),
+                "workspace": brief.workspace.slug,
+                "from_position": str(before),
+                "to_position": str(after),
+                "content_hash": stored.content_hash if drafted and stored else "",
+                "sku": package.sku,
+                "channel": package.channel,
+                "data": {
+                    "run": run.pk,
+                    "version": stored.number if drafted and stored else None,
+                    "findings": len(plan.findings) if drafted else 0,
+                    "missing": [g.field for g in plan.gaps],
+                },
+            }
+        )
+    return events

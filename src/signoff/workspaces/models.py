@@ -62,3 +62,17 @@ class Claim(models.Model):
 
     def __str__(self) -> str:
         return self.claim_id
+
+
+class ApiToken(models.Model):
+    """A person's token for the CLI and the API. Only its SHA-256 is stored."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12)  # shown in listings, so people can tell tokens apart
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}... ({self.person.email})"

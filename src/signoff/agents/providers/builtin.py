@@ -21,6 +21,7 @@ from typing import Any
 
 from signoff.agents.context import BrandRules, ClaimStatus, FieldValue, ProductFacts
 from signoff.agents.providers.compose import (
+    ClaimScreen,
     CopyGuard,
     PhraseIndex,
     Plan,
@@ -155,7 +156,7 @@ class _Facts:
     price: str | None
     gtin: str | None
     sku: str
-    fact_phrases: tuple[str, ...]  # lowercased product words a claim word may sit inside
+    claim_screen: ClaimScreen
     lightable: bool
     made_of_material: bool  # the material names the whole product ("soy wax candle")
 
@@ -220,7 +221,8 @@ class _RulesPlan:
 
     rewrite: Callable[[str], str]  # avoided terminology -> the brand's form
     refused: tuple[_Entry, ...]  # banned phrases and avoided terms
-    claim_parts: dict[str, str]  # claim id -> regex part detecting its wording
+    claim_wording: dict[str, str]  # claim id -> regex for its id and registry text
+    claim_patterns: dict[str, str]  # claim id -> its registry pattern, scoped for alternation
     any_claim: re.Pattern[str] | None
     approved: frozenset[str]
     claim_texts: dict[str, str]
@@ -254,20 +256,20 @@ def _compile_rules(rules: BrandRules) -> _RulesPlan:
         return text
 
     refused.extend(_banned_entry(b.phrase) for b in rules.banned)
-    claim_parts: dict[str, str] = {}
+    # Claims are detected the way the claims scanner does: by id, by wording, by pattern.
+    wording: dict[str, str] = {}
+    patterns: dict[str, str] = {}
     for claim in rules.claims:
-        # Detected the way the claims scanner does: by id, by wording, by pattern.
-        parts = [f"(?i:{phrase_pattern(claim.id)})"]
-        if claim.text:
-            parts.append(f"(?i:{phrase_pattern(claim.text)})")
+        phrases = [claim.id, *([claim.text] if claim.text else [])]
+        wording[claim.id] = "|".join(f"(?i:{phrase_pattern(p)})" for p in phrases)
         if claim.pattern:
-            parts.append(scoped_pattern(claim.pattern))
-        claim_parts[claim.id] = "|".join(parts)
+            patterns[claim.id] = scoped_pattern(claim.pattern)
     return _RulesPlan(
         rewrite=rewrite,
         refused=tuple(refused),
-        claim_parts=claim_parts,
-        any_claim=compile_any(claim_parts.values()),
+        claim_wording=wording,
+        claim_patterns=patterns,
+        any_claim=compile_any([*wording.values(), *patterns.values()]),
         approved=frozenset(c.id for c in rules.claims if c.status == ClaimStatus.APPROVED),
         claim_texts={c.id: c.text for c in rules.claims if c.text},
         guard=CopyGuard(
@@ -301,20 +303,27 @@ class _Memo:
         return value
 
 
-_memo = _Memo()
+# Compiled rules and guards live long; facts and plans come and go with the products of a run,
+# so they get their own, larger memo and never push the compiled ones out.
+_memo = _Memo(max_size=256)
+_product_memo = _Memo(max_size=4096)
 
 
 def _rules_plan(rules: BrandRules) -> _RulesPlan:
     return _memo.get("rules", (rules,), None, lambda: _compile_rules(rules))
 
 
-def _claims_regex(rules: BrandRules, product_claims: tuple[str, ...]) -> re.Pattern[str] | None:
-    """Wording of every claim this product may not make: unapproved, or not its own."""
+def _unusable_claims(
+    rules: BrandRules, product_claims: tuple[str, ...]
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """Wording and patterns of every claim this product may not make: unapproved, or not its own."""
 
-    def build() -> re.Pattern[str] | None:
+    def build() -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
         plan = _rules_plan(rules)
         usable = plan.approved.intersection(product_claims)
-        return compile_any(p for cid, p in plan.claim_parts.items() if cid not in usable)
+        wording = compile_any(p for cid, p in plan.claim_wording.items() if cid not in usable)
+        patterns = compile_any(p for cid, p in plan.claim_patterns.items() if cid not in usable)
+        return wording, patterns
 
     return _memo.get("claims", (rules,), product_claims, build)
 
@@ -400,7 +409,8 @@ def _product_key(request: DraftRequest) -> tuple[Any, ...]:
 
 def _facts_for(request: DraftRequest) -> _Facts:
     rules = request.rules
-    return _memo.get("facts", (rules,), _product_key(request), lambda: _build_facts(request))
+    key = _product_key(request)
+    return _product_memo.get("facts", (rules,), key, lambda: _build_facts(request))
 
 
 def _build_facts(request: DraftRequest) -> _Facts:
@@ -455,16 +465,24 @@ def _build_facts(request: DraftRequest) -> _Facts:
 
     # Only the data as given: a value the brand's terminology rewrote ("hand poured" to
     # "hand-poured") may have become claim wording the product does not make.
-    raw_name = product.name.strip()
-    phrases = {raw_name, *(str(v).strip() for v in product.attributes.values())}
+    # The name as written by the brand's terminology counts as the name too, or a name with
+    # an avoided spelling could not be written at all.
+    raw_name = product.name.strip().lower()
+    name_phrases = list(dict.fromkeys([raw_name, name.lower()]))
     if len(raw_name.split()) > 2:
-        phrases.add(" ".join(raw_name.split()[:-1]))
-    fact_phrases = tuple(sorted({p.lower() for p in phrases if p}, key=len, reverse=True))
+        name_phrases.append(" ".join(raw_name.split()[:-1]))
+    values = [str(v).strip().lower() for v in product.attributes.values()]
+    wording, patterns = _unusable_claims(request.rules, tuple(product.claims))
+    claim_screen = ClaimScreen(
+        wording=wording,
+        patterns=patterns,
+        name_phrases=tuple(name_phrases),
+        fact_phrases=tuple(sorted({*name_phrases, *values} - {""}, key=len, reverse=True)),
+    )
 
     known_numbers = set(_numbers_in(name))
     for fact in (*by_topic.values(), *extras):
         known_numbers |= _numbers_in(fact.value)
-    claims_rx = _claims_regex(request.rules, tuple(product.claims))
     messages: list[str] = []
     claim_messages: list[str] = []
     for raw in request.brief.key_messages:
@@ -474,7 +492,7 @@ def _build_facts(request: DraftRequest) -> _Facts:
         message = sentence_case(text) + "."
         if _NUMBER_WORDS.search(message) or not _numbers_in(message) <= known_numbers:
             continue
-        if not plan.guard.allows(message, claims_rx, fact_phrases):
+        if not (plan.guard.allows(message) and claim_screen.allows(message)):
             continue
         has_claim = plan.any_claim is not None and plan.any_claim.search(message)
         (claim_messages if has_claim else messages).append(message)
@@ -492,7 +510,7 @@ def _build_facts(request: DraftRequest) -> _Facts:
         price=_format_price(product),
         gtin=product.gtin or None,
         sku=product.sku,
-        fact_phrases=fact_phrases,
+        claim_screen=claim_screen,
         lightable=noun in _LIGHTABLE or "wick" in by_topic,
         made_of_material=bool(material)
         and (not material_is_wax or noun in _WAX_BODIES or "wick" in by_topic),
@@ -908,7 +926,7 @@ def _fill_field(
 
 def _plan_for(compose: str, context: _Context, occurrence: int) -> Plan:
     key = (compose, context.tone, context.lead, context.rank, context.channel_kind, occurrence)
-    return _memo.get(
+    return _product_memo.get(
         "plan", (context.facts,), key, lambda: _COMPOSERS[compose](context, occurrence)
     )
 
@@ -934,7 +952,6 @@ class BuiltinProvider:
         channel, rules = request.channel, request.rules
         facts = _facts_for(request)
         guards = _field_guards(channel, rules)
-        claims = _claims_regex(rules, tuple(request.product.claims))
         rank = _variant_rank(request)
         tone = rules.tone_for(channel.id, channel.tone)
         context = _Context(
@@ -951,7 +968,7 @@ class BuiltinProvider:
             occurrence = occurrences.get(spec.compose, 0)
             occurrences[spec.compose] = occurrence + 1
             plan = _plan_for(spec.compose, context, occurrence)
-            screen = Screen(guards[field_name], claims, facts.fact_phrases)
+            screen = Screen(guards[field_name], facts.claim_screen)
             value = _fill_field(plan, spec, screen, rules.max_sentence_words, taken)
             fields[field_name] = value
             if isinstance(value, str):

@@ -267,15 +267,10 @@ class PhraseIndex:
 
 
 class CopyGuard:
-    """Refuses text with a banned phrase or character, an avoided term or an unusable claim.
+    """Refuses text with a banned phrase or character, an avoided term or a long sentence.
 
-    ``refused`` matches anything never allowed in the field. Claims depend on the product, so
-    ``allows`` takes the product's claim pattern (wording of claims it may not make) and its
-    fact phrases: a claim match inside a product fact the copy quotes ("Green" in "Green Fig
-    Candle") is the fact, not a claim, and passes, the way the claims scanner reads it.
-
-    The product-independent verdicts are memoised by text: the same fact sentences come back
-    for every variant and channel of a run.
+    Verdicts are memoised by text: the same fact sentences come back for every variant and
+    channel of a run, and fields with the same rules share one guard.
     """
 
     __slots__ = ("_verdicts", "banned_chars", "max_sentence_words", "refused")
@@ -294,26 +289,14 @@ class CopyGuard:
         self.max_sentence_words = max_sentence_words
         self._verdicts: dict[str, bool] = {}
 
-    def allows(
-        self,
-        text: str,
-        claims: re.Pattern[str] | None = None,
-        fact_phrases: Sequence[str] = (),
-    ) -> bool:
-        """``fact_phrases`` are the product's own words, lowercased, that may quote a claim."""
+    def allows(self, text: str) -> bool:
         verdict = self._verdicts.get(text)
         if verdict is None:
             verdict = self._judge(text)
             if len(self._verdicts) >= self._MAX_MEMO:
                 self._verdicts.clear()
             self._verdicts[text] = verdict
-        if not verdict or claims is None:
-            return verdict
-        spans = claim_spans(claims, text)
-        if not spans:
-            return True
-        lowered = text.lower()
-        return all(_inside_fact(lowered, start, end, fact_phrases) for start, end in spans)
+        return verdict
 
     def _judge(self, text: str) -> bool:
         if not text or not self.banned_chars.isdisjoint(text):
@@ -322,6 +305,37 @@ class CopyGuard:
             return False
         if self.max_sentence_words is not None:
             return all(n <= self.max_sentence_words for n in sentence_word_counts(text))
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimScreen:
+    """Refuses wording of claims one product may not make (unapproved, or not its own).
+
+    A claim's own wording (its id or registry text, "clean burning") is refused anywhere but
+    inside the product's name: an attribute that says "clean burning" is still the claim. A
+    registry pattern casts a wider net ("green"), so a match inside any product fact the copy
+    quotes ("green fig and vetiver") is that fact, not a claim, as the claims scanner reads it.
+    Phrases are lowercased.
+    """
+
+    wording: re.Pattern[str] | None
+    patterns: re.Pattern[str] | None
+    name_phrases: tuple[str, ...]
+    fact_phrases: tuple[str, ...]
+
+    def allows(self, text: str) -> bool:
+        for regex, phrases in (
+            (self.wording, self.name_phrases),
+            (self.patterns, self.fact_phrases),
+        ):
+            if regex is None:
+                continue
+            spans = claim_spans(regex, text)
+            if spans:
+                lowered = text.lower()
+                if not all(_inside_fact(lowered, start, end, phrases) for start, end in spans):
+                    return False
         return True
 
 
@@ -340,8 +354,9 @@ def claim_spans(claims: re.Pattern[str], text: str) -> tuple[tuple[int, int], ..
     return spans
 
 
-def _inside_fact(lowered: str, start: int, end: int, fact_phrases: Sequence[str]) -> bool:
-    for phrase in fact_phrases:
+def _inside_fact(lowered: str, start: int, end: int, phrases: Sequence[str]) -> bool:
+    """Whether [start, end) lies inside an occurrence of one of ``phrases``."""
+    for phrase in phrases:
         at = lowered.find(phrase, max(0, end - len(phrase)))
         while at != -1 and at <= start:
             if at + len(phrase) >= end:
@@ -371,14 +386,13 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """The guard of one field plus the product's claim pattern and fact phrases."""
+    """Everything one field of one product's copy must pass: the field's guard and claims."""
 
     guard: CopyGuard
-    claims: re.Pattern[str] | None
-    fact_phrases: tuple[str, ...]
+    claims: ClaimScreen
 
     def allows(self, text: str) -> bool:
-        return self.guard.allows(text, self.claims, self.fact_phrases)
+        return self.guard.allows(text) and self.claims.allows(text)
 
 
 def _long_enough(text: str, spec: FieldSpec) -> bool:

@@ -1,0 +1,297 @@
+"""G1: a person approves a brief version (locking it), and brief changes after G1.
+
+A change after G1 makes a new brief version that needs G1 again; the impact analysis says
+which packages the change touches and why. Those go back to S2/draft with their approvals
+voided (they will be re-drafted from the new version once it passes G1); the others keep
+their versions and approvals.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+
+from signoff.audit.services import record
+from signoff.briefs.models import Brief, BriefApproval, BriefVersion
+from signoff.briefs.services import BriefReport, add_brief
+from signoff.briefs.workflow import brief_gate, first_package_position, template_for
+from signoff.packages.decisions import person_actor
+from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
+from signoff.workspaces.models import Person
+
+# Brief keys whose change touches every package (everything the drafter reads).
+BRIEF_WIDE_KEYS = (
+    "audience",
+    "key_messages",
+    "acceptance_criteria",
+    "references",
+    "hypothesis",
+    "required_attributes",
+    "content_type",
+    "template",
+)
+
+
+def _brief_position(brief: Brief) -> Position:
+    return Position.parse(brief.position)
+
+
+def enriched_view(version: BriefVersion) -> dict:
+    """The brief as Signoff will draft from it: the file's keys plus the merged product facts."""
+    data = dict(version.data)
+    data["products"] = [
+        {
+            "sku": p.sku,
+            "name": p.name,
+            "gtin": p.gtin or None,
+            "price": None if p.price is None else f"{p.price:.2f} {p.currency}",
+            "attributes": p.attributes,
+            "claims": p.claims,
+            "images": p.images,
+            "sources": p.field_sources,
+        }
+        for p in version.products.all()
+    ]
+    return data
+
+
+def brief_diff(version: BriefVersion) -> list[str]:
+    """Unified diff of what the person wrote (the file) against what Signoff will use."""
+    try:
+        given = Path(version.source_path).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        given = ["# (the original file is no longer on disk)"]
+    enriched = yaml.safe_dump(enriched_view(version), sort_keys=False, allow_unicode=True)
+    return list(
+        difflib.unified_diff(
+            given, enriched.splitlines(), "user brief", "enriched brief", lineterm=""
+        )
+    )
+
+
+def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefApproval:
+    """Pass G1 for the brief's latest version, which drafting then uses."""
+    with transaction.atomic():
+        brief = Brief.objects.select_for_update().select_related("workspace").get(pk=brief.pk)
+        person = Person.objects.get(pk=person.pk)
+        template = template_for(brief)
+        if brief_gate(template) is None:
+            raise StateError(
+                ErrorCode.INVALID_STATE, f"the {template.name} workflow has no brief gate"
+            )
+        version = brief.latest_version()
+        # Maker-checker at G1: whoever added this brief version may not approve it.
+        makers = frozenset({version.added_by}) if "@" in version.added_by else frozenset()
+        decision = decide(
+            _brief_position(brief),
+            Action.APPROVE,
+            person_actor(person),
+            Facts(version_makers=makers, note=note),
+            template,
+        )
+        approval = BriefApproval.objects.create(
+            brief_version=version,
+            person=person.email,
+            gate=decision.gate,
+            content_hash=version.content_hash,
+            note=note,
+        )
+        before = brief.position
+        brief.stage, brief.state = decision.next_position.stage, decision.next_position.state
+        brief.approved_version = version
+        brief.save(update_fields=["stage", "state", "approved_version"])
+        record(
+            action=decision.audit_action,
+            actor=person.email,
+            subject_type="brief",
+            subject_id=str(brief.pk),
+            workspace=brief.workspace.slug,
+            from_position=before,
+            to_position=brief.position,
+            content_hash=version.content_hash,
+            note=note,
+            gate=decision.gate,
+            data={"brief": brief.slug, "version": version.number},
+        )
+    return approval
+
+
+@dataclass
+class Impact:
+    package_id: int
+    sku: str
+    channel: str
+    reasons: list[str]
+
+
+@dataclass
+class UpdateReport:
+    brief: BriefReport
+    impacts: list[Impact] = field(default_factory=list)
+    untouched: int = 0
+    new_cells: list[str] = field(default_factory=list)  # SKU x channel cells the next run adds
+
+
+def _product_changes(old: BriefVersion, new: BriefVersion) -> dict[str, list[str]]:
+    def facts(version: BriefVersion) -> dict[str, dict]:
+        return {
+            p.sku: {
+                "name": p.name,
+                "gtin": p.gtin,
+                "price": str(p.price),
+                "currency": p.currency,
+                "claims": p.claims,
+                "images": p.images,
+                **{f"attributes.{k}": v for k, v in p.attributes.items()},
+            }
+            for p in version.products.all()
+        }
+
+    before, after = facts(old), facts(new)
+    changes: dict[str, list[str]] = {}
+    for sku in before.keys() | after.keys():
+        if sku not in after:
+            changes[sku] = ["SKU removed from the brief"]
+            continue
+        if sku not in before:
+            continue  # a new SKU only adds packages
+        was, now = before[sku], after[sku]
+        changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
+        if changed:
+            changes[sku] = [f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in changed]
+    return changes
+
+
+def analyse_impact(brief: Brief, old: BriefVersion, new: BriefVersion) -> list[Impact]:
+    """Say which existing packages a new brief version touches, and why."""
+    wide = [k for k in BRIEF_WIDE_KEYS if old.data.get(k) != new.data.get(k)]
+    products = _product_changes(old, new)
+    channels, markets = set(new.data["channels"]), set(new.data["markets"])
+    variants = new.data["variants"]
+    impacts = []
+    for package in brief.packages.exclude(state="published").order_by("id"):
+        reasons = [f"brief {k} changed" for k in wide]
+        reasons += [f"{package.sku} {c}" for c in products.get(package.sku, [])]
+        if package.channel not in channels:
+            reasons.append(f"channel {package.channel} removed from the brief")
+        if package.market not in markets:
+            reasons.append(f"market {package.market} removed from the brief")
+        if ord(package.variant) - ord("A") >= variants:
+            reasons.append(f"variant {package.variant} no longer asked for")
+        if reasons:
+            impacts.append(Impact(package.pk, package.sku, package.channel, reasons))
+    return impacts
+
+
+def update_brief(
+    *,
+    brief: Brief,
+    path: str | Path,
+    products_csv: str | Path | None = None,
+    person: Person,
+) -> UpdateReport:
+    """Store a new brief version; after G1, reset the packages it touches and require G1 again.
+
+    All in one transaction: the new version, the brief's return to G1, every reset package
+    and their audit events land together or not at all.
+    """
+    from signoff.packages.models import Approval, Package
+
+    who = person.email
+    with transaction.atomic():
+        locked = brief.approved_version
+        report = add_brief(path, products_csv=products_csv, actor=who, after_g1=True)
+        if report.brief.pk != brief.pk:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"the file describes brief {report.brief.slug!r}, not {brief.slug!r}",
+            )
+        update = UpdateReport(brief=report)
+        if locked is None or not report.created_version:
+            return update
+        brief = Brief.objects.select_for_update().get(pk=brief.pk)
+        template = template_for(brief)
+        before = brief.position
+        decision = decide(
+            _brief_position(brief), Action.EDIT, person_actor(person), Facts(), template
+        )
+        brief.stage, brief.state = decision.next_position.stage, decision.next_position.state
+        brief.save(update_fields=["stage", "state"])
+        record(
+            action=decision.audit_action,
+            actor=who,
+            subject_type="brief",
+            subject_id=str(brief.pk),
+            workspace=brief.workspace.slug,
+            from_position=before,
+            to_position=brief.position,
+            content_hash=report.version.content_hash,
+            data={
+                "brief": brief.slug,
+                "version": report.version.number,
+                "replaces": locked.number,
+                "voids": list(decision.voids),
+            },
+        )
+        update.impacts = analyse_impact(brief, locked, report.version)
+        start = first_package_position(template)
+        now = timezone.now()
+        touched = {i.package_id: i for i in update.impacts}
+        for package in Package.objects.select_for_update().filter(pk__in=touched):
+            was = package.position
+            voided = list(
+                Approval.objects.filter(package=package, voided_at__isnull=True).values_list(
+                    "gate", flat=True
+                )
+            )
+            Approval.objects.filter(package=package, voided_at__isnull=True).update(voided_at=now)
+            package.stage, package.state = start.stage.value, start.state.value
+            package.blocked_from = ""
+            package.blocked_reasons = [
+                r for r in package.blocked_reasons if r.get("kind") != "missing_data"
+            ]
+            package.stage_entered_at = now
+            package.save(
+                update_fields=[
+                    "stage",
+                    "state",
+                    "blocked_from",
+                    "blocked_reasons",
+                    "stage_entered_at",
+                ]
+            )
+            record(
+                action="package.reset",
+                actor=who,
+                subject_type="package",
+                subject_id=str(package.pk),
+                workspace=brief.workspace.slug,
+                from_position=was,
+                to_position=package.position,
+                sku=package.sku,
+                channel=package.channel,
+                data={
+                    "brief_version": report.version.number,
+                    "reasons": touched[package.pk].reasons,
+                    "voided": voided,
+                },
+            )
+        record(
+            action="brief.impact_assessed",
+            actor=who,
+            subject_type="brief",
+            subject_id=str(brief.pk),
+            workspace=brief.workspace.slug,
+            data={
+                "version": report.version.number,
+                "touched": sorted(touched),
+                "untouched": brief.packages.count() - len(touched),
+            },
+        )
+        update.untouched = brief.packages.count() - len(touched)
+    return update

@@ -1,0 +1,145 @@
+"""Launch a channel of a brief: publish its approved packages and export them with provenance.
+
+A channel launches only when every one of its packages has passed the last gate. Publishing
+is the point of no return: the bundle is written to a temporary folder first, the packages are
+published and the launch recorded (with the manifest's hash as the receipt) in one
+transaction, and only then does the bundle take its final name.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from signoff.audit.services import record
+from signoff.briefs.models import Brief
+from signoff.briefs.workflow import template_for
+from signoff.core.errors import NotFound
+from signoff.core.hashing import canonical_json, content_hash
+from signoff.delivery.manifest import package_manifest
+from signoff.delivery.models import Launch
+from signoff.packages.decisions import person_actor
+from signoff.packages.models import Package
+from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
+from signoff.workspaces.models import Person
+
+
+@dataclass
+class LaunchResult:
+    channel: str
+    packages: list[int]
+    bundle: Path
+    manifest_hash: str
+
+
+def _ready(packages: list[Package], channel: str) -> None:
+    waiting = [p for p in packages if p.state != Package.State.APPROVED]
+    if not packages:
+        raise NotFound(f"no packages on channel {channel}")
+    if waiting:
+        listed = ", ".join(f"{p.pk} ({p.sku}, {p.position})" for p in waiting[:10])
+        more = f" and {len(waiting) - 10} more" if len(waiting) > 10 else ""
+        raise StateError(
+            ErrorCode.INVALID_STATE,
+            f"{channel} cannot launch: {len(waiting)} of {len(packages)} packages have not "
+            f"passed the last gate: {listed}{more}",
+        )
+
+
+def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path) -> LaunchResult:
+    """Publish every package of one channel and write its bundle under ``out_dir``."""
+    final = out_dir / brief.slug / channel
+    if final.exists():
+        raise StateError(ErrorCode.INVALID_STATE, f"{final} exists already: launched before?")
+    staging = Path(tempfile.mkdtemp(prefix=f".{channel}-", dir=_parent(out_dir / brief.slug)))
+    try:
+        with transaction.atomic():
+            packages = list(
+                Package.objects.select_for_update()
+                .filter(brief=brief, channel=channel)
+                .select_related("current_version", "current_version__brief_version")
+                .order_by("id")
+            )
+            _ready(packages, channel)
+            person = Person.objects.get(pk=person.pk)
+            template = template_for(brief)
+            actor = person_actor(person)
+            decisions = [
+                decide(Position.parse(p.position), Action.PUBLISH, actor, Facts(), template)
+                for p in packages
+            ]
+            entries = [package_manifest(p) for p in packages]
+            for entry in entries:
+                name = f"{entry['sku']}-{entry['market']}-{entry['variant']}.json"
+                (staging / name).write_text(
+                    json.dumps(entry["content"], indent=2, ensure_ascii=False), encoding="utf-8"
+                )
+            manifest = {
+                "brief": brief.slug,
+                "workspace": brief.workspace.slug,
+                "channel": channel,
+                "launched_by": person.email,
+                "packages": entries,
+            }
+            manifest_bytes = canonical_json(manifest)
+            (staging / "manifest.json").write_bytes(manifest_bytes)
+            digest = content_hash(manifest)
+            for package, decision in zip(packages, decisions, strict=True):
+                before = package.position
+                target = decision.next_position
+                package.stage, package.state = target.stage.value, target.state.value
+                package.save(update_fields=["stage", "state"])
+                record(
+                    action=decision.audit_action,
+                    actor=person.email,
+                    subject_type="package",
+                    subject_id=str(package.pk),
+                    workspace=brief.workspace.slug,
+                    from_position=before,
+                    to_position=package.position,
+                    content_hash=package.current_version.content_hash,
+                    sku=package.sku,
+                    channel=channel,
+                    data={"manifest_hash": digest},
+                )
+            Launch.objects.create(
+                brief=brief,
+                channel=channel,
+                person=person.email,
+                bundle_path=str(final),
+                manifest_hash=digest,
+                packages=[p.pk for p in packages],
+            )
+            record(
+                action="channel.launched",
+                actor=person.email,
+                subject_type="brief",
+                subject_id=str(brief.pk),
+                workspace=brief.workspace.slug,
+                channel=channel,
+                content_hash=digest,
+                data={"packages": [p.pk for p in packages], "bundle": str(final)},
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    # Only a committed launch gets its bundle under the final name.
+    staging.rename(final)
+    return LaunchResult(channel, [p.pk for p in packages], final, digest)
+
+
+def _parent(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def launchable_channels(brief: Brief) -> list[str]:
+    """Return the brief's channels not launched yet, in brief order."""
+    done = set(brief.launches.values_list("channel", flat=True))
+    channels = brief.latest_version().data["channels"]
+    return [c for c in channels if c not in done]

@@ -1,0 +1,490 @@
+"""People's decisions on packages: review, approve, reject, edit.
+
+Each decision is one transaction: lock the package, read the person's roles as they are now,
+ask the pure workflow engine (``signoff.workflow.decide``), store the new position, the
+approval or note, and the audit event together. A batch is a list of such transactions; one
+item's refusal never touches another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from signoff.agents.checking import check_draft
+from signoff.agents.context import Draft, FieldValue
+from signoff.audit.services import record
+from signoff.briefs.workflow import template_for
+from signoff.channels.catalog import resolve_spec
+from signoff.core.errors import InputError, NotFound, Problem
+from signoff.core.hashing import content_hash
+from signoff.packages.confidence import confidence
+from signoff.packages.diffing import describe_changes
+from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
+from signoff.workflow import (
+    Action,
+    Actor,
+    ActorKind,
+    Decision,
+    ErrorCode,
+    Facts,
+    Position,
+    StateError,
+    WorkflowError,
+    decide,
+    gate_for,
+)
+from signoff.workspaces.models import Person
+from signoff.workspaces.rules import brand_rules
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """What happened to one package of a (possibly one-item) request."""
+
+    package_id: int
+    ok: bool
+    outcome: str  # "approved", "rejected", "reviewed", "edited", or "refused"
+    message: str
+    code: str | None = None  # a stable ErrorCode value when refused
+    http_status: int = 200
+    position: str = ""
+
+
+def person_actor(person: Person) -> Actor:
+    return Actor(id=person.email, kind=ActorKind.PERSON, roles=frozenset(person.roles))
+
+
+def _current_person(person: Person) -> Person:
+    """Re-read the person inside the transaction: roles count as they are at this moment."""
+    return Person.objects.get(pk=person.pk)
+
+
+def _locked_package(package_id: int) -> Package:
+    try:
+        return (
+            Package.objects.select_for_update()
+            .select_related("brief", "brief__workspace", "current_version")
+            .get(pk=package_id)
+        )
+    except Package.DoesNotExist as exc:
+        raise NotFound(f"no package {package_id}") from exc
+
+
+def _makers(package: Package) -> frozenset[str]:
+    """Every person who authored a version up to the current one (an agent is nobody's maker)."""
+    current = package.current_version
+    if current is None:
+        return frozenset()
+    authors = Version.objects.filter(package=package, number__lte=current.number).values_list(
+        "author", flat=True
+    )
+    return frozenset(a for a in authors if "@" in a)
+
+
+def _facts(package: Package, person: Person, *, batch: bool = False, note: str = "") -> Facts:
+    version = package.current_version
+    return Facts(
+        version_makers=_makers(package),
+        reviewed_by_actor=bool(version)
+        and Review.objects.filter(version=version, person=person.email).exists(),
+        batch=batch,
+        blocking_findings=Finding.objects.filter(version=version, severity="block").count()
+        if version
+        else 0,
+        open_block_reasons=len(package.blocked_reasons),
+        note=note,
+    )
+
+
+def _position(package: Package) -> Position:
+    return Position.parse(package.position, blocked_from=package.blocked_from)
+
+
+def _move(package: Package, decision: Decision, now) -> tuple[str, str]:
+    """Store the decision's position on the package; return (from, to) for the audit event."""
+    before = package.position
+    target = decision.next_position
+    if str(target) != before:
+        package.stage, package.state = target.stage.value, target.state.value
+        package.blocked_from = str(target.blocked_from) if target.blocked_from else ""
+        package.stage_entered_at = now
+    return before, package.position
+
+
+def _ensure_gate(package: Package, expected_gate: str | None) -> None:
+    if expected_gate is None:
+        return
+    gate = gate_for(_position(package), template_for(package.brief))
+    if gate is None or gate.id != expected_gate:
+        now_waiting = f"now waits on {gate.id}" if gate else f"is now at {package.position}"
+        raise StateError(
+            ErrorCode.INVALID_STATE,
+            f"package {package.pk} is no longer waiting on {expected_gate}: it {now_waiting}",
+            gate=expected_gate,
+        )
+
+
+def review_package(*, package_id: int, person: Person) -> ItemResult:
+    """Mark the current version reviewed by this person (required for batch approval)."""
+    with transaction.atomic():
+        package = _locked_package(package_id)
+        person = _current_person(person)
+        decision = decide(
+            _position(package),
+            Action.REVIEW,
+            person_actor(person),
+            _facts(package, person),
+            template_for(package.brief),
+        )
+        _, created = Review.objects.get_or_create(
+            package=package, version=package.current_version, person=person.email
+        )
+        if created:
+            record(
+                action=decision.audit_action,
+                actor=person.email,
+                subject_type="package",
+                subject_id=str(package.pk),
+                workspace=package.brief.workspace.slug,
+                from_position=package.position,
+                to_position=package.position,
+                content_hash=package.current_version.content_hash,
+                sku=package.sku,
+                channel=package.channel,
+                gate=decision.gate,
+                data={"version": package.current_version.number},
+            )
+    return ItemResult(
+        package.pk,
+        True,
+        "reviewed",
+        f"version {package.current_version.number} marked reviewed",
+        position=package.position,
+    )
+
+
+def approve_package(
+    *,
+    package_id: int,
+    person: Person,
+    note: str = "",
+    batch: bool = False,
+    expected_gate: str | None = None,
+) -> ItemResult:
+    """Pass the package's current gate for its current version."""
+    with transaction.atomic():
+        package = _locked_package(package_id)
+        _ensure_gate(package, expected_gate)
+        person = _current_person(person)
+        decision = decide(
+            _position(package),
+            Action.APPROVE,
+            person_actor(person),
+            _facts(package, person, batch=batch, note=note),
+            template_for(package.brief),
+        )
+        version = package.current_version
+        try:
+            with transaction.atomic():  # a savepoint: a lost race must not poison the outer one
+                Approval.objects.create(
+                    package=package,
+                    version=version,
+                    gate=decision.gate,
+                    person=person.email,
+                    content_hash=version.content_hash,
+                    note=note,
+                )
+        except IntegrityError as exc:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"{decision.gate} was already approved for package {package.pk}",
+                gate=decision.gate,
+            ) from exc
+        now = timezone.now()
+        before, after = _move(package, decision, now)
+        package.save(update_fields=["stage", "state", "blocked_from", "stage_entered_at"])
+        if note:
+            Note.objects.create(
+                package=package,
+                version=version,
+                person=person.email,
+                kind=Note.Kind.APPROVAL,
+                gate=decision.gate,
+                text=note,
+            )
+        record(
+            action=decision.audit_action,
+            actor=person.email,
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=package.brief.workspace.slug,
+            from_position=before,
+            to_position=after,
+            content_hash=version.content_hash,
+            note=note,
+            sku=package.sku,
+            channel=package.channel,
+            gate=decision.gate,
+            data={"version": version.number, "batch": batch, "roles": sorted(person.roles)},
+        )
+    return ItemResult(
+        package.pk, True, "approved", f"{decision.gate} approved; now {after}", position=after
+    )
+
+
+def reject_package(
+    *,
+    package_id: int,
+    person: Person,
+    note: str,
+    batch: bool = False,
+    expected_gate: str | None = None,
+) -> ItemResult:
+    """Send the package back to the previous stage with the notes (the next draft reads them)."""
+    with transaction.atomic():
+        package = _locked_package(package_id)
+        _ensure_gate(package, expected_gate)
+        person = _current_person(person)
+        decision = decide(
+            _position(package),
+            Action.REJECT,
+            person_actor(person),
+            _facts(package, person, batch=batch, note=note),
+            template_for(package.brief),
+        )
+        version = package.current_version
+        before, after = _move(package, decision, timezone.now())
+        package.save(update_fields=["stage", "state", "blocked_from", "stage_entered_at"])
+        Note.objects.create(
+            package=package,
+            version=version,
+            person=person.email,
+            kind=Note.Kind.REJECTION,
+            gate=decision.gate,
+            text=note,
+        )
+        record(
+            action=decision.audit_action,
+            actor=person.email,
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=package.brief.workspace.slug,
+            from_position=before,
+            to_position=after,
+            content_hash=version.content_hash if version else "",
+            note=note,
+            sku=package.sku,
+            channel=package.channel,
+            gate=decision.gate,
+            data={"version": version.number if version else None, "batch": batch},
+        )
+    return ItemResult(
+        package.pk, True, "rejected", f"{decision.gate} rejected; back at {after}", position=after
+    )
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
+    """Read ``field=value`` pairs from the command line."""
+    changes: dict[str, str] = {}
+    problems = []
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            problems.append(Problem(f"expected field=value, got {pair!r}", field="--set"))
+        else:
+            changes[name.strip()] = value
+    if problems:
+        raise InputError(problems)
+    return changes
+
+
+def _apply_changes(
+    fields: Mapping[str, FieldValue], changes: Mapping[str, FieldValue], spec_fields: Iterable[str]
+) -> dict[str, FieldValue]:
+    """Return the new field values; ``bullets[2]=...`` sets one item of a list field."""
+    known = set(spec_fields)
+    result = {k: (list(v) if isinstance(v, list) else v) for k, v in fields.items()}
+    problems = []
+    for key, value in changes.items():
+        name, _, index = key.partition("[")
+        if name not in known:
+            problems.append(
+                Problem(
+                    f"unknown field; the channel's fields are {', '.join(sorted(known))}", field=key
+                )
+            )
+            continue
+        if index:
+            items = result.get(name)
+            position = index.rstrip("]")
+            if not isinstance(items, list) or not position.isdigit():
+                problems.append(Problem("expected a list field and an item number", field=key))
+                continue
+            i = int(position)
+            if i > len(items):
+                problems.append(Problem(f"the list has {len(items)} items", field=key))
+                continue
+            if i == len(items):
+                items.append(str(value))
+            else:
+                items[i] = str(value)
+        else:
+            result[name] = value
+    if problems:
+        raise InputError(problems)
+    return result
+
+
+def edit_package(
+    *, package_id: int, person: Person, changes: Mapping[str, FieldValue], note: str = ""
+) -> tuple[ItemResult, list[str]]:
+    """Save a person's new version; void the approvals it no longer matches.
+
+    Return the result and the diff reporter's lines (what changed, field by field).
+    """
+    with transaction.atomic():
+        package = _locked_package(package_id)
+        person = _current_person(person)
+        previous = package.current_version
+        if previous is None:
+            raise StateError(
+                ErrorCode.INVALID_STATE, f"package {package.pk} has no version to edit yet"
+            )
+        decision = decide(
+            _position(package),
+            Action.EDIT,
+            person_actor(person),
+            _facts(package, person, note=note),
+            template_for(package.brief),
+        )
+        workspace = package.brief.workspace
+        spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
+        fields = _apply_changes(previous.fields, changes, spec.fields)
+        digest = content_hash(fields)
+        if digest == previous.content_hash:
+            raise InputError(
+                [Problem("nothing changed: the new values equal the current ones", field="--set")]
+            )
+        product = previous.brief_version.products.get(sku=package.sku).facts()
+        findings = check_draft(
+            Draft(spec, fields, product, package.market, package.variant), brand_rules(workspace)
+        )
+        version = Version.objects.create(
+            package=package,
+            number=previous.number + 1,
+            fields=fields,
+            origin={
+                "kind": "person",
+                "person": person.email,
+                "note": note,
+                "changed": sorted(changes),
+            },
+            author=person.email,
+            parent=previous,
+            brief_version=previous.brief_version,
+            content_hash=digest,
+        )
+        Finding.objects.bulk_create(
+            Finding(
+                version=version,
+                agent=f.agent,
+                rule_id=f.rule_id,
+                severity=f.severity,
+                field=f.field or "",
+                span_start=f.span[0] if f.span else None,
+                span_end=f.span[1] if f.span else None,
+                message=f.message,
+                suggested_fix=f.suggested_fix or "",
+            )
+            for f in findings
+        )
+        now = timezone.now()
+        # The new content matches no earlier approval, whatever the template lists.
+        voided = list(
+            Approval.objects.filter(package=package, voided_at__isnull=True).values_list(
+                "gate", flat=True
+            )
+        )
+        Approval.objects.filter(package=package, voided_at__isnull=True).update(
+            voided_at=now, voided_by=version
+        )
+        before, after = _move(package, decision, now)
+        package.current_version = version
+        package.confidence = confidence(
+            (f.severity for f in findings),
+            len(package.completeness.get("required", [])),
+            len(package.completeness.get("missing", [])),
+        )
+        package.save(
+            update_fields=[
+                "stage",
+                "state",
+                "blocked_from",
+                "stage_entered_at",
+                "current_version",
+                "confidence",
+            ]
+        )
+        summary = describe_changes(previous.fields, fields)
+        if note:
+            Note.objects.create(
+                package=package,
+                version=version,
+                person=person.email,
+                kind=Note.Kind.EDIT,
+                text=note,
+            )
+        record(
+            action=decision.audit_action,
+            actor=person.email,
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=workspace.slug,
+            from_position=before,
+            to_position=after,
+            content_hash=digest,
+            note=note,
+            sku=package.sku,
+            channel=package.channel,
+            data={
+                "version": version.number,
+                "parent": previous.number,
+                "parent_hash": previous.content_hash,
+                "voided": voided,
+                "changes": summary,
+            },
+        )
+    message = f"version {version.number} saved; now {after}"
+    if voided:
+        message += f"; voided approvals: {', '.join(voided)}"
+    return ItemResult(package.pk, True, "edited", message, position=after), summary
+
+
+def decide_each(package_ids: Iterable[int], act: Callable[[int], ItemResult]) -> list[ItemResult]:
+    """Apply ``act`` to each package in its own transaction; report refusals per item."""
+    results = []
+    for package_id in package_ids:
+        try:
+            results.append(act(package_id))
+        except WorkflowError as exc:
+            results.append(
+                ItemResult(
+                    package_id,
+                    False,
+                    "refused",
+                    exc.message,
+                    code=exc.code.value,
+                    http_status=exc.http_status,
+                )
+            )
+        except NotFound as exc:
+            results.append(
+                ItemResult(
+                    package_id, False, "refused", str(exc), code="not_found", http_status=404
+                )
+            )
+    return results
