@@ -219,3 +219,16 @@ def test_findings_in_a_field_come_in_reading_order():
         "voice.terminology",
         "voice.exclamation",
     }
+
+
+def test_keyword_fields_are_not_graded_as_sentences():
+    from signoff.agents.context import Draft, ProductFacts
+    from signoff.channels.catalog import load_catalog
+
+    amazon = load_catalog()["amazon_us_pdp"]
+    words = " ".join(f"word{i}" for i in range(40))
+    product = ProductFacts(sku="X-1", name="Test Candle")
+    keywords = Draft(amazon, {"search_terms": words}, product)
+    prose = Draft(amazon, {"product_description": words}, product)
+    assert not _only(check_voice(keywords, lumen_rules()), "voice.sentence_length")
+    assert _only(check_voice(prose, lumen_rules()), "voice.sentence_length")

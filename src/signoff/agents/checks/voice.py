@@ -305,7 +305,7 @@ def check_voice(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
             continue
         low = lowered(text)
         in_field = _terminology(terminology, path, text, low) + _banned(banned, path, text, low)
-        if limit:
+        if limit and _has_sentences(draft, path):
             in_field += _sentence_length(limit, path, text)
         if rules.forbid_exclamation:
             in_field += _exclamations(path, text)
@@ -318,6 +318,15 @@ def check_voice(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
             in_field.sort(key=_position)
         findings += in_field
     return findings
+
+
+# Fields of words, not sentences: a keyword list is not one long sentence.
+_NOT_PROSE = frozenset({"keywords", "hashtags", "path", "item_specifics"})
+
+
+def _has_sentences(draft: Draft, path: str) -> bool:
+    spec = draft.channel.fields.get(path.split("[", 1)[0])
+    return spec is None or spec.compose not in _NOT_PROSE
 
 
 def _position(finding: CheckFinding) -> int:
