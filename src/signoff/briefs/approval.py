@@ -20,6 +20,7 @@ from signoff.audit.services import record
 from signoff.briefs.models import Brief, BriefApproval, BriefVersion
 from signoff.briefs.services import BriefReport, add_brief
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
+from signoff.core.errors import NotFound
 from signoff.packages.decisions import person_actor
 from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
 from signoff.workspaces.models import Person
@@ -39,6 +40,18 @@ BRIEF_WIDE_KEYS = (
 
 def _brief_position(brief: Brief) -> Position:
     return Position.parse(brief.position)
+
+
+def _locked_brief(brief: Brief, person: Person) -> Brief:
+    """Lock the brief; one in another workspace does not exist for this person."""
+    try:
+        return (
+            Brief.objects.select_for_update()
+            .select_related("workspace")
+            .get(pk=brief.pk, workspace_id=person.workspace_id)
+        )
+    except Brief.DoesNotExist as exc:
+        raise NotFound(f"no brief {brief.slug!r} in {person.workspace.slug}") from exc
 
 
 def enriched_view(version: BriefVersion) -> dict:
@@ -77,8 +90,8 @@ def brief_diff(version: BriefVersion) -> list[str]:
 def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefApproval:
     """Pass G1 for the brief's latest version, which drafting then uses."""
     with transaction.atomic():
-        brief = Brief.objects.select_for_update().select_related("workspace").get(pk=brief.pk)
         person = Person.objects.get(pk=person.pk)
+        brief = _locked_brief(brief, person)
         template = template_for(brief)
         if brief_gate(template) is None:
             raise StateError(
@@ -214,7 +227,7 @@ def update_brief(
         update = UpdateReport(brief=report)
         if locked is None or not report.created_version:
             return update
-        brief = Brief.objects.select_for_update().get(pk=brief.pk)
+        brief = _locked_brief(brief, person)
         template = template_for(brief)
         before = brief.position
         decision = decide(

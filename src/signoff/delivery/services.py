@@ -53,6 +53,8 @@ def _ready(packages: list[Package], channel: str) -> None:
 
 def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path) -> LaunchResult:
     """Publish every package of one channel and write its bundle under ``out_dir``."""
+    if brief.workspace_id != person.workspace_id:
+        raise NotFound(f"no brief {brief.slug!r} in {person.workspace.slug}")
     final = out_dir / brief.slug / channel
     if final.exists():
         raise StateError(ErrorCode.INVALID_STATE, f"{final} exists already: launched before?")

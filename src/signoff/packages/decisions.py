@@ -63,12 +63,13 @@ def _current_person(person: Person) -> Person:
     return Person.objects.get(pk=person.pk)
 
 
-def _locked_package(package_id: int) -> Package:
+def _locked_package(package_id: int, person: Person) -> Package:
+    """Lock the package; one in another workspace does not exist for this person."""
     try:
         return (
             Package.objects.select_for_update()
             .select_related("brief", "brief__workspace", "current_version")
-            .get(pk=package_id)
+            .get(pk=package_id, brief__workspace_id=person.workspace_id)
         )
     except Package.DoesNotExist as exc:
         raise NotFound(f"no package {package_id}") from exc
@@ -131,7 +132,7 @@ def _ensure_gate(package: Package, expected_gate: str | None) -> None:
 def review_package(*, package_id: int, person: Person) -> ItemResult:
     """Mark the current version reviewed by this person (required for batch approval)."""
     with transaction.atomic():
-        package = _locked_package(package_id)
+        package = _locked_package(package_id, person)
         person = _current_person(person)
         decision = decide(
             _position(package),
@@ -177,7 +178,7 @@ def approve_package(
 ) -> ItemResult:
     """Pass the package's current gate for its current version."""
     with transaction.atomic():
-        package = _locked_package(package_id)
+        package = _locked_package(package_id, person)
         _ensure_gate(package, expected_gate)
         person = _current_person(person)
         decision = decide(
@@ -246,7 +247,7 @@ def reject_package(
 ) -> ItemResult:
     """Send the package back to the previous stage with the notes (the next draft reads them)."""
     with transaction.atomic():
-        package = _locked_package(package_id)
+        package = _locked_package(package_id, person)
         _ensure_gate(package, expected_gate)
         person = _current_person(person)
         decision = decide(
@@ -347,7 +348,7 @@ def edit_package(
     Return the result and the diff reporter's lines (what changed, field by field).
     """
     with transaction.atomic():
-        package = _locked_package(package_id)
+        package = _locked_package(package_id, person)
         person = _current_person(person)
         previous = package.current_version
         if previous is None:

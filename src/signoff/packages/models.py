@@ -71,6 +71,12 @@ class Version(models.Model):
     def __str__(self) -> str:
         return f"{self.package_id} v{self.number}"
 
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A version is a snapshot: a change is a new version, never an update of this one.
+        if not self._state.adding:
+            raise ValueError(f"version {self.pk} is immutable; save a new version instead")
+        super().save(*args, **kwargs)
+
 
 class Finding(models.Model):
     class Severity(models.TextChoices):

@@ -44,3 +44,42 @@ class Provider(Protocol):
     name: str
 
     def draft(self, request: DraftRequest) -> DraftResult: ...
+
+
+class DraftFailed(Exception):
+    """A provider could not produce valid fields for a request.
+
+    Raised after the provider's own retries (transport, then re-prompting with validation
+    errors) are spent. The caller records a failed draft with ``reason``; nothing the model
+    returned is stored as content. Usage and cost are still carried: failed attempts are paid
+    for, and budgets must count them.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        attempts: int,
+        *,
+        provider: str = "",
+        model: str = "",
+        prompt: str = "",
+        parameters: dict[str, Any] | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        latency_ms: float = 0.0,
+        cost: float = 0.0,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempts = attempts
+        self.provider = provider
+        self.model = model
+        self.prompt = prompt
+        self.parameters = parameters or {}
+        self.input_tokens = input_tokens
+        self.output_tokens = output_tokens
+        self.latency_ms = latency_ms
+        self.cost = cost
+
+    def __str__(self) -> str:
+        return f"{self.reason} (after {self.attempts} attempt{'s' if self.attempts != 1 else ''})"
