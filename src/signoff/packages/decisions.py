@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -105,15 +106,16 @@ def _position(package: Package) -> Position:
     return Position.parse(package.position, blocked_from=package.blocked_from)
 
 
-def _move(package: Package, decision: Decision, now) -> tuple[str, str]:
-    """Store the decision's position on the package; return (from, to) for the audit event."""
+def _move(package: Package, decision: Decision, now: datetime) -> str:
+    """Save the decision's position on the package; return where it was, for the event."""
     before = package.position
     target = decision.next_position
     if str(target) != before:
         package.stage, package.state = target.stage.value, target.state.value
         package.blocked_from = str(target.blocked_from) if target.blocked_from else ""
         package.stage_entered_at = now
-    return before, package.position
+        package.save(update_fields=["stage", "state", "blocked_from", "stage_entered_at"])
+    return before
 
 
 def _ensure_gate(package: Package, expected_gate: str | None) -> None:
@@ -129,41 +131,78 @@ def _ensure_gate(package: Package, expected_gate: str | None) -> None:
         )
 
 
+def _decide(
+    package_id: int,
+    person: Person,
+    action: Action,
+    *,
+    batch: bool = False,
+    note: str = "",
+    expected_gate: str | None = None,
+) -> tuple[Package, Person, Decision]:
+    """Lock the package, re-read the person, and ask the workflow engine (inside a transaction)."""
+    package = _locked_package(package_id, person)
+    _ensure_gate(package, expected_gate)
+    person = _current_person(person)
+    decision = decide(
+        _position(package),
+        action,
+        person_actor(person),
+        _facts(package, person, batch=batch, note=note),
+        template_for(package.brief),
+    )
+    return package, person, decision
+
+
+def _record(
+    package: Package,
+    person: Person,
+    decision: Decision,
+    before: str,
+    *,
+    version: Version | None,
+    note: str = "",
+    data: dict,
+) -> None:
+    record(
+        action=decision.audit_action,
+        actor=person.email,
+        subject_type="package",
+        subject_id=str(package.pk),
+        workspace=package.brief.workspace.slug,
+        from_position=before,
+        to_position=package.position,
+        content_hash=version.content_hash if version else "",
+        note=note,
+        sku=package.sku,
+        channel=package.channel,
+        gate=decision.gate,
+        data=data,
+    )
+
+
 def review_package(*, package_id: int, person: Person) -> ItemResult:
     """Mark the current version reviewed by this person (required for batch approval)."""
     with transaction.atomic():
-        package = _locked_package(package_id, person)
-        person = _current_person(person)
-        decision = decide(
-            _position(package),
-            Action.REVIEW,
-            person_actor(person),
-            _facts(package, person),
-            template_for(package.brief),
-        )
+        package, person, decision = _decide(package_id, person, Action.REVIEW)
+        version = package.current_version
         _, created = Review.objects.get_or_create(
-            package=package, version=package.current_version, person=person.email
+            package=package, version=version, person=person.email
         )
         if created:
-            record(
-                action=decision.audit_action,
-                actor=person.email,
-                subject_type="package",
-                subject_id=str(package.pk),
-                workspace=package.brief.workspace.slug,
-                from_position=package.position,
-                to_position=package.position,
-                content_hash=package.current_version.content_hash,
-                sku=package.sku,
-                channel=package.channel,
-                gate=decision.gate,
-                data={"version": package.current_version.number},
+            _record(
+                package,
+                person,
+                decision,
+                package.position,
+                version=version,
+                data={"version": version.number},
             )
     return ItemResult(
         package.pk,
         True,
         "reviewed",
-        f"version {package.current_version.number} marked reviewed",
+        f"version {version.number} marked reviewed",
         position=package.position,
     )
 
@@ -178,15 +217,13 @@ def approve_package(
 ) -> ItemResult:
     """Pass the package's current gate for its current version."""
     with transaction.atomic():
-        package = _locked_package(package_id, person)
-        _ensure_gate(package, expected_gate)
-        person = _current_person(person)
-        decision = decide(
-            _position(package),
+        package, person, decision = _decide(
+            package_id,
+            person,
             Action.APPROVE,
-            person_actor(person),
-            _facts(package, person, batch=batch, note=note),
-            template_for(package.brief),
+            batch=batch,
+            note=note,
+            expected_gate=expected_gate,
         )
         version = package.current_version
         try:
@@ -205,9 +242,7 @@ def approve_package(
                 f"{decision.gate} was already approved for package {package.pk}",
                 gate=decision.gate,
             ) from exc
-        now = timezone.now()
-        before, after = _move(package, decision, now)
-        package.save(update_fields=["stage", "state", "blocked_from", "stage_entered_at"])
+        before = _move(package, decision, timezone.now())
         if note:
             Note.objects.create(
                 package=package,
@@ -217,23 +252,21 @@ def approve_package(
                 gate=decision.gate,
                 text=note,
             )
-        record(
-            action=decision.audit_action,
-            actor=person.email,
-            subject_type="package",
-            subject_id=str(package.pk),
-            workspace=package.brief.workspace.slug,
-            from_position=before,
-            to_position=after,
-            content_hash=version.content_hash,
+        _record(
+            package,
+            person,
+            decision,
+            before,
+            version=version,
             note=note,
-            sku=package.sku,
-            channel=package.channel,
-            gate=decision.gate,
             data={"version": version.number, "batch": batch, "roles": sorted(person.roles)},
         )
     return ItemResult(
-        package.pk, True, "approved", f"{decision.gate} approved; now {after}", position=after
+        package.pk,
+        True,
+        "approved",
+        f"{decision.gate} approved; now {package.position}",
+        position=package.position,
     )
 
 
@@ -247,19 +280,16 @@ def reject_package(
 ) -> ItemResult:
     """Send the package back to the previous stage with the notes (the next draft reads them)."""
     with transaction.atomic():
-        package = _locked_package(package_id, person)
-        _ensure_gate(package, expected_gate)
-        person = _current_person(person)
-        decision = decide(
-            _position(package),
+        package, person, decision = _decide(
+            package_id,
+            person,
             Action.REJECT,
-            person_actor(person),
-            _facts(package, person, batch=batch, note=note),
-            template_for(package.brief),
+            batch=batch,
+            note=note,
+            expected_gate=expected_gate,
         )
         version = package.current_version
-        before, after = _move(package, decision, timezone.now())
-        package.save(update_fields=["stage", "state", "blocked_from", "stage_entered_at"])
+        before = _move(package, decision, timezone.now())
         Note.objects.create(
             package=package,
             version=version,
@@ -268,23 +298,21 @@ def reject_package(
             gate=decision.gate,
             text=note,
         )
-        record(
-            action=decision.audit_action,
-            actor=person.email,
-            subject_type="package",
-            subject_id=str(package.pk),
-            workspace=package.brief.workspace.slug,
-            from_position=before,
-            to_position=after,
-            content_hash=version.content_hash if version else "",
+        _record(
+            package,
+            person,
+            decision,
+            before,
+            version=version,
             note=note,
-            sku=package.sku,
-            channel=package.channel,
-            gate=decision.gate,
             data={"version": version.number if version else None, "batch": batch},
         )
     return ItemResult(
-        package.pk, True, "rejected", f"{decision.gate} rejected; back at {after}", position=after
+        package.pk,
+        True,
+        "rejected",
+        f"{decision.gate} rejected; back at {package.position}",
+        position=package.position,
     )
 
 
@@ -348,20 +376,12 @@ def edit_package(
     Return the result and the diff reporter's lines (what changed, field by field).
     """
     with transaction.atomic():
-        package = _locked_package(package_id, person)
-        person = _current_person(person)
+        package, person, decision = _decide(package_id, person, Action.EDIT, note=note)
         previous = package.current_version
         if previous is None:
             raise StateError(
                 ErrorCode.INVALID_STATE, f"package {package.pk} has no version to edit yet"
             )
-        decision = decide(
-            _position(package),
-            Action.EDIT,
-            person_actor(person),
-            _facts(package, person, note=note),
-            template_for(package.brief),
-        )
         workspace = package.brief.workspace
         spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
         fields = _apply_changes(previous.fields, changes, spec.fields)
@@ -389,47 +409,20 @@ def edit_package(
             brief_version=previous.brief_version,
             content_hash=digest,
         )
-        Finding.objects.bulk_create(
-            Finding(
-                version=version,
-                agent=f.agent,
-                rule_id=f.rule_id,
-                severity=f.severity,
-                field=f.field or "",
-                span_start=f.span[0] if f.span else None,
-                span_end=f.span[1] if f.span else None,
-                message=f.message,
-                suggested_fix=f.suggested_fix or "",
-            )
-            for f in findings
-        )
+        Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
         now = timezone.now()
         # The new content matches no earlier approval, whatever the template lists.
-        voided = list(
-            Approval.objects.filter(package=package, voided_at__isnull=True).values_list(
-                "gate", flat=True
-            )
-        )
-        Approval.objects.filter(package=package, voided_at__isnull=True).update(
-            voided_at=now, voided_by=version
-        )
-        before, after = _move(package, decision, now)
+        live = Approval.objects.filter(package=package, voided_at__isnull=True)
+        voided = list(live.values_list("gate", flat=True))
+        live.update(voided_at=now, voided_by=version)
+        before = _move(package, decision, now)
         package.current_version = version
         package.confidence = confidence(
             (f.severity for f in findings),
             len(package.completeness.get("required", [])),
             len(package.completeness.get("missing", [])),
         )
-        package.save(
-            update_fields=[
-                "stage",
-                "state",
-                "blocked_from",
-                "stage_entered_at",
-                "current_version",
-                "confidence",
-            ]
-        )
+        package.save(update_fields=["current_version", "confidence"])
         summary = describe_changes(previous.fields, fields)
         if note:
             Note.objects.create(
@@ -439,18 +432,13 @@ def edit_package(
                 kind=Note.Kind.EDIT,
                 text=note,
             )
-        record(
-            action=decision.audit_action,
-            actor=person.email,
-            subject_type="package",
-            subject_id=str(package.pk),
-            workspace=workspace.slug,
-            from_position=before,
-            to_position=after,
-            content_hash=digest,
+        _record(
+            package,
+            person,
+            decision,
+            before,
+            version=version,
             note=note,
-            sku=package.sku,
-            channel=package.channel,
             data={
                 "version": version.number,
                 "parent": previous.number,
@@ -459,10 +447,10 @@ def edit_package(
                 "changes": summary,
             },
         )
-    message = f"version {version.number} saved; now {after}"
+    message = f"version {version.number} saved; now {package.position}"
     if voided:
         message += f"; voided approvals: {', '.join(voided)}"
-    return ItemResult(package.pk, True, "edited", message, position=after), summary
+    return ItemResult(package.pk, True, "edited", message, position=package.position), summary
 
 
 def decide_each(package_ids: Iterable[int], act: Callable[[int], ItemResult]) -> list[ItemResult]:

@@ -1,8 +1,15 @@
 """Packages (SKU x channel x market x variant), their immutable versions and their findings."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
 
 from signoff.briefs.models import Brief, BriefVersion
+
+if TYPE_CHECKING:
+    from signoff.agents.context import CheckFinding
 
 
 class Package(models.Model):
@@ -99,6 +106,21 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.severity} {self.rule_id} on {self.field}"
+
+    @classmethod
+    def from_check(cls, version: Version, found: CheckFinding) -> Finding:
+        """Return the row that stores one check's finding on a version (not saved yet)."""
+        return cls(
+            version=version,
+            agent=found.agent,
+            rule_id=found.rule_id,
+            severity=found.severity,
+            field=found.field or "",
+            span_start=found.span[0] if found.span else None,
+            span_end=found.span[1] if found.span else None,
+            message=found.message,
+            suggested_fix=found.suggested_fix or "",
+        )
 
 
 class Review(models.Model):

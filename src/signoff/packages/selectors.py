@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 from django.db.models import Count, F, Q, QuerySet
@@ -12,7 +11,7 @@ from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.core.errors import NotFound
 from signoff.packages.models import Finding, Package
-from signoff.workspaces.models import Person
+from signoff.workspaces.selectors import role_holders
 
 SEVERITIES = ("block", "warn", "info")
 
@@ -132,10 +131,7 @@ def blocking(brief: Brief) -> dict:
         )
         if finding["version__package_id"] not in entry["packages"]:
             entry["packages"].append(finding["version__package_id"])
-    holders = defaultdict(list)
-    for person in Person.objects.filter(workspace=brief.workspace_id, active=True):
-        for role in person.roles:
-            holders[role].append(person.email)
+    holders = role_holders(brief.workspace_id)
     first_gate = brief_gate(template)
     if first_gate is not None and brief.state != Package.State.APPROVED:
         waiting = {
@@ -239,10 +235,7 @@ def sla_report(brief: Brief, now: datetime | None = None) -> list[dict]:
 
     now = now or timezone.now()
     template = template_for(brief)
-    holders = defaultdict(list)
-    for person in Person.objects.filter(workspace=brief.workspace_id, active=True):
-        for role in person.roles:
-            holders[role].append(person.email)
+    holders = role_holders(brief.workspace_id)
     rows = []
     for package in Package.objects.filter(brief=brief, state=Package.State.IN_REVIEW).order_by(
         "stage_entered_at", "id"

@@ -45,8 +45,8 @@ from signoff.workflow import (
     Template,
     decide,
 )
-from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
+from signoff.workspaces.selectors import role_holders
 
 STEPS = (
     "Reading product context",
@@ -106,11 +106,7 @@ def drafting_version(brief: Brief, template: Template) -> BriefVersion:
     if gate is None:
         return brief.latest_version()
     if brief.approved_version_id is None or brief.state != PackageState.APPROVED:
-        holders = [
-            p.email
-            for p in Person.objects.filter(workspace=brief.workspace_id, active=True)
-            if gate.owner in p.roles
-        ]
+        holders = role_holders(brief.workspace_id).get(gate.owner, [])
         who = ", ".join(holders) or "nobody holds that role yet"
         raise StateError(
             ErrorCode.INVALID_STATE,
@@ -345,21 +341,7 @@ def _store(
                 )
         Version.objects.bulk_create(versions.values())
         Finding.objects.bulk_create(
-            (
-                Finding(
-                    version=versions[id(plan)],
-                    agent=f.agent,
-                    rule_id=f.rule_id,
-                    severity=f.severity,
-                    field=f.field or "",
-                    span_start=f.span[0] if f.span else None,
-                    span_end=f.span[1] if f.span else None,
-                    message=f.message,
-                    suggested_fix=f.suggested_fix or "",
-                )
-                for plan in plans
-                for f in plan.findings
-            ),
+            (Finding.from_check(versions[id(plan)], f) for plan in plans for f in plan.findings),
             batch_size=2000,
         )
         if versions:
