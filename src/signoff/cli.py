@@ -954,3 +954,122 @@ def audit_log(package_ref: str | None, limit: int, as_json: bool) -> None:
             f"{r['seq']:>6} {r['at'][:19]} {r['actor']:<24} {r['action']:<22} "
             f"{r['subject']}{move}{' ' + repr(r['note']) if r['note'] else ''}"
         )
+
+
+# ---- memory -------------------------------------------------------------------------------
+
+
+def _workspace(slug: str | None):  # noqa: ANN202 - returns a Workspace
+    from signoff.workspaces.models import Workspace
+    from signoff.workspaces.services import get_workspace
+
+    if slug:
+        return get_workspace(slug)
+    found = list(Workspace.objects.all()[:2])
+    if len(found) != 1:
+        raise click.ClickException("name the workspace with --workspace")
+    return found[0]
+
+
+@main.group()
+def memory() -> None:
+    """What people decided and said: search it, and turn repeated rejections into rules."""
+
+
+@memory.command("search")
+@click.argument("text")
+@click.option("--workspace", "workspace_slug")
+@click.option("--sku")
+@click.option("--channel")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def memory_search(
+    text: str,
+    workspace_slug: str | None,
+    sku: str | None,
+    channel: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Full-text search over rejection notes, edits, approvals, comments and winning copy."""
+    from signoff.memory.search import search_notes
+
+    notes = search_notes(
+        workspace_id=_workspace(workspace_slug).pk,
+        query=text,
+        sku=sku,
+        channel=channel,
+        limit=limit,
+    )
+    rows = [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "package": n.package_id,
+            "brief": n.package.brief.slug,
+            "sku": n.sku,
+            "channel": n.channel,
+            "gate": n.gate,
+            "person": n.person,
+            "rule_ids": n.rule_ids,
+            "at": n.created_at.isoformat(),
+            "text": n.text,
+        }
+        for n in notes
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    if not rows:
+        click.echo("Nothing found.")
+    for r in rows:
+        click.echo(
+            f"{r['at'][:10]} {r['kind']:<9} {r['sku']} x {r['channel']} "
+            f"(package {r['package']}, {r['person'] or '-'}): {r['text']}"
+        )
+
+
+@memory.command("suggestions")
+@click.option("--workspace", "workspace_slug")
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def memory_suggestions(workspace_slug: str | None, as_json: bool) -> None:
+    """Phrases reviewers keep rejecting, proposed as banned phrases (a person decides)."""
+    from signoff.memory.services import rejection_notes
+    from signoff.memory.suggestions import suggest_banned_phrases
+    from signoff.workspaces.rules import brand_rules
+
+    workspace = _workspace(workspace_slug)
+    known = [b.phrase for b in brand_rules(workspace).banned]
+    found = suggest_banned_phrases(rejection_notes(workspace.pk), known)
+    if as_json:
+        _emit_json([dataclasses.asdict(s) for s in found])
+        return
+    if not found:
+        click.echo("No phrase has been rejected on enough packages to suggest a rule.")
+    for s in found:
+        click.echo(
+            f"{s.phrase!r}: rejected on {len(s.packages)} packages "
+            f"({', '.join(map(str, s.packages))}); accept with: "
+            f"signoff memory ban {s.phrase!r}"
+        )
+
+
+@memory.command("ban")
+@click.argument("phrase")
+@click.option("--suggest", default="", help="The wording to use instead.")
+@click.option("--reason", default="")
+@token_option
+@command()
+def memory_ban(phrase: str, suggest: str, reason: str, token: str) -> None:
+    """Accept a phrase into your workspace's banned phrases (content lead, brand manager, admin)."""
+    from signoff.memory.services import learn_banned_phrase
+
+    rule = learn_banned_phrase(
+        person=_acting_person(token), phrase=phrase, suggest=suggest, reason=reason
+    )
+    click.echo(
+        f"Banned {rule['phrase']!r} in every channel from now on"
+        + (f" (suggest {rule['suggest']!r})" if rule["suggest"] else "")
+    )

@@ -46,7 +46,7 @@ def _locked_brief(brief: Brief, person: Person) -> Brief:
     """Lock the brief; one in another workspace does not exist for this person."""
     try:
         return (
-            Brief.objects.select_for_update()
+            Brief.objects.select_for_update(of=("self",))
             .select_related("workspace")
             .get(pk=brief.pk, workspace_id=person.workspace_id)
         )
@@ -255,7 +255,7 @@ def update_brief(
         start = first_package_position(template)
         now = timezone.now()
         touched = {i.package_id: i for i in update.impacts}
-        for package in Package.objects.select_for_update().filter(pk__in=touched):
+        for package in Package.objects.select_for_update(of=("self",)).filter(pk__in=touched):
             was = package.position
             voided = list(
                 Approval.objects.filter(package=package, voided_at__isnull=True).values_list(

@@ -62,7 +62,7 @@ def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path)
     try:
         with transaction.atomic():
             packages = list(
-                Package.objects.select_for_update()
+                Package.objects.select_for_update(of=("self",))
                 .filter(brief=brief, channel=channel)
                 .select_related("current_version", "current_version__brief_version")
                 .order_by("id")

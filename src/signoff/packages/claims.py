@@ -82,7 +82,7 @@ def set_claim_status(
         claim.status = status
         claim.save(update_fields=["status", "updated_at"])
         affected = packages_using(workspace, claim_id)
-        locked = Package.objects.select_for_update().filter(pk__in=[p.pk for p in affected])
+        locked = Package.objects.select_for_update(of=("self",)).filter(pk__in=[p.pk for p in affected])
         for package in locked.select_related("brief", "brief__workspace"):
             if status in USABLE:
                 if _release(package, claim_id, person):

@@ -22,6 +22,7 @@ from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.hashing import content_hash
+from signoff.memory.services import remember, remember_winner
 from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
@@ -32,6 +33,7 @@ from signoff.workflow import (
     Decision,
     ErrorCode,
     Facts,
+    PackageState,
     Position,
     StateError,
     WorkflowError,
@@ -68,7 +70,7 @@ def _locked_package(package_id: int, person: Person) -> Package:
     """Lock the package; one in another workspace does not exist for this person."""
     try:
         return (
-            Package.objects.select_for_update()
+            Package.objects.select_for_update(of=("self",))
             .select_related("brief", "brief__workspace", "current_version")
             .get(pk=package_id, brief__workspace_id=person.workspace_id)
         )
@@ -244,13 +246,17 @@ def approve_package(
             ) from exc
         before = _move(package, decision, timezone.now())
         if note:
-            Note.objects.create(
-                package=package,
-                version=version,
-                person=person.email,
+            remember(
                 kind=Note.Kind.APPROVAL,
-                gate=decision.gate,
+                package=package,
                 text=note,
+                person=person.email,
+                version=version,
+                gate=decision.gate,
+            )
+        if decision.next_position.state is PackageState.APPROVED:
+            remember_winner(
+                package=package, version=version, person=person.email, gate=decision.gate
             )
         _record(
             package,
@@ -290,13 +296,13 @@ def reject_package(
         )
         version = package.current_version
         before = _move(package, decision, timezone.now())
-        Note.objects.create(
-            package=package,
-            version=version,
-            person=person.email,
+        remember(
             kind=Note.Kind.REJECTION,
-            gate=decision.gate,
+            package=package,
             text=note,
+            person=person.email,
+            version=version,
+            gate=decision.gate,
         )
         _record(
             package,
@@ -425,12 +431,12 @@ def edit_package(
         package.save(update_fields=["current_version", "confidence"])
         summary = describe_changes(previous.fields, fields)
         if note:
-            Note.objects.create(
-                package=package,
-                version=version,
-                person=person.email,
+            remember(
                 kind=Note.Kind.EDIT,
+                package=package,
                 text=note,
+                person=person.email,
+                version=version,
             )
         _record(
             package,

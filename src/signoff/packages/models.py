@@ -166,9 +166,11 @@ class Approval(models.Model):
 
 
 class Note(models.Model):
-    """What people said about a package: rejection notes, edit notes, comments.
+    """What people decided or said about a package: the memory the next drafts read.
 
-    The drafter's next prompt for the same SKU or channel reads these.
+    Rejection notes, edit notes, approval notes, comments, and the copy of versions that passed
+    the last gate (previous winners). SKU and channel are kept on the row because the drafter
+    looks for notes on the same SKU or the same channel, across packages and briefs.
     """
 
     class Kind(models.TextChoices):
@@ -176,17 +178,28 @@ class Note(models.Model):
         EDIT = "edit"  # why a person changed the copy
         APPROVAL = "approval"  # what the approver said
         COMMENT = "comment"  # anything else
+        WINNER = "winner"  # a version that passed the last gate: copy reviewers liked
 
     package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="notes")
     version = models.ForeignKey(Version, null=True, on_delete=models.SET_NULL, related_name="+")
     person = models.EmailField()
     kind = models.CharField(max_length=20, choices=Kind.choices)
     gate = models.CharField(max_length=20, blank=True)
+    sku = models.CharField(max_length=100, blank=True)
+    channel = models.CharField(max_length=100, blank=True)
+    rule_ids = models.JSONField(default=list)  # the rules of the version's findings then
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["package", "created_at"]
+        indexes = [
+            models.Index(fields=["sku", "created_at"]),
+            models.Index(fields=["channel", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:40]}"
 
 
 class Run(models.Model):

@@ -30,9 +30,10 @@ from signoff.briefs.workflow import brief_gate, first_package_position, template
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.hashing import content_hash
+from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
-from signoff.packages.models import Finding, Note, Package, Run, Version
+from signoff.packages.models import Finding, Package, Run, Version
 from signoff.workflow import (
     Action,
     Actor,
@@ -210,11 +211,10 @@ def run_brief(
         markets=tuple(data["markets"]),
     )
     ready = [plan for plan in plans if not plan.gaps]
-    notes = _rejection_notes([plan.existing.pk for plan in ready if plan.existing])
+    memory = notes_for_drafts(workspace.pk, {(p.cell.sku, p.cell.channel) for p in ready})
     for i, plan in enumerate(ready, 1):
-        facts = brief_facts
-        if plan.existing and plan.existing.pk in notes:
-            facts = replace(brief_facts, notes=tuple(notes[plan.existing.pk]))
+        used = memory.get((plan.cell.sku, plan.cell.channel), [])
+        facts = replace(brief_facts, notes=tuple(as_prompt_note(n) for n in used))
         result = provider.draft(
             DraftRequest(
                 channel=plan.channel,
@@ -239,6 +239,7 @@ def run_brief(
             "latency_ms": result.latency_ms,
             "cost": result.cost,
             "notes_used": list(facts.notes),
+            "memory_ids": [n.pk for n in used],
         }
         progress(STEPS[2], i, len(ready))
 
@@ -258,18 +259,6 @@ def run_brief(
         plan_by_cell[cell].findings.append(finding)
 
     return _store(brief, version, plans, len(cells) - len(plans), actor)
-
-
-def _rejection_notes(package_ids: list[int]) -> dict[int, list[str]]:
-    """Return each package's rejection notes, newest first (the next draft must see them)."""
-    notes: dict[int, list[str]] = {}
-    for package_id, gate, text in (
-        Note.objects.filter(package_id__in=package_ids, kind=Note.Kind.REJECTION)
-        .order_by("-created_at")
-        .values_list("package_id", "gate", "text")
-    ):
-        notes.setdefault(package_id, []).append(f"{gate}: {text}")
-    return notes
 
 
 def _position_fields(plan: PlannedPackage, now: datetime) -> dict:

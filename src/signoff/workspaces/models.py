@@ -13,6 +13,8 @@ class Workspace(models.Model):
     channel_overrides = models.JSONField(default=dict)  # {channel_id: partial or full spec}
     workflows = models.JSONField(default=dict)  # {template: {sla_hours: {...}, owners: {...}}}
     claim_policy = models.JSONField(default=dict)  # {status: severity} for claims found in copy
+    # Rules people accepted from memory suggestions; kept apart so reloading the file keeps them.
+    learned_rules = models.JSONField(default=dict)  # {"banned": [{phrase, suggest, reason}]}
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

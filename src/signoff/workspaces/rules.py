@@ -25,7 +25,7 @@ def brand_rules(workspace: Workspace) -> BrandRules:
         ),
         banned=tuple(
             BannedTerm(phrase=b["phrase"], suggest=b.get("suggest"), reason=b.get("reason"))
-            for b in brand.get("banned", [])
+            for b in [*brand.get("banned", []), *workspace.learned_rules.get("banned", [])]
         ),
         claims=tuple(
             Claim(

@@ -1,0 +1,138 @@
+"""Memory: decisions are searchable, reach the next draft, and can become rules."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from signoff.cli import main
+from signoff.memory.search import search_notes
+from signoff.memory.services import learn_banned_phrase
+from signoff.memory.suggestions import quoted_phrases, suggest_banned_phrases
+from signoff.packages.decisions import approve_package, reject_package
+from signoff.packages.models import Note, Package
+from signoff.packages.services import run_brief
+from signoff.workflow import AuthorityError
+from signoff.workspaces.rules import brand_rules
+from signoff.workspaces.services import load_workspace
+
+
+def test_quoted_phrases_are_found_and_normalised():
+    assert quoted_phrases('Drop "Luxurious  Glow" and the \u201cbest buy\u201d line') == [
+        "luxurious glow",
+        "best buy",
+    ]
+
+
+def test_a_phrase_becomes_a_suggestion_only_across_enough_packages():
+    rejections = [
+        (1, 'Please drop "cozy vibes"'),
+        (2, 'no "cozy vibes" here'),
+        (2, 'again "cozy vibes"'),  # the same package twice counts once
+        (3, 'Remove "cozy vibes", and "soft glow"'),
+        (4, 'I dislike "soft glow"'),
+    ]
+    (suggestion,) = suggest_banned_phrases(rejections, known=[])
+    assert suggestion.phrase == "cozy vibes"
+    assert suggestion.packages == (1, 2, 3)
+    assert suggest_banned_phrases(rejections, known=["Cozy Vibes"]) == []
+
+
+def _in_review(brief, n: int) -> list[Package]:
+    return list(Package.objects.filter(brief=brief, state="in_review").order_by("id")[:n])
+
+
+@pytest.mark.django_db
+def test_rejections_are_searchable_and_reach_the_next_draft(spring_run, spring_brief, person):
+    # given a rejection at G2
+    package = _in_review(spring_brief, 1)[0]
+    reject_package(
+        package_id=package.pk,
+        person=person("maya"),
+        note='Lead with the scent, not "long evenings"',
+    )
+    # when it is searched for (by a word prefix) and the brief runs again
+    (found,) = search_notes(workspace_id=spring_brief.workspace_id, query="scent lead")
+    assert (found.kind, found.package_id, found.gate) == ("rejection", package.pk, "G2")
+    assert found.sku == package.sku
+    assert found.rule_ids == sorted(found.rule_ids)
+    assert search_notes(workspace_id=spring_brief.workspace_id, query="nothing-like-this") == []
+    run_brief(spring_brief)
+    # then the new draft records the note it was given
+    package.refresh_from_db()
+    origin = package.current_version.origin
+    assert package.current_version.number == 2
+    assert found.pk in origin["memory_ids"]
+    assert any("long evenings" in note for note in origin["notes_used"])
+
+
+@pytest.mark.django_db
+def test_search_is_scoped_to_the_workspace_and_filters(spring_run, spring_brief, person):
+    package = _in_review(spring_brief, 1)[0]
+    reject_package(package_id=package.pk, person=person("maya"), note="too wordy")
+    assert search_notes(workspace_id=spring_brief.workspace_id + 999, query="wordy") == []
+    assert (
+        search_notes(
+            workspace_id=spring_brief.workspace_id, query="wordy", channel="no_such_channel"
+        )
+        == []
+    )
+    assert (
+        len(search_notes(workspace_id=spring_brief.workspace_id, query="WORDY", sku=package.sku))
+        == 1
+    )
+
+
+@pytest.mark.django_db
+def test_a_version_passing_the_last_gate_is_kept_as_a_winner(spring_run, spring_brief, person):
+    package = _in_review(spring_brief, 1)[0]
+    for name in ("maya", "omar", "lena"):
+        approve_package(package_id=package.pk, person=person(name))
+    winner = Note.objects.get(package=package, kind="winner")
+    assert winner.version_id == package.current_version_id
+    assert winner.person == "lena@lumen.example"
+    assert winner.text.startswith(next(iter(package.current_version.fields)) + ": ")
+
+
+@pytest.mark.django_db
+def test_only_rule_keepers_ban_phrases_and_the_rule_survives_a_reload(
+    lumen_workspace, person, example_dir
+):
+    with pytest.raises(AuthorityError) as refused:
+        learn_banned_phrase(person=person("ari"), phrase="cozy vibes")
+    assert refused.value.code == "wrong_role"
+    learn_banned_phrase(person=person("maya"), phrase="cozy vibes", suggest="calm evenings")
+    load_workspace(example_dir / "workspace.yaml")  # reloading the file keeps learned rules
+    lumen_workspace.refresh_from_db()
+    banned = {b.phrase: b.suggest for b in brand_rules(lumen_workspace).banned}
+    assert banned["cozy vibes"] == "calm evenings"
+    assert "cheap" in banned
+    from signoff.core.errors import InputError
+
+    with pytest.raises(InputError):
+        learn_banned_phrase(person=person("maya"), phrase="Cozy  Vibes")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_memory_cli_search_suggest_and_ban(spring_run, spring_brief, person, tmp_path):
+    from signoff.workspaces.tokens import issue_token
+
+    for package in _in_review(spring_brief, 3):
+        reject_package(package_id=package.pk, person=person("maya"), note='drop "slow evenings"')
+    runner = CliRunner()
+    found = json.loads(runner.invoke(main, ["memory", "search", "slow", "--json"]).stdout)
+    assert len(found) == 3
+    assert {r["kind"] for r in found} == {"rejection"}
+    suggested = runner.invoke(main, ["memory", "suggestions"]).stdout
+    assert "'slow evenings': rejected on 3 packages" in suggested
+    token = issue_token(email="maya@lumen.example")
+    result = runner.invoke(main, ["memory", "ban", "slow evenings", "--token", token])
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "copy.yaml"
+    copy.write_text("headline: Made for slow evenings\n")
+    checked = runner.invoke(
+        main,
+        ["check", "--channel", "meta_feed_ad", "--workspace", "lumen-home", str(copy), "--json"],
+    )
+    assert checked.exit_code == 1
+    assert "voice.banned_phrase" in {f["rule_id"] for f in json.loads(checked.stdout)}
