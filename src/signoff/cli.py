@@ -184,6 +184,49 @@ def brief_add(file: str, products_csv: str | None) -> None:
         err.print(f"[yellow]warning:[/] {warning}")
 
 
+@brief.command("parse")
+@click.argument("notes", type=click.Path(dir_okay=False, exists=True))
+@click.option("--workspace", "workspace_slug", required=True)
+@click.option(
+    "-o",
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False),
+    help="Write the brief YAML here (default: stdout).",
+)
+@command()
+def brief_parse(notes: str, workspace_slug: str, out_path: str | None) -> None:
+    """Turn free-text kickoff notes into a brief to review, with its open questions."""
+    import datetime
+
+    import yaml
+
+    from signoff.agents.brief_parser import parse_kickoff_notes
+    from signoff.workspaces.rules import brand_rules
+    from signoff.workspaces.services import get_workspace
+
+    workspace = get_workspace(workspace_slug)
+    parsed = parse_kickoff_notes(
+        Path(notes).read_text(encoding="utf-8"),
+        workspace=workspace.slug,
+        rules=brand_rules(workspace),
+        today=datetime.datetime.now(datetime.UTC).date(),
+    )
+    header = [f"# Drafted by the brief parser from {notes}: review before adding it."]
+    header += [f"# Open question: {q}" for q in parsed.open_questions]
+    header += [f"# Mentioned product: {p}" for p in parsed.mentioned_products]
+    document = (
+        "\n".join(header) + "\n" + yaml.safe_dump(parsed.brief, sort_keys=False, allow_unicode=True)
+    )
+    if out_path:
+        Path(out_path).write_text(document, encoding="utf-8")
+        err.print(f"Wrote {out_path}")
+    else:
+        click.echo(document, nl=False)
+    for finding in parsed.findings:
+        click.echo(f"{notes}: {finding.severity}: {finding.rule_id}: {finding.message}", err=True)
+
+
 def _progress_runner(brief_obj: Any) -> Any:
     from signoff.briefs.workflow import template_for
     from signoff.packages.services import STEPS, drafting_version, run_brief
