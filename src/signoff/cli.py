@@ -999,6 +999,39 @@ def audit_log(package_ref: str | None, limit: int, as_json: bool) -> None:
         )
 
 
+@main.command()
+@click.option("--package", "package_ref", required=True, metavar="PACKAGE")
+@click.option(
+    "--providers", required=True, help="Comma-separated: builtin,openai:MODEL,anthropic:MODEL"
+)
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def compare(package_ref: str, providers: str, as_json: bool) -> None:
+    """Draft one package with several providers side by side, with findings and cost."""
+    from signoff.packages.compare import compare_providers
+    from signoff.packages.selectors import get_package
+
+    specs = [s.strip() for s in providers.split(",") if s.strip()]
+    candidates = compare_providers(get_package(package_ref), specs)
+    if as_json:
+        _emit_json([dataclasses.asdict(c) for c in candidates])
+        return
+    for c in candidates:
+        out.print(
+            f"\n[bold]{c.provider}[/] ({c.model or '-'}): "
+            + (f"{len(c.findings)} findings" if c.ok else f"[red]failed[/]: {c.error}")
+            + f"; {c.input_tokens}+{c.output_tokens} tokens, ${c.cost:.4f}, "
+            f"{c.latency_ms:.0f} ms"
+        )
+        for name, value in c.fields.items():
+            text = "; ".join(value) if isinstance(value, list) else value
+            out.print(f"  {name}: {text}", markup=False)
+        for f in c.findings:
+            out.print(
+                f"  {f['severity']} {f['rule_id']} {f['field'] or ''}: {f['message']}", markup=False
+            )
+
+
 # ---- memory -------------------------------------------------------------------------------
 
 
