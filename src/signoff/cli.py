@@ -255,16 +255,42 @@ def _progress_runner(brief_obj: Any) -> Any:
 
 @main.command()
 @click.argument("brief_ref", metavar="BRIEF")
+@click.option(
+    "--background",
+    is_flag=True,
+    help="Queue the run for `signoff worker` instead of running it here.",
+)
 @command()
-def run(brief_ref: str) -> None:
+def run(brief_ref: str, background: bool) -> None:
     """Expand, draft and check every package of a brief."""
     from signoff.briefs.services import get_brief
+    from signoff.briefs.workflow import template_for
+    from signoff.packages.services import drafting_version
 
-    summary = _progress_runner(get_brief(brief_ref))
+    target = get_brief(brief_ref)
+    if background:
+        from signoff.packages.tasks import run_brief_task
+
+        drafting_version(target, template_for(target))  # refuse now, not in the worker
+        result = run_brief_task.enqueue(target.pk)
+        err.print(f"Queued run of {target.slug} as task {result.id}; `signoff worker` runs it.")
+        return
+    summary = _progress_runner(target)
     err.print(
         f"Run {summary.run_id}: {summary.packages} packages, {summary.drafted} drafted, "
         f"{summary.skipped} already drafted, {summary.blocked} blocked for missing data."
     )
+
+
+@main.command()
+@click.option("--batch", is_flag=True, help="Run what is queued, then stop.")
+@command()
+def worker(batch: bool) -> None:
+    """Work the background queue (AI drafting runs); stop with Ctrl-C."""
+    from django.core.management import call_command
+
+    args = ["--interval", "1", "--no-startup-delay"] + (["--batch"] if batch else [])
+    call_command("db_worker", *args)
 
 
 @main.command()
