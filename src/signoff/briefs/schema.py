@@ -46,6 +46,13 @@ class ProductEntry(_Strict):
     images: list[str] = []
 
 
+class Budget(_Strict):
+    """What drafting this brief may spend; a run stops cleanly when it is reached."""
+
+    max_tokens: int | None = Field(default=None, gt=0)
+    max_cost: float | None = Field(default=None, gt=0)  # in the price table's currency
+
+
 class Reference(_Strict):
     kind: Literal["brand_example", "previous_winner", "negative", "competitor", "inspiration"]
     path: str | None = None
@@ -68,6 +75,7 @@ class BriefFile(_Strict):
     key_messages: list[Text] = []
     acceptance_criteria: list[Text] = []
     required_attributes: list[str] = []  # attributes every SKU must have on every channel
+    budget: Budget | None = None
     products: list[ProductEntry] = []
     references: list[Reference] = []
 

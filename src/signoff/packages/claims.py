@@ -19,12 +19,24 @@ from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.packages.models import Package
-from signoff.workflow import Action, Actor, ActorKind, Facts, Position, decide
+from signoff.workflow import (
+    Action,
+    Actor,
+    ActorKind,
+    AuthorityError,
+    ErrorCode,
+    Facts,
+    Position,
+    Role,
+    decide,
+)
 from signoff.workspaces.models import Claim, Person, Workspace
 from signoff.workspaces.rules import brand_rules
 
 CLAIMS_SYSTEM = Actor(id="system:claims", kind=ActorKind.SYSTEM)
 USABLE = {Claim.Status.APPROVED}
+# The claims registry is compliance's: a status change blocks or releases copy everywhere.
+CLAIM_KEEPERS = frozenset({Role.COMPLIANCE})
 
 
 @dataclass
@@ -62,6 +74,31 @@ def packages_using(workspace: Workspace, claim_id: str) -> list[Package]:
     return using
 
 
+def blocked_by_claim(workspace: Workspace, claim_id: str) -> list[Package]:
+    """Return the packages a claim holds blocked, whatever their copy says now."""
+    blocked = Package.objects.filter(brief__workspace=workspace, state=Package.State.BLOCKED)
+    return [p for p in blocked if any(r.get("claim") == claim_id for r in p.blocked_reasons)]
+
+
+def release_claims_no_longer_made(package: Package, person: Person) -> list[str]:
+    """After an edit: drop the claim reasons the new copy no longer gives; unblock if none left.
+
+    Call inside the edit's transaction, with the package locked. Return the claims dropped.
+    """
+    held = [r["claim"] for r in package.blocked_reasons if r.get("kind") == "claim"]
+    if not held:
+        return []
+    workspace = package.brief.workspace
+    spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
+    product = package.current_version.brief_version.products.get(sku=package.sku).facts()
+    draft = Draft(spec, package.current_version.fields, product)
+    still = {m.claim_id for m in claim_mentions(draft, brand_rules(workspace))}
+    dropped = [claim for claim in held if claim not in still]
+    for claim in dropped:
+        _release(package, claim, person)
+    return dropped
+
+
 def set_claim_status(
     *, workspace: Workspace, claim_id: str, status: str, note: str, person: Person
 ) -> ClaimChange:
@@ -73,6 +110,15 @@ def set_claim_status(
     if not note.strip():
         raise InputError([Problem("say why the claim's status changes", field="--note")])
     with transaction.atomic():
+        person = Person.objects.get(pk=person.pk)
+        if person.workspace_id != workspace.pk:
+            raise NotFound(f"no workspace {workspace.slug!r} for {person.email}")
+        if not CLAIM_KEEPERS & set(person.roles):
+            raise AuthorityError(
+                ErrorCode.WRONG_ROLE,
+                f"{person.email} may not change the claims registry: compliance must",
+                required_roles=CLAIM_KEEPERS,
+            )
         try:
             claim = Claim.objects.select_for_update().get(workspace=workspace, claim_id=claim_id)
         except Claim.DoesNotExist as exc:
@@ -82,7 +128,9 @@ def set_claim_status(
         claim.status = status
         claim.save(update_fields=["status", "updated_at"])
         affected = packages_using(workspace, claim_id)
-        locked = Package.objects.select_for_update(of=("self",)).filter(pk__in=[p.pk for p in affected])
+        locked = Package.objects.select_for_update(of=("self",)).filter(
+            pk__in=[p.pk for p in affected]
+        )
         for package in locked.select_related("brief", "brief__workspace"):
             if status in USABLE:
                 if _release(package, claim_id, person):

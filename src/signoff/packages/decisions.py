@@ -23,6 +23,7 @@ from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.hashing import content_hash
 from signoff.memory.services import remember, remember_winner
+from signoff.packages.claims import release_claims_no_longer_made
 from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
@@ -453,6 +454,9 @@ def edit_package(
                 "changes": summary,
             },
         )
+        # Copy that no longer makes a withdrawn claim is released from that block (its own
+        # event, after the edit's).
+        release_claims_no_longer_made(package, person)
     message = f"version {version.number} saved; now {package.position}"
     if voided:
         message += f"; voided approvals: {', '.join(voided)}"

@@ -8,21 +8,25 @@ the copy drafter is an agent, and agents may only draft.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from signoff.agents.checking import check_draft, check_product_images
 from signoff.agents.checks.consistency import audit_consistency
-from signoff.agents.context import BriefFacts, CheckFinding, Draft, ProductFacts
+from signoff.agents.context import BrandRules, BriefFacts, CheckFinding, Draft, ProductFacts
 from signoff.agents.providers import get_provider
-from signoff.agents.providers.port import DraftRequest, Provider
+from signoff.agents.providers.port import DraftFailed, DraftRequest, Provider
 from signoff.audit.services import record, record_many
 from signoff.briefs.completeness import Gap, family_attributes, find_gaps
 from signoff.briefs.models import Brief, BriefVersion
@@ -31,6 +35,7 @@ from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.hashing import content_hash
 from signoff.memory.services import as_prompt_note, notes_for_drafts
+from signoff.packages.compare import brief_facts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
 from signoff.packages.models import Finding, Package, Run, Version
@@ -78,23 +83,60 @@ class PlannedPackage:
     position: Position  # where the package is now (a new one: the template's start)
     existing: Package | None = None
     moves: list[tuple[str, Position, Position]] = field(default_factory=list)  # action, from, to
+    draft_move: tuple[str, Position, Position] | None = None  # taken only if the draft succeeds
     draft_fields: dict | None = None
     origin: dict | None = None
+    failure: DraftFailed | None = None
     findings: list[CheckFinding] = field(default_factory=list)
 
     @property
+    def all_moves(self) -> list[tuple[str, Position, Position]]:
+        drafted = self.draft_move is not None and self.draft_fields is not None
+        return [*self.moves, self.draft_move] if drafted else list(self.moves)
+
+    @property
     def target(self) -> Position:
-        return self.moves[-1][2] if self.moves else self.position
+        moves = self.all_moves
+        return moves[-1][2] if moves else self.position
 
 
 @dataclass
 class RunSummary:
     run_id: int
+    status: str  # "finished", or "stopped" (the budget ran out; run again to go on)
     packages: int
     drafted: int
     skipped: int  # nothing to do: already drafted, waiting on people, or blocked otherwise
     blocked: int  # blocked for missing product data
+    failed: int  # the provider gave no valid draft; the package waits for the next run
+    not_started: int  # left for the next run when the budget stopped this one
     findings: dict[str, int]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    message: str = ""
+
+
+@dataclass
+class Budget:
+    """A brief's cap on what drafting may spend; failed attempts count too."""
+
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    tokens: int = 0
+    cost: float = 0.0
+
+    def spend(self, tokens: int, cost: float) -> None:
+        self.tokens += tokens
+        self.cost += cost
+
+    def exhausted(self) -> str:
+        """Return why the budget is spent, or "" while there is some left."""
+        if self.max_tokens is not None and self.tokens >= self.max_tokens:
+            return f"token budget reached: {self.tokens} of {self.max_tokens}"
+        if self.max_cost is not None and self.cost >= self.max_cost:
+            return f"cost budget reached: ${self.cost:.4f} of ${self.max_cost:.4f}"
+        return ""
 
 
 def _noop(step: str, done: int, total: int) -> None:
@@ -151,7 +193,7 @@ def _plan(
         blocked = decide(start, Action.BLOCK, system, Facts(), template)
         plan.moves.append((blocked.audit_action, start, blocked.next_position))
     else:
-        plan.moves.append((drafted.audit_action, start, drafted.next_position))
+        plan.draft_move = (drafted.audit_action, start, drafted.next_position)
     return plan
 
 
@@ -161,9 +203,16 @@ def run_brief(
     provider: Provider | None = None,
     progress: Progress = _noop,
     actor: str = "system:run",
+    concurrency: int | None = None,
 ) -> RunSummary:
-    """Draft and check every package of the brief that needs it (new, rejected, unblocked)."""
-    provider = provider or get_provider()
+    """Draft and check every package of the brief that needs it (new, rejected, unblocked).
+
+    Drafts run up to ``concurrency`` at a time (by default the provider's setting). Finished
+    work is committed in batches (each its own transaction, a SKU's packages always together),
+    so a run that crashes or hits its budget keeps what it finished, and the next run drafts
+    only what is left: no package is drafted twice.
+    """
+    provider = provider or get_provider("copy_drafter")
     template = template_for(brief)
     version = drafting_version(brief, template)
     workspace = brief.workspace
@@ -202,30 +251,72 @@ def run_brief(
             image_findings[key] = check_product_images(plan.channel, paths)
         progress(STEPS[1], i, len(plans))
 
-    # 3. Drafting, for every package that has the data it needs.
-    brief_facts = BriefFacts(
-        name=data["name"],
-        audience=data.get("audience", ""),
-        key_messages=tuple(data.get("key_messages", [])),
-        acceptance_criteria=tuple(data.get("acceptance_criteria", [])),
-        markets=tuple(data["markets"]),
-    )
+    run = _start_run(brief, version, actor, len(plans))
+    batch = _Batch(brief, version, run, actor, commit_every=_commit_every(provider))
+    batch.add([plan for plan in plans if plan.gaps])  # blocked for data: nothing to draft
+
+    # 3 and 4. Drafting, then checking each SKU's packages together as soon as all are back.
     ready = [plan for plan in plans if not plan.gaps]
     memory = notes_for_drafts(workspace.pk, {(p.cell.sku, p.cell.channel) for p in ready})
-    for i, plan in enumerate(ready, 1):
-        used = memory.get((plan.cell.sku, plan.cell.channel), [])
-        facts = replace(brief_facts, notes=tuple(as_prompt_note(n) for n in used))
-        result = provider.draft(
-            DraftRequest(
-                channel=plan.channel,
-                product=plan.product,
-                brief=facts,
-                rules=rules,
-                variant=plan.cell.variant,
-                variant_index=ord(plan.cell.variant) - ord("A"),
-                market=plan.cell.market,
-            )
-        )
+    facts = brief_facts(version)
+    budget = _budget(brief, data.get("budget") or {})
+    waiting = Counter(plan.cell.sku for plan in ready)
+    done_by_sku: dict[str, list[PlannedPackage]] = {}
+    checked = 0
+    requests = [(plan, _request(plan, facts, rules, memory)) for plan in ready]
+    drafted = _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
+    for i, plan in enumerate(drafted, 1):
+        progress(STEPS[2], i, len(ready))
+        done_by_sku.setdefault(plan.cell.sku, []).append(plan)
+        waiting[plan.cell.sku] -= 1
+        if waiting[plan.cell.sku] == 0:
+            group = done_by_sku.pop(plan.cell.sku)
+            _check(group, rules, image_findings)
+            checked += len(group)
+            progress(STEPS[3], checked, len(ready))
+            batch.add(group)
+    for group in done_by_sku.values():  # SKUs the budget cut short: keep what was drafted
+        _check(group, rules, image_findings)
+        batch.add(group)
+    batch.flush()
+    not_started = len(ready) - sum(1 for p in ready if p.draft_fields or p.failure)
+    return _finish_run(run, batch, len(cells) - len(plans), not_started, budget, actor)
+
+
+def _request(
+    plan: PlannedPackage, facts: BriefFacts, rules: BrandRules, memory: dict
+) -> DraftRequest:
+    used = memory.get((plan.cell.sku, plan.cell.channel), [])
+    plan.origin = {
+        "notes_used": [as_prompt_note(n) for n in used],
+        "memory_ids": [n.pk for n in used],
+    }
+    return DraftRequest(
+        channel=plan.channel,
+        product=plan.product,
+        brief=replace(facts, notes=tuple(plan.origin["notes_used"])),
+        rules=rules,
+        variant=plan.cell.variant,
+        variant_index=ord(plan.cell.variant) - ord("A"),
+        market=plan.cell.market,
+    )
+
+
+def _draft_all(
+    provider: Provider,
+    requests: list[tuple[PlannedPackage, DraftRequest]],
+    concurrency: int,
+    budget: Budget,
+) -> Iterator[PlannedPackage]:
+    """Yield each plan as its draft (or failure) comes back; stop starting new ones when the
+    budget is spent. The provider runs in worker threads: it touches no database."""
+
+    def one(plan: PlannedPackage, request: DraftRequest) -> PlannedPackage:
+        try:
+            result = provider.draft(request)
+        except DraftFailed as failure:
+            plan.failure = failure
+            return plan
         plan.draft_fields = result.fields
         plan.origin = {
             "kind": "agent",
@@ -238,14 +329,44 @@ def run_brief(
             "output_tokens": result.output_tokens,
             "latency_ms": result.latency_ms,
             "cost": result.cost,
-            "notes_used": list(facts.notes),
-            "memory_ids": [n.pk for n in used],
+            **(plan.origin or {}),
         }
-        progress(STEPS[2], i, len(ready))
+        return plan
 
-    # 4. Checks: every rule on every draft, then consistency across each SKU's packages.
+    def spent(plan: PlannedPackage) -> None:
+        if plan.failure is not None:
+            used = plan.failure
+            budget.spend(used.input_tokens + used.output_tokens, used.cost)
+        else:
+            origin = plan.origin
+            budget.spend(origin["input_tokens"] + origin["output_tokens"], origin["cost"])
+
+    if concurrency <= 1:
+        for plan, request in requests:
+            if budget.exhausted():
+                return
+            spent(one(plan, request))
+            yield plan
+        return
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="draft") as pool:
+        queue = iter(requests)
+        running = {pool.submit(one, *item) for item in islice(queue, concurrency)}
+        while running:
+            finished, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                plan = future.result()
+                spent(plan)
+                yield plan
+            if not budget.exhausted():
+                running |= {pool.submit(one, *item) for item in islice(queue, len(finished))}
+
+
+def _check(group: list[PlannedPackage], rules: BrandRules, image_findings: dict) -> None:
+    """Every rule on every draft of one SKU, then consistency across them."""
     drafts: dict[Cell, Draft] = {}
-    for i, plan in enumerate(ready, 1):
+    for plan in group:
+        if plan.draft_fields is None:
+            continue
         draft = Draft(
             plan.channel, plan.draft_fields, plan.product, plan.cell.market, plan.cell.variant
         )
@@ -253,12 +374,31 @@ def run_brief(
         plan.findings = (
             check_draft(draft, rules) + image_findings[(plan.cell.channel, plan.cell.sku)]
         )
-        progress(STEPS[3], i, len(ready))
-    plan_by_cell = {plan.cell: plan for plan in ready}
+    by_cell = {plan.cell: plan for plan in group}
     for cell, finding in audit_consistency(list(drafts.items()), rules):
-        plan_by_cell[cell].findings.append(finding)
+        by_cell[cell].findings.append(finding)
 
-    return _store(brief, version, plans, len(cells) - len(plans), actor)
+
+def _budget(brief: Brief, caps: dict) -> Budget:
+    """Return the brief's budget with what its earlier runs spent already counted."""
+    budget = Budget(**caps)
+    for summary in brief.runs.exclude(summary={}).values_list("summary", flat=True):
+        budget.spend(
+            summary.get("input_tokens", 0) + summary.get("output_tokens", 0),
+            summary.get("cost", 0.0),
+        )
+    return budget
+
+
+def _concurrency(provider: Provider) -> int:
+    limits = getattr(settings, "SIGNOFF_CONCURRENCY", {})
+    return int(limits.get(provider.name, 1 if provider.name == "builtin" else 4))
+
+
+def _commit_every(provider: Provider) -> int:
+    # The builtin composer is fast: one transaction for the run. A remote model is slow and
+    # paid for: commit each SKU as it is done, so a crash loses as little as possible.
+    return 1_000_000 if provider.name == "builtin" else 1
 
 
 def _position_fields(plan: PlannedPackage, now: datetime) -> dict:
@@ -278,10 +418,7 @@ def _position_fields(plan: PlannedPackage, now: datetime) -> dict:
     }
 
 
-def _store(
-    brief: Brief, version: BriefVersion, plans: list[PlannedPackage], skipped: int, actor: str
-) -> RunSummary:
-    now = timezone.now()
+def _start_run(brief: Brief, version: BriefVersion, actor: str, planned: int) -> Run:
     with transaction.atomic():
         run = Run.objects.create(brief=brief, brief_version=version)
         record(
@@ -291,8 +428,40 @@ def _store(
             subject_type="run",
             subject_id=str(run.pk),
             workspace=brief.workspace.slug,
-            data={"brief": brief.slug, "version": version.number, "packages": len(plans)},
+            data={"brief": brief.slug, "version": version.number, "packages": planned},
         )
+    return run
+
+
+class _Batch:
+    """Finished packages waiting to be committed together."""
+
+    def __init__(
+        self, brief: Brief, version: BriefVersion, run: Run, actor: str, *, commit_every: int
+    ) -> None:
+        self.brief, self.version, self.run, self.actor = brief, version, run, actor
+        self.commit_every = commit_every
+        self.pending: list[PlannedPackage] = []
+        self.stored: list[PlannedPackage] = []
+
+    def add(self, plans: list[PlannedPackage]) -> None:
+        self.pending += plans
+        if len(self.pending) >= self.commit_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            _store(self.brief, self.version, self.run, self.pending, self.actor)
+            self.stored += self.pending
+            self.pending = []
+
+
+def _store(
+    brief: Brief, version: BriefVersion, run: Run, plans: list[PlannedPackage], actor: str
+) -> None:
+    """Store packages, versions, findings and their events: one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
         new, changed = [], []
         for plan in plans:
             values = _position_fields(plan, now)
@@ -345,16 +514,36 @@ def _store(
                 for event in _events(brief, run, plan, versions.get(id(plan)), actor)
             ]
         )
-        severities = Counter(f.severity.value for plan in plans for f in plan.findings)
-        run.status = "finished"
+
+
+def _finish_run(
+    run: Run, batch: _Batch, skipped: int, not_started: int, budget: Budget, actor: str
+) -> RunSummary:
+    plans = batch.stored
+    severities = Counter(f.severity.value for plan in plans for f in plan.findings)
+    stop = budget.exhausted() if not_started else ""
+    failed = [p for p in plans if p.failure is not None]
+    summary = RunSummary(
+        run_id=run.pk,
+        status="stopped" if stop else "finished",
+        packages=len(plans) + skipped + not_started,
+        drafted=sum(1 for p in plans if p.draft_fields is not None),
+        skipped=skipped,
+        blocked=sum(1 for p in plans if p.gaps),
+        failed=len(failed),
+        not_started=not_started,
+        findings=dict(severities),
+        input_tokens=sum((p.origin or {}).get("input_tokens", 0) for p in plans)
+        + sum(p.failure.input_tokens for p in failed),
+        output_tokens=sum((p.origin or {}).get("output_tokens", 0) for p in plans)
+        + sum(p.failure.output_tokens for p in failed),
+        cost=round(budget.cost, 6),
+        message=stop and f"stopped: {stop}; run again to draft the {not_started} left",
+    )
+    with transaction.atomic():
+        run.status = summary.status
         run.finished_at = timezone.now()
-        run.summary = {
-            "packages": len(plans) + skipped,
-            "drafted": len(versions),
-            "skipped": skipped,
-            "blocked": sum(1 for plan in plans if plan.gaps),
-            "findings": dict(severities),
-        }
+        run.summary = dataclasses.asdict(summary)
         run.save(update_fields=["status", "finished_at", "summary"])
         record(
             action="run.finished",
@@ -362,10 +551,10 @@ def _store(
             actor_kind="system",
             subject_type="run",
             subject_id=str(run.pk),
-            workspace=brief.workspace.slug,
+            workspace=run.brief.workspace.slug,
             data=run.summary,
         )
-    return RunSummary(run.pk, **run.summary)
+    return summary
 
 
 def _events(
@@ -373,7 +562,29 @@ def _events(
 ) -> list[dict]:
     package = plan.existing
     events = []
-    for action, before, after in plan.moves:
+    if plan.failure is not None:
+        events.append(
+            {
+                "action": "package.draft_failed",
+                "actor": DRAFTER.id,
+                "actor_kind": "agent",
+                "subject_type": "package",
+                "subject_id": str(package.pk),
+                "workspace": brief.workspace.slug,
+                "from_position": str(plan.target),
+                "to_position": str(plan.target),
+                "sku": package.sku,
+                "channel": package.channel,
+                "data": {
+                    "run": run.pk,
+                    "reason": plan.failure.reason,
+                    "attempts": plan.failure.attempts,
+                    "provider": plan.failure.provider,
+                    "model": plan.failure.model,
+                },
+            }
+        )
+    for action, before, after in plan.all_moves:
         drafted = action.endswith(".drafted")
         events.append(
             {

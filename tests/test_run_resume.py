@@ -1,0 +1,144 @@
+"""Runs against a model-like provider: concurrency, failed drafts, budgets, crash and resume."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fakes.slow_provider import RemoteLikeProvider
+
+from signoff.audit.models import Event
+from signoff.packages.models import Package, Version
+from signoff.packages.services import run_brief
+
+REPO = Path(__file__).resolve().parents[1]
+LAVENDER_AMAZON = "LUM-SPR-LAV-08/amazon_us_pdp"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [1, 4])
+def test_drafts_run_up_to_the_concurrency_limit(approved_spring_brief, limit):
+    provider = RemoteLikeProvider(delay=0.01)
+    summary = run_brief(approved_spring_brief, provider=provider, concurrency=limit)
+    assert summary.drafted == provider.calls == 32
+    assert provider.peak == limit
+    assert (summary.input_tokens + summary.output_tokens) == 32 * 100
+
+
+@pytest.mark.django_db
+def test_a_failed_draft_is_recorded_never_stored_and_retried_next_run(approved_spring_brief):
+    provider = RemoteLikeProvider(fail_for=(LAVENDER_AMAZON,))
+    summary = run_brief(approved_spring_brief, provider=provider, concurrency=3)
+    assert (summary.drafted, summary.failed) == (31, 1)
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="amazon_us_pdp")
+    assert (package.position, package.current_version) == ("S2/draft", None)
+    event = Event.objects.get(action="package.draft_failed")
+    assert event.subject_id == str(package.pk)
+    assert "212 characters" in event.data["reason"]
+    # the next run drafts only what is left
+    again = run_brief(approved_spring_brief, provider=RemoteLikeProvider())
+    assert (again.drafted, again.failed) == (1, 0)
+    package.refresh_from_db()
+    assert package.position == "S3/in_review"
+
+
+@pytest.mark.django_db
+def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(spring_brief, example_dir, person):
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+
+    # before G1 the brief may still change: add a budget
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    capped = path.read_text().replace("variants: 1\n", "variants: 1\nbudget: {max_tokens: 450}\n")
+    path.write_text(capped)
+    add_brief(path, products_csv=example_dir / "products.csv")
+    approve_brief(brief=spring_brief, person=person("maya"))
+    spring_brief.refresh_from_db()
+    summary = run_brief(spring_brief, provider=RemoteLikeProvider(tokens=100), concurrency=1)
+    assert summary.status == "stopped"
+    assert summary.drafted == 5  # 100 tokens each: the fifth reaches 500 >= 450
+    assert summary.not_started == 27
+    assert "token budget reached" in summary.message
+    # the budget is the brief's, not the run's: the next run starts spent
+    again = run_brief(spring_brief, provider=RemoteLikeProvider(tokens=100), concurrency=1)
+    assert (again.status, again.drafted) == ("stopped", 0)
+    assert Version.objects.count() == 5
+
+
+@pytest.mark.django_db
+def test_a_crashed_run_keeps_finished_skus_and_the_next_run_does_the_rest(approved_spring_brief):
+    with pytest.raises(RuntimeError, match="worker died"):
+        run_brief(approved_spring_brief, provider=RemoteLikeProvider(crash_after=14), concurrency=1)
+    kept = Version.objects.count()
+    assert 0 < kept < 32
+    run_brief(approved_spring_brief, provider=RemoteLikeProvider(), concurrency=2)
+    per_package = Counter(Version.objects.values_list("package_id", flat=True))
+    assert len(per_package) == 32
+    assert set(per_package.values()) == {1}  # no package drafted twice
+
+
+RUN_SCRIPT = """
+import os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "signoff.config.settings"
+django.setup()
+from fakes.slow_provider import SlowProvider
+from signoff.briefs.services import get_brief
+from signoff.packages.services import run_brief
+print(run_brief(get_brief("spring-candles-2027"), provider=SlowProvider(), concurrency=2))
+"""
+
+
+@pytest.mark.skipif(bool(os.environ.get("SIGNOFF_DATABASE_URL")), reason="uses its own SQLite")
+def test_killing_the_worker_mid_run_then_resuming_drafts_each_package_once(tmp_path):
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "SIGNOFF_DATABASE_URL"}
+    env |= {"SIGNOFF_HOME": str(home), "PYTHONPATH": str(REPO / "tests")}
+    signoff = [str(Path(sys.executable).parent / "signoff")]
+    examples = REPO / "src" / "signoff" / "demo" / "lumen-home"
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [*signoff, *args], env=env, capture_output=True, text=True, check=True, timeout=120
+        )
+        return done.stdout
+
+    cli("init")
+    cli("load", str(examples / "workspace.yaml"))
+    cli(
+        "brief",
+        "add",
+        str(examples / "briefs" / "spring-candles.yaml"),
+        "--products",
+        str(examples / "products.csv"),
+    )
+    token = cli("token", "issue", "maya@lumen.example").strip()
+    cli("brief", "approve", "spring-candles-2027", "--yes", "--token", token)
+    database = home / "signoff.sqlite3"
+
+    def versions() -> list[int]:
+        with sqlite3.connect(database) as db:
+            return [row[0] for row in db.execute("SELECT package_id FROM packages_version")]
+
+    worker = subprocess.Popen(
+        [sys.executable, "-c", RUN_SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 60
+    while len(versions()) < 6 and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    killed_at = len(versions())
+    assert 0 < killed_at < 32, "the kill should land mid-run"
+    finished = subprocess.run(
+        [sys.executable, "-c", RUN_SCRIPT], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert finished.returncode == 0, finished.stderr
+    per_package = Counter(versions())
+    assert len(per_package) == 32
+    assert set(per_package.values()) == {1}
+    assert cli("audit", "verify").startswith("ok:")
