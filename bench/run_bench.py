@@ -1,22 +1,31 @@
 """Benchmark `signoff run` on a generated brief of 100 SKUs x 20 channels (2,000 packages).
 
-Reports packages per second and the ratio to a bare bulk insert of the same number of
-package, version and finding rows (same database, same process, same row contents).
+Reports packages per second and the ratio to a bare bulk insert of the same package, version
+and finding rows (Django ``bulk_create``, same database, same process, same row contents), then
+where the run's time goes, and the board read (``board`` + ``board_row``) at that size.
 
     python bench/run_bench.py                       # embedded SQLite in a temporary home
     SIGNOFF_DATABASE_URL=postgres://... python bench/run_bench.py   # PostgreSQL
+    python bench/run_bench.py --profile run.pstats  # also cProfile one run, top functions
 
-Target (issue #2): run time at most 2x the bare insert.
+The workspace is the demo ``workspace.yaml`` with the ten shipped catalog channels plus ten
+more defined under ``channel_overrides``; every brief passes G1 (``approve_brief`` by the
+workspace's content_lead) before it runs, as ``run_brief`` requires.
+
+Target (issue #2): run time at most 2x the bare insert. Results: docs/performance.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import yaml
@@ -122,7 +131,12 @@ def _brief(tmp: Path, slug: str, workspace: str, channels: list[str], skus: int)
 
 
 def _bare_insert(brief, template_brief) -> float:
-    """Bulk-insert copies of the run's package, version and finding rows; return seconds."""
+    """Bulk-insert copies of the run's package, version and finding rows; return seconds.
+
+    The timed region is what a minimal writer of those rows must do: build the model instances
+    and ``bulk_create`` them (packages, then versions, then findings) in one transaction. No
+    audit events, no ``current_version`` update: those are the run's own cost.
+    """
     from django.db import transaction
     from django.utils import timezone
 
@@ -167,7 +181,9 @@ def _bare_insert(brief, template_brief) -> float:
                             fields=v.fields,
                             origin=v.origin,
                             author=v.author,
-                            brief_version=v.brief_version,
+                            # _id: the object would cost one lazy SELECT per row, in the
+                            # timed region, and inflate the baseline.
+                            brief_version_id=v.brief_version_id,
                             content_hash=v.content_hash,
                         ),
                     )
@@ -194,10 +210,126 @@ def _bare_insert(brief, template_brief) -> float:
     return time.perf_counter() - start
 
 
+class Breakdown:
+    """Exclusive wall time per labelled function, and SQL time attributed to its caller.
+
+    Wraps module attributes in place (the names ``run_brief`` calls), so nothing in the
+    application changes; the wrappers cost about a microsecond per call.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._stack: list[list] = []  # [label, start, time spent in labelled children]
+        self._undo: list[tuple[object, str, object]] = []
+        self.statements: list[tuple[float, str]] = []  # (seconds, SQL) of every statement
+
+    def enter(self, label: str) -> None:
+        self._stack.append([label, time.perf_counter(), 0.0])
+
+    def exit(self) -> None:
+        label, start, children = self._stack.pop()
+        elapsed = time.perf_counter() - start
+        self.seconds[label] += elapsed - children
+        self.calls[label] += 1
+        if self._stack:
+            self._stack[-1][2] += elapsed
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            self.enter(label)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.exit()
+
+        self._undo.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    def sql(self, execute, sql, params, many, context):
+        parent = self._stack[-1][0] if self._stack else "outside"
+        self.enter(f"SQL in {parent}")
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.statements.append((time.perf_counter() - start, sql))
+            self.exit()
+
+    def undo(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+
+def _instrument(breakdown: Breakdown) -> None:
+    from signoff.agents import checking
+    from signoff.agents.providers import get_provider
+    from signoff.packages import services
+
+    provider = get_provider()
+    breakdown.wrap(provider, "draft", "drafting (builtin provider)")
+    for name, label in [
+        ("check_spec", "check: spec"),
+        ("scan_claims", "check: claims"),
+        ("check_voice", "check: voice"),
+        ("check_pii", "check: pii"),
+    ]:
+        breakdown.wrap(checking, name, label)
+    for name, label in [
+        ("find_gaps", "completeness (find_gaps)"),
+        ("_plan", "plan (workflow decide)"),
+        ("check_product_images", "check: images"),
+        ("audit_consistency", "check: consistency"),
+        ("_store", "store: build rows (python)"),
+        ("_position_fields", "store: position fields + confidence"),
+        ("content_hash", "store: version content hash"),
+        ("_events", "store: build audit event dicts"),
+        ("record_many", "audit: record_many (normalise + hash)"),
+        ("record", "audit: record (run started/finished)"),
+    ]:
+        breakdown.wrap(services, name, label)
+
+
+def _run(brief, person) -> tuple[float, object]:
+    from signoff.briefs.approval import approve_brief
+    from signoff.packages.services import run_brief
+
+    approve_brief(brief=brief, person=person)  # G1: not part of the timed run
+    brief.refresh_from_db()
+    start = time.perf_counter()
+    summary = run_brief(brief)
+    return time.perf_counter() - start, summary
+
+
+def _board(brief, repeat: int) -> tuple[list[float], int, int]:
+    """Time the board read (``board`` + ``board_row`` for every row); count its queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from signoff.packages.selectors import board, board_row
+
+    samples, queries, rows = [], 0, 0
+    for _ in range(repeat):
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            rows = len([board_row(p) for p in board(brief)])
+            samples.append(time.perf_counter() - start)
+        queries = len(ctx.captured_queries)
+    return samples, queries, rows
+
+
+def _seconds(samples: list[float]) -> str:
+    return " ".join(f"{s:.3f}" for s in samples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", metavar="FILE", help="also cProfile one run into FILE")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="signoff-bench-"))
     os.environ.setdefault("SIGNOFF_HOME", str(tmp))
@@ -205,29 +337,37 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
+    from django.db import connection
 
+    from signoff.audit.models import Event
     from signoff.briefs.models import Brief
     from signoff.briefs.services import add_brief
     from signoff.packages.models import Finding, Package
-    from signoff.packages.services import run_brief
+    from signoff.workspaces.models import Person
     from signoff.workspaces.services import load_workspace
 
     call_command("migrate", verbosity=0)
-    vendor = (
-        "SQLite" if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") else "PostgreSQL"
+    vendor = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}.get(
+        connection.vendor, connection.vendor
     )
     stamp = str(int(time.time()))
     workspace, _ = load_workspace(_workspace(tmp, f"bench-{stamp}"))
+    lead = next(
+        p
+        for p in Person.objects.filter(workspace=workspace, active=True)
+        if "content_lead" in p.roles
+    )
+
+    def new_brief(name: str) -> Brief:
+        path = _brief(tmp, f"{name}-{stamp}", workspace.slug, workspace.channels, args.skus)
+        return add_brief(path).brief
+
     runs, bares = [], []
     for i in range(args.repeat):
-        report = add_brief(
-            _brief(tmp, f"run-{stamp}-{i}", workspace.slug, workspace.channels, args.skus)
-        )
-        start = time.perf_counter()
-        summary = run_brief(report.brief)
-        runs.append(time.perf_counter() - start)
+        brief = new_brief(f"run-{i}")
+        seconds, summary = _run(brief, lead)
+        runs.append(seconds)
         bare_brief = Brief.objects.create(
             workspace=workspace,
             slug=f"bare-{stamp}-{i}",
@@ -235,17 +375,86 @@ def main() -> None:
             content_type="ecommerce",
             template="ecommerce",
         )
-        bares.append(_bare_insert(bare_brief, report.brief))
-    packages = Package.objects.filter(brief=report.brief).count()
-    findings = Finding.objects.filter(version__package__brief=report.brief).count()
+        bares.append(_bare_insert(bare_brief, brief))
+    packages = Package.objects.filter(brief=brief).count()
+    findings = Finding.objects.filter(version__package__brief=brief).count()
+    events = Event.objects.filter(data__run=summary.run_id).count()
     run_s, bare_s = statistics.median(runs), statistics.median(bares)
     print(
         f"database: {vendor}; packages: {packages} ({args.skus} SKUs x "
-        f"{len(workspace.channels)} channels); findings: {findings}; drafted: {summary.drafted}"
+        f"{len(workspace.channels)} channels); drafted: {summary.drafted}; "
+        f"findings: {findings}; package audit events: {events}"
     )
-    print(f"run: median {run_s:.3f} s of {args.repeat} ({packages / run_s:.0f} packages/s)")
-    print(f"bare bulk insert of the same rows: median {bare_s:.3f} s")
+    print(f"run: median {run_s:.3f} s of {args.repeat} [{_seconds(runs)}]", end=" ")
+    print(f"({packages / run_s:.0f} packages/s)")
+    print(f"bare bulk insert of the same rows: median {bare_s:.3f} s [{_seconds(bares)}]")
     print(f"ratio run / bare insert: {run_s / bare_s:.2f} (target <= 2.0)")
+
+    board_samples, board_queries, board_rows = _board(brief, 5)
+    print(
+        f"board + board_row, {board_rows} rows: median "
+        f"{statistics.median(board_samples) * 1000:.1f} ms of {len(board_samples)}, "
+        f"{board_queries} queries"
+    )
+
+    # Where the time goes: --repeat more runs with every stage wrapped in a timer.
+    breakdowns, totals = [], []
+    for i in range(args.repeat):
+        breakdown = Breakdown()
+        _instrument(breakdown)
+        brief = new_brief(f"breakdown-{i}")
+        with connection.execute_wrapper(breakdown.sql):
+            seconds, _ = _run(brief, lead)
+        breakdown.undo()
+        breakdown.seconds["run_brief, not in any of the above"] = seconds - sum(
+            breakdown.seconds.values()
+        )
+        breakdowns.append(breakdown)
+        totals.append(seconds)
+    total = statistics.median(totals)
+    labels = {label for b in breakdowns for label in b.seconds}
+    median = {
+        label: statistics.median(b.seconds.get(label, 0.0) for b in breakdowns) for label in labels
+    }
+    print(
+        f"\nbreakdown, median exclusive time of {args.repeat} instrumented runs "
+        f"(median run {total:.3f} s [{_seconds(totals)}]):"
+    )
+    for label in sorted(labels, key=lambda label: -median[label]):
+        calls = breakdowns[0].calls.get(label, 0)
+        spent = median[label]
+        print(f"  {label:<48} {spent:7.3f} s {spent / total:6.1%}  {calls:>6} calls")
+    groups = defaultdict(float)
+    for label, spent in median.items():
+        if "audit" in label:
+            group = "audit events (python + SQL)"
+        elif label.startswith("SQL"):
+            group = "DB writes and reads, SQL (packages, versions, findings, run)"
+        elif label.startswith("store"):
+            group = "building the rows (python, incl. Django bulk_create)"
+        elif label.startswith("drafting"):
+            group = "drafting"
+        elif label.startswith("check"):
+            group = "checks"
+        else:
+            group = "planning, completeness, other"
+        groups[group] += spent
+    print("  by group:")
+    for group, spent in sorted(groups.items(), key=lambda item: -item[1]):
+        print(f"    {group:<62} {spent:7.3f} s {spent / total:6.1%} {spent / bare_s:5.2f}x bare")
+    print("  slowest statements (last run):")
+    for spent, sql in sorted(breakdowns[-1].statements, key=lambda item: -item[0])[:6]:
+        print(f"    {spent:7.3f} s  {' '.join(sql.split())[:110]}")
+
+    if args.profile:
+        brief = new_brief("profile")
+        profiler = cProfile.Profile()
+        profiler.enable()
+        _run(brief, lead)
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+        print(f"\ncProfile of one run (includes G1 approval), top 25 by own time: {args.profile}")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(25)
     sys.stdout.flush()
 
 

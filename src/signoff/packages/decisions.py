@@ -26,6 +26,7 @@ from signoff.memory.services import remember, remember_winner
 from signoff.packages.claims import release_claims_no_longer_made
 from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
+from signoff.packages.fields import apply_changes
 from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
 from signoff.workflow import (
     Action,
@@ -338,43 +339,6 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     return changes
 
 
-def _apply_changes(
-    fields: Mapping[str, FieldValue], changes: Mapping[str, FieldValue], spec_fields: Iterable[str]
-) -> dict[str, FieldValue]:
-    """Return the new field values; ``bullets[2]=...`` sets one item of a list field."""
-    known = set(spec_fields)
-    result = {k: (list(v) if isinstance(v, list) else v) for k, v in fields.items()}
-    problems = []
-    for key, value in changes.items():
-        name, _, index = key.partition("[")
-        if name not in known:
-            problems.append(
-                Problem(
-                    f"unknown field; the channel's fields are {', '.join(sorted(known))}", field=key
-                )
-            )
-            continue
-        if index:
-            items = result.get(name)
-            position = index.rstrip("]")
-            if not isinstance(items, list) or not position.isdigit():
-                problems.append(Problem("expected a list field and an item number", field=key))
-                continue
-            i = int(position)
-            if i > len(items):
-                problems.append(Problem(f"the list has {len(items)} items", field=key))
-                continue
-            if i == len(items):
-                items.append(str(value))
-            else:
-                items[i] = str(value)
-        else:
-            result[name] = value
-    if problems:
-        raise InputError(problems)
-    return result
-
-
 def edit_package(
     *, package_id: int, person: Person, changes: Mapping[str, FieldValue], note: str = ""
 ) -> tuple[ItemResult, list[str]]:
@@ -391,7 +355,7 @@ def edit_package(
             )
         workspace = package.brief.workspace
         spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
-        fields = _apply_changes(previous.fields, changes, spec.fields)
+        fields = apply_changes(previous.fields, changes, spec.fields)
         digest = content_hash(fields)
         if digest == previous.content_hash:
             raise InputError(

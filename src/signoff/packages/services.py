@@ -27,6 +27,7 @@ from signoff.agents.checks.consistency import audit_consistency
 from signoff.agents.context import BrandRules, BriefFacts, CheckFinding, Draft, ProductFacts
 from signoff.agents.providers import get_provider
 from signoff.agents.providers.port import DraftFailed, DraftRequest, Provider
+from signoff.agents.refit import draft_and_refit
 from signoff.audit.services import record, record_many
 from signoff.briefs.completeness import Gap, family_attributes, find_gaps
 from signoff.briefs.models import Brief, BriefVersion
@@ -313,7 +314,7 @@ def _draft_all(
 
     def one(plan: PlannedPackage, request: DraftRequest) -> PlannedPackage:
         try:
-            result = provider.draft(request)
+            result, refit = draft_and_refit(provider, request)
         except DraftFailed as failure:
             plan.failure = failure
             return plan
@@ -329,6 +330,7 @@ def _draft_all(
             "output_tokens": result.output_tokens,
             "latency_ms": result.latency_ms,
             "cost": result.cost,
+            **({"refit": refit} if refit else {}),
             **(plan.origin or {}),
         }
         return plan
