@@ -22,6 +22,8 @@ def spec_blocks(request: DraftRequest, fields: dict[str, FieldValue]) -> list[Ch
 def draft_and_refit(provider: Provider, request: DraftRequest) -> tuple[DraftResult, dict]:
     """Return a draft that fits the spec as far as rules can make it, and how it was refitted."""
     result = provider.draft(request)
+    if getattr(provider, "spec_valid", False):
+        return result, {}
     blocks = spec_blocks(request, result.fields)
     if not blocks:
         return result, {}

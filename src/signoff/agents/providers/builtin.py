@@ -947,6 +947,7 @@ class BuiltinProvider:
 
     name = "builtin"
     model = MODEL
+    spec_valid = True  # composes within every limit by construction: nothing to refit
 
     def draft(self, request: DraftRequest) -> DraftResult:
         channel, rules = request.channel, request.rules
