@@ -641,6 +641,54 @@ def brief_approve(brief_ref: str, note: str, yes: bool, token: str) -> None:
     )
 
 
+@brief.command("enrich")
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--json", "as_json", is_flag=True)
+@command()
+def brief_enrich(brief_ref: str, as_json: bool) -> None:
+    """The enricher's proposals: messages per channel, facts to request, references to reuse."""
+    from signoff.briefs.enrichment import proposals_for
+    from signoff.briefs.services import get_brief
+
+    proposals = proposals_for(get_brief(brief_ref))
+    if as_json:
+        _emit_json([dataclasses.asdict(p) for p in proposals])
+        return
+    if not proposals:
+        click.echo("Nothing to propose.")
+    for p in proposals:
+        click.echo(f"{p.id}  {p.kind:<12} {p.target}: {p.value}\n          ({p.reason})")
+    if proposals:
+        click.echo(f"Accept with: signoff brief accept {brief_ref} ID... [--edit ID=TEXT]")
+
+
+@brief.command("accept")
+@click.argument("brief_ref", metavar="BRIEF")
+@click.argument("ids", nargs=-1, metavar="PROPOSAL...")
+@click.option(
+    "--edit",
+    "edits",
+    multiple=True,
+    metavar="ID=TEXT",
+    help="Accept a proposal with your own wording.",
+)
+@token_option
+@command()
+def brief_accept(brief_ref: str, ids: tuple[str, ...], edits: tuple[str, ...], token: str) -> None:
+    """Accept (or edit) proposals: the brief gets a new version for G1."""
+    from signoff.briefs.enrichment import accept_proposals
+    from signoff.briefs.services import get_brief
+    from signoff.packages.decisions import parse_assignments
+
+    version = accept_proposals(
+        brief=get_brief(brief_ref),
+        person=_acting_person(token),
+        ids=list(ids),
+        edits=parse_assignments(edits),
+    )
+    click.echo(f"Stored version {version.number} of {version.brief.slug}; G1 approves it.")
+
+
 @brief.command("update")
 @click.argument("brief_ref", metavar="BRIEF")
 @click.argument("file", type=click.Path(dir_okay=False))

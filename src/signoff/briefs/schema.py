@@ -76,6 +76,8 @@ class BriefFile(_Strict):
     acceptance_criteria: list[Text] = []
     required_attributes: list[str] = []  # attributes every SKU must have on every channel
     budget: Budget | None = None
+    channel_messages: dict[str, list[Text]] = {}  # key messages for one channel only
+    data_requests: list[str] = []  # facts asked of the PIM owner ("SKU: GTIN")
     products: list[ProductEntry] = []
     references: list[Reference] = []
 

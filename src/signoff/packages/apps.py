@@ -12,6 +12,7 @@ class PackagesConfig(AppConfig):
         # Every move the workflow engine can return is a registered audit action.
         for name, label in AUDIT_ACTIONS.items():
             register_action(name, label)
+        register_action("brief.enriched", "Brief enriched with accepted proposals")
         register_action("package.draft_failed", "No valid draft from the provider")
         register_action("package.reset", "Package sent back for re-drafting (brief changed)")
         register_action("brief.impact_assessed", "Brief change impact assessed")

@@ -264,7 +264,8 @@ def run_brief(
     waiting = Counter(plan.cell.sku for plan in ready)
     done_by_sku: dict[str, list[PlannedPackage]] = {}
     checked = 0
-    requests = [(plan, _request(plan, facts, rules, memory)) for plan in ready]
+    channel_messages = data.get("channel_messages") or {}
+    requests = [(plan, _request(plan, facts, rules, memory, channel_messages)) for plan in ready]
     drafted = _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
     for i, plan in enumerate(drafted, 1):
         progress(STEPS[2], i, len(ready))
@@ -285,17 +286,22 @@ def run_brief(
 
 
 def _request(
-    plan: PlannedPackage, facts: BriefFacts, rules: BrandRules, memory: dict
+    plan: PlannedPackage,
+    facts: BriefFacts,
+    rules: BrandRules,
+    memory: dict,
+    channel_messages: dict[str, list[str]],
 ) -> DraftRequest:
     used = memory.get((plan.cell.sku, plan.cell.channel), [])
     plan.origin = {
         "notes_used": [as_prompt_note(n) for n in used],
         "memory_ids": [n.pk for n in used],
     }
+    messages = (*facts.key_messages, *channel_messages.get(plan.cell.channel, ()))
     return DraftRequest(
         channel=plan.channel,
         product=plan.product,
-        brief=replace(facts, notes=tuple(plan.origin["notes_used"])),
+        brief=replace(facts, key_messages=messages, notes=tuple(plan.origin["notes_used"])),
         rules=rules,
         variant=plan.cell.variant,
         variant_index=ord(plan.cell.variant) - ord("A"),
