@@ -119,11 +119,11 @@ def test_unknown_brief_is_a_clear_error(cli, loaded):
 
 
 def test_demo_runs_twice_and_starts_clean(cli):
-    first = cli("demo")
+    first = cli("demo", "--no-serve")
     assert first.exit_code == 0, first.output
     assert "Summary" in first.output
     assert "blocked" in first.output
-    second = cli("demo")
+    second = cli("demo", "--no-serve")
     assert second.exit_code == 0, second.output
     rows = json.loads(cli("board", "spring-candles-2027", "--json").stdout)
     assert len(rows) == 36

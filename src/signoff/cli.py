@@ -524,15 +524,41 @@ def check(file: str, channel: str, workspace_slug: str, as_json: bool) -> None:
         sys.exit(1)
 
 
+DEMO_PASSWORD = "signoff-demo"
+
+
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@command()
+def serve(host: str, port: int) -> None:
+    """Serve the web app and the API on this machine (Ctrl-C stops it)."""
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    from django.core.management import call_command
+
+    err.print(f"Serving on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it.")
+    # Django's server, with its static files: a local, single-team deployment. Behind a
+    # proxy, run signoff.config.wsgi under gunicorn or uwsgi with collected static files.
+    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
+
+
+@main.command()
+@click.option("--no-serve", is_flag=True, help="Do everything but start the web app.")
+@click.option("--port", default=8000, show_default=True, type=int)
 @command(needs_db=False)
-def demo() -> None:
+def demo(no_serve: bool, port: int) -> None:
     """Load the Lumen Home example afresh, run its spring launch and show the board."""
+    from django.contrib.auth import get_user_model
+
     from signoff.briefs.approval import approve_brief
     from signoff.briefs.services import add_brief
     from signoff.packages.selectors import blocking as blocking_query
     from signoff.packages.selectors import board as board_query
     from signoff.packages.selectors import board_row
+    from signoff.web.accounts import ensure_users
     from signoff.workspaces.models import Workspace
     from signoff.workspaces.services import load_workspace
     from signoff.workspaces.tokens import find_person
@@ -546,8 +572,10 @@ def demo() -> None:
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(DEMO_DIR, copy)
     # Starting clean: the audit log keeps earlier demos' events (it is append-only).
+    get_user_model().objects.filter(signoff_account__person__workspace__slug="lumen-home").delete()
     Workspace.objects.filter(slug="lumen-home").delete()
-    load_workspace(copy / "workspace.yaml", actor="system:demo")
+    workspace, _ = load_workspace(copy / "workspace.yaml", actor="system:demo")
+    ensure_users(workspace, DEMO_PASSWORD)
     report = add_brief(
         copy / DEMO_BRIEF_FILE, products_csv=copy / "products.csv", actor="system:demo"
     )
@@ -580,9 +608,17 @@ def demo() -> None:
         )
     out.print(
         f"\nNext: `signoff board {DEMO_BRIEF}`, `signoff blocking {DEMO_BRIEF}`, "
-        "`signoff show PACKAGE`",
+        "`signoff show PACKAGE`; act as a person with "
+        "`export SIGNOFF_TOKEN=$(signoff token issue maya@lumen.example)`",
         markup=False,
     )
+    people = ", ".join(
+        f"{p.email} ({', '.join(p.roles)})"
+        for p in workspace.people.filter(active=True).order_by("email")
+    )
+    out.print(f"\nWeb app: sign in as any of {people}; password: {DEMO_PASSWORD}", markup=False)
+    if not no_serve:
+        _serve("127.0.0.1", port)
 
 
 # ---- people acting: tokens, gates, edits -------------------------------------------------
@@ -744,7 +780,11 @@ def _print_results(results: list, as_json: bool) -> None:
         for r in results:
             status = r.outcome if r.ok else f"refused ({r.code})"
             click.echo(f"{r.package_id}: {status}: {r.message}")
-    if any(not r.ok for r in results):
+    refused = [r for r in results if not r.ok]
+    if len(results) == 1 and refused:
+        # One package: exit as any single refusal does (3 wrong state, 4 not allowed).
+        sys.exit({409: 3, 403: 4, 422: 2}.get(refused[0].http_status, 1))
+    if refused:
         sys.exit(1)
 
 

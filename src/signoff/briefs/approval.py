@@ -265,9 +265,8 @@ def update_brief(
             Approval.objects.filter(package=package, voided_at__isnull=True).update(voided_at=now)
             package.stage, package.state = start.stage.value, start.state.value
             package.blocked_from = ""
-            package.blocked_reasons = [
-                r for r in package.blocked_reasons if r.get("kind") != "missing_data"
-            ]
+            # Re-drafting from the new version settles every old cause; the run re-checks data.
+            package.blocked_reasons = []
             package.stage_entered_at = now
             package.save(
                 update_fields=[

@@ -5,10 +5,12 @@ Everything a deployment changes comes from the environment:
 ``SIGNOFF_DATABASE_URL`` (``postgres://...``) switches to PostgreSQL.
 """
 
+import json
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 SIGNOFF_HOME = Path(os.environ.get("SIGNOFF_HOME", Path.home() / ".signoff")).expanduser()
 
@@ -21,21 +23,68 @@ ALLOWED_HOSTS = os.environ.get("SIGNOFF_ALLOWED_HOSTS", "localhost,127.0.0.1").s
 INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "ninja",  # /api/docs from its own static files (no CDN, so the CSP holds)
     "signoff.core",
     "signoff.workspaces",
     "signoff.briefs",
     "signoff.packages",
     "signoff.audit",
     "signoff.delivery",
+    "signoff.web",
+    "signoff.memory",
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# Background work (AI calls run in tasks, never in a web request): the database queue, worked
+# by `signoff worker`. Scale out with more workers on PostgreSQL, or an RQ/Celery backend.
+TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "signoff.web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "signoff.config.urls"
+
+# Django templates: the web screens and the API's docs page (/api/docs).
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
 WSGI_APPLICATION = "signoff.config.wsgi.application"
+
+# The web screens (signoff.web): session sign-in, static files, a CSP on every page.
+STATIC_URL = "static/"
+STATIC_ROOT = SIGNOFF_HOME / "static"
+LOGIN_URL = "web:sign-in"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:sign-in"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
 
 
 def _database() -> dict:
@@ -69,7 +118,68 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("SIGNOFF_LOG_LEVEL", "WARNING")},
 }
 
-# The provider every agent uses unless configured otherwise (the AI layer extends this).
-SIGNOFF_PROVIDERS = {
-    "default": {"BACKEND": "signoff.agents.providers.builtin.BuiltinProvider"},
+# Model providers (docs/providers.md). The builtin composer is the default: nothing leaves the
+# machine unless SIGNOFF_PROVIDER says so. The SDKs read their own OPENAI_* / ANTHROPIC_* vars.
+_PROVIDER_BACKENDS = {
+    "builtin": "signoff.agents.providers.builtin.BuiltinProvider",
+    "openai": "signoff.agents.providers.openai_provider.OpenAIProvider",
+    "anthropic": "signoff.agents.providers.anthropic_provider.AnthropicProvider",
 }
+# Options every remote provider takes, set only when their variable is, so the providers'
+# own defaults stay the single source (60 s per request, 2 transport retries, 2 re-prompts).
+_PROVIDER_OPTION_VARS = {
+    "timeout": ("SIGNOFF_PROVIDER_TIMEOUT", float),
+    "max_retries": ("SIGNOFF_PROVIDER_MAX_RETRIES", int),
+    "output_retries": ("SIGNOFF_OUTPUT_RETRIES", int),
+}
+# Any other option (response_format, strict, token_param, temperature, extra_body, ...) as
+# JSON, for deployments that configure through the environment only.
+_PROVIDER_OPTIONS = {
+    **json.loads(os.environ.get("SIGNOFF_PROVIDER_OPTIONS", "").strip() or "{}"),
+    **{
+        option: cast(os.environ[var])
+        for option, (var, cast) in _PROVIDER_OPTION_VARS.items()
+        if os.environ.get(var, "").strip()
+    },
+}
+
+
+def _provider_config(kind: str, model: str | None) -> dict:
+    kind = kind.strip().lower() or "builtin"
+    if kind not in _PROVIDER_BACKENDS:
+        raise ImproperlyConfigured(
+            f"Unknown provider {kind!r}; SIGNOFF_PROVIDER is one of {', '.join(_PROVIDER_BACKENDS)}"
+        )
+    if kind == "builtin":
+        return {"BACKEND": _PROVIDER_BACKENDS[kind]}
+    options = dict(_PROVIDER_OPTIONS)
+    if model:
+        options["model"] = model
+    return {"BACKEND": _PROVIDER_BACKENDS[kind], "OPTIONS": options}
+
+
+def _agent_providers(value: str) -> dict:
+    """Parse SIGNOFF_AGENT_PROVIDERS: "copy_drafter=anthropic:MODEL,brief_parser=openai"."""
+    aliases = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        alias, sep, spec = entry.partition("=")
+        if not sep or not alias.strip():
+            raise ImproperlyConfigured(
+                f"SIGNOFF_AGENT_PROVIDERS entry {entry!r} is not alias=provider[:model]"
+            )
+        kind, _, model = spec.partition(":")
+        aliases[alias.strip()] = _provider_config(kind, model.strip() or SIGNOFF_MODEL)
+    return aliases
+
+
+SIGNOFF_PROVIDER = os.environ.get("SIGNOFF_PROVIDER", "").strip().lower() or "builtin"
+SIGNOFF_MODEL = os.environ.get("SIGNOFF_MODEL", "").strip() or None
+# Each agent asks for its own alias and falls back to "default" when it has none.
+SIGNOFF_PROVIDERS = {
+    "default": _provider_config(SIGNOFF_PROVIDER, SIGNOFF_MODEL),
+    **_agent_providers(os.environ.get("SIGNOFF_AGENT_PROVIDERS", "")),
+}
+# Price per 1,000 tokens by model name, for the cost recorded with every version. Prices
+# change; set them for the models you use: {"gpt-4o-mini": {"input_per_1k": 0.00015,
+# "output_per_1k": 0.0006}}. A model without a price is recorded with cost 0, unpriced.
+SIGNOFF_PRICES = json.loads(os.environ.get("SIGNOFF_PRICES", "").strip() or "{}")

@@ -55,8 +55,10 @@ def issue_token(*, email: str, workspace: str | None = None, actor: str = "syste
 
 def authenticate(token: str) -> Person:
     """Return the active person the token belongs to, or raise InvalidToken."""
-    if not token or not token.startswith(PREFIX):
+    if not token:
         raise InvalidToken("no token given: set SIGNOFF_TOKEN or pass --token")
+    if not token.startswith(PREFIX):
+        raise InvalidToken(f"not a Signoff token (they start with {PREFIX!r})")
     try:
         stored = ApiToken.objects.select_related("person", "person__workspace").get(
             key_hash=_digest(token), revoked_at__isnull=True

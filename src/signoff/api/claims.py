@@ -1,0 +1,26 @@
+"""The claims registry: a status change blocks (or releases) every package using the claim."""
+
+import dataclasses
+
+from django.http import HttpRequest
+from ninja import Router
+
+from signoff.api.errors import error_responses
+from signoff.api.schemas import ClaimChangeOut, ClaimStatusIn
+from signoff.packages.claims import set_claim_status
+
+router = Router(tags=["claims"])
+
+
+@router.post("/{claim_id}/status", response={200: ClaimChangeOut, **error_responses(400)})
+def set_status(request: HttpRequest, claim_id: str, payload: ClaimStatusIn) -> dict:
+    """Change a claim's status, with a note saying why; packages using it across briefs are
+    blocked (flagged, withdrawn, ...) or released (approved)."""
+    change = set_claim_status(
+        workspace=request.auth.workspace,
+        claim_id=claim_id,
+        status=payload.status,
+        note=payload.note,
+        person=request.auth,
+    )
+    return dataclasses.asdict(change)

@@ -1,0 +1,149 @@
+"""Packages: detail, versions, findings, and the gate decisions (one, or a batch)."""
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from django.http import HttpRequest
+from ninja import Router
+
+from signoff.api import queries
+from signoff.api.errors import error_responses
+from signoff.api.schemas import (
+    ApproveIn,
+    BatchIn,
+    BatchOut,
+    EditIn,
+    EditOut,
+    FindingOut,
+    Id,
+    ItemResultOut,
+    PackageOut,
+    RejectIn,
+    VersionOut,
+)
+from signoff.api.scope import owned_package_ids, package_for
+from signoff.core.errors import InputError, NotFound, Problem
+from signoff.packages.decisions import (
+    ItemResult,
+    approve_package,
+    decide_each,
+    edit_package,
+    reject_package,
+    review_package,
+)
+from signoff.packages.selectors import package_detail
+from signoff.workspaces.models import Person
+
+router = Router(tags=["packages"])
+DECIDES = error_responses(400, 403, 409)
+
+
+@contextmanager
+def _under(prefix: str) -> Iterator[None]:
+    """Report the services' problems at their path inside the request field ``prefix``."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(
+            [
+                Problem(
+                    p.message,
+                    field=prefix if p.field in (None, "--set") else f"{prefix}.{p.field}",
+                )
+                for p in exc.problems
+            ]
+        ) from exc
+
+
+def _batch_action(person: Person, payload: BatchIn) -> Callable[[int], ItemResult]:
+    """Return what to do with each id; a package outside the workspace is not found."""
+    owned = owned_package_ids(person, payload.ids)
+
+    def act(package_id: int) -> ItemResult:
+        if package_id not in owned:
+            raise NotFound(f"no package {package_id} in {person.workspace.slug}")
+        if payload.action == "review":
+            return review_package(package_id=package_id, person=person)
+        decision = approve_package if payload.action == "approve" else reject_package
+        return decision(
+            package_id=package_id,
+            person=person,
+            note=payload.note,
+            batch=True,
+            expected_gate=payload.expected_gate,
+        )
+
+    return act
+
+
+# Before the "/{package_id}" paths, which would otherwise take "batch" as an id.
+@router.post("/batch", response={200: BatchOut, **error_responses(400)})
+def batch(request: HttpRequest, payload: BatchIn) -> dict:
+    """Approve, reject or review many packages; each succeeds or is refused on its own.
+
+    Always 200: each result carries ``ok``, ``code`` and the ``http_status`` it would have had
+    alone. Batch approval takes only versions you marked reviewed.
+    """
+    ids = list(dict.fromkeys(payload.ids))
+    results = decide_each(ids, _batch_action(request.auth, payload))
+    ok = sum(r.ok for r in results)
+    return {
+        "results": [dataclasses.asdict(r) for r in results],
+        "ok": ok,
+        "refused": len(results) - ok,
+    }
+
+
+@router.get("/{package_id}", response={200: PackageOut, **error_responses()})
+def detail(request: HttpRequest, package_id: Id) -> dict:
+    """The current version (every field), its origin, findings and completeness."""
+    return package_detail(package_for(request.auth, package_id))
+
+
+@router.get("/{package_id}/versions", response={200: list[VersionOut], **error_responses()})
+def versions(request: HttpRequest, package_id: Id) -> list[dict]:
+    """Every version, oldest first, with what changed against its parent."""
+    return queries.version_history(package_for(request.auth, package_id))
+
+
+@router.get("/{package_id}/findings", response={200: list[FindingOut], **error_responses()})
+def findings(request: HttpRequest, package_id: Id, version: Id | None = None) -> list[dict]:
+    """The findings of the current version, or of version number ``version``."""
+    return queries.findings_of(package_for(request.auth, package_id), version)
+
+
+@router.post("/{package_id}/review", response={200: ItemResultOut, **DECIDES})
+def review(request: HttpRequest, package_id: Id) -> ItemResult:
+    """Mark the current version reviewed by you (batch approval takes reviewed versions only)."""
+    package = package_for(request.auth, package_id)
+    return review_package(package_id=package.pk, person=request.auth)
+
+
+@router.post("/{package_id}/approve", response={200: ItemResultOut, **DECIDES})
+def approve(request: HttpRequest, package_id: Id, payload: ApproveIn) -> ItemResult:
+    """Pass the gate the package waits on, for its current version."""
+    package = package_for(request.auth, package_id)
+    return approve_package(package_id=package.pk, person=request.auth, **payload.dict())
+
+
+@router.post("/{package_id}/reject", response={200: ItemResultOut, **DECIDES})
+def reject(request: HttpRequest, package_id: Id, payload: RejectIn) -> ItemResult:
+    """Send the package back to the previous stage; the note is required and the next draft
+    reads it."""
+    package = package_for(request.auth, package_id)
+    return reject_package(package_id=package.pk, person=request.auth, **payload.dict())
+
+
+@router.post("/{package_id}/edit", response={200: EditOut, **DECIDES})
+def edit(request: HttpRequest, package_id: Id, payload: EditIn) -> dict:
+    """Save your new version; approvals it no longer matches are voided."""
+    package = package_for(request.auth, package_id)
+    with _under("changes"):
+        result, changes = edit_package(
+            package_id=package.pk,
+            person=request.auth,
+            changes=payload.changes,
+            note=payload.note,
+        )
+    return {"result": dataclasses.asdict(result), "changes": changes}

@@ -1,0 +1,134 @@
+"""Reads the API needs that the apps' selectors do not offer (yet). Constant query counts.
+
+Each returns plain data shaped like its response schema. Candidates to move into the apps'
+``selectors`` modules once the web screens need them too.
+"""
+
+from django.db.models import Count, Max, QuerySet
+from django.utils import timezone
+
+from signoff.briefs.models import Brief
+from signoff.core.errors import NotFound
+from signoff.packages.diffing import describe_changes
+from signoff.packages.models import Finding, Package, Version
+from signoff.packages.selectors import board, board_row, package_detail
+from signoff.workspaces.models import Person
+
+
+def _brief_row(brief: Brief) -> dict:
+    return {
+        "slug": brief.slug,
+        "name": brief.name,
+        "content_type": brief.content_type,
+        "template": brief.template,
+        "owner": brief.owner,
+        "stage": brief.stage,
+        "state": brief.state,
+        "latest_version": brief.latest_number,
+        "approved_version": brief.approved_number,
+        "packages": brief.package_count,
+    }
+
+
+def _annotated_briefs() -> QuerySet[Brief]:
+    return Brief.objects.annotate(
+        latest_number=Max("versions__number"),
+        approved_number=Max("approved_version__number"),
+        package_count=Count("packages", distinct=True),
+    )
+
+
+def briefs_of(person: Person) -> list[dict]:
+    """Return the briefs of the person's workspace, newest first. One query."""
+    briefs = _annotated_briefs().filter(workspace_id=person.workspace_id)
+    return [_brief_row(b) for b in briefs.order_by("-created_at", "-id")]
+
+
+def brief_summary(brief: Brief) -> dict:
+    return _brief_row(_annotated_briefs().get(pk=brief.pk))
+
+
+def brief_detail(brief: Brief) -> dict:
+    """Return the brief, its latest version's document and that version's products."""
+    version = brief.latest_version()
+    products = [
+        {
+            "sku": p.sku,
+            "name": p.name,
+            "gtin": p.gtin,
+            "price": None if p.price is None else f"{p.price:.2f}",
+            "currency": p.currency,
+            "attributes": p.attributes,
+            "claims": p.claims,
+            "images": p.images,
+            "sources": p.field_sources,
+        }
+        for p in version.products.all()
+    ]
+    return {**brief_summary(brief), "version": version, "products": products}
+
+
+def board_page(
+    brief: Brief,
+    *,
+    channel: str | None,
+    sku: str | None,
+    state: str | None,
+    severity: str | None,
+    limit: int,
+    offset: int,
+) -> dict:
+    """Return one page of the board and the total matching rows. Two queries at any size."""
+    rows = board(brief, channel=channel, sku=sku, state=state, severity=severity)
+    now = timezone.now()
+    return {
+        "count": rows.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": [board_row(p, now) for p in rows[offset : offset + limit]],
+    }
+
+
+def version_history(package: Package) -> list[dict]:
+    """Return every version, oldest first, each with what changed against its parent."""
+    versions = list(Version.objects.filter(package=package).order_by("number"))
+    by_id = {v.pk: v for v in versions}
+    history = []
+    for version in versions:
+        parent = by_id.get(version.parent_id)
+        history.append(
+            {
+                "number": version.number,
+                "parent": parent.number if parent else None,
+                "author": version.author,
+                "created_at": version.created_at,
+                "content_hash": version.content_hash,
+                "origin": version.origin,
+                "fields": version.fields,
+                "changes": describe_changes(parent.fields, version.fields) if parent else [],
+            }
+        )
+    return history
+
+
+def findings_of(package: Package, version: int | None = None) -> list[dict]:
+    """Return the findings of the current version, or of version number ``version``."""
+    if version is None:
+        return package_detail(package)["findings"]
+    findings = Finding.objects.filter(version__package=package, version__number=version)
+    rows = list(findings.order_by("id"))
+    if not rows and not package.versions.filter(number=version).exists():
+        raise NotFound(f"package {package.pk} has no version {version}")
+    return [
+        {
+            "id": f.pk,
+            "agent": f.agent,
+            "rule_id": f.rule_id,
+            "severity": f.severity,
+            "field": f.field,
+            "span": [f.span_start, f.span_end] if f.span_start is not None else None,
+            "message": f.message,
+            "suggested_fix": f.suggested_fix,
+        }
+        for f in rows
+    ]

@@ -1,0 +1,387 @@
+"""Request and response bodies. Explicit, so the OpenAPI document says exactly what is sent."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+FieldValue = str | list[str]
+# A database id: positive and within a 64-bit integer (larger ones cannot even be looked up).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Severity = Literal["block", "warn", "info"]
+PackageStateName = Literal["draft", "in_review", "approved", "rejected", "blocked", "published"]
+ClaimStatus = Literal["approved", "pending", "needs_substantiation", "forbidden", "withdrawn"]
+
+
+# ---- people ---------------------------------------------------------------------------------
+
+
+class WorkspaceOut(Schema):
+    slug: str
+    name: str
+
+
+class MeOut(Schema):
+    email: str
+    name: str
+    roles: list[str]
+    workspace: WorkspaceOut
+
+
+# ---- briefs ---------------------------------------------------------------------------------
+
+
+class BriefOut(Schema):
+    slug: str
+    name: str
+    content_type: str
+    template: str
+    owner: str
+    stage: str
+    state: str
+    latest_version: int | None
+    approved_version: int | None
+    packages: int
+
+
+class BriefVersionOut(Schema):
+    number: int
+    content_hash: str
+    added_by: str
+    created_at: datetime
+    data: dict[str, Any]  # the validated brief document, without its products
+
+
+class ProductOut(Schema):
+    sku: str
+    name: str
+    gtin: str
+    price: str | None  # decimal as text, e.g. "32.00"
+    currency: str
+    attributes: dict[str, Any]
+    claims: list[str]
+    images: list[str]
+    sources: dict[str, str]  # {fact: "brief" | "csv"}
+
+
+class BriefDetailOut(BriefOut):
+    version: BriefVersionOut
+    products: list[ProductOut]
+
+
+class FactSourceOut(Schema):
+    sku: str
+    field: str
+    source: str  # "brief" | "csv"
+
+
+class ConflictOut(Schema):
+    sku: str
+    field: str
+    brief: str
+    csv: str  # the CSV wins
+
+
+class BriefAddedOut(Schema):
+    brief: BriefOut
+    version: int
+    created_version: bool  # false when the content equals the latest version
+    sources: list[FactSourceOut]
+    conflicts: list[ConflictOut]
+    warnings: list[str]
+
+
+class NoteIn(Schema):
+    note: str = ""
+
+
+class BriefApprovalOut(Schema):
+    brief: str
+    version: int
+    gate: str
+    person: str
+    content_hash: str
+    note: str
+    approved_at: datetime
+
+
+class BriefDiffOut(Schema):
+    brief: str
+    version: int
+    lines: list[str]  # unified diff: "user brief" vs "enriched brief"
+
+
+class ImpactOut(Schema):
+    package: int
+    sku: str
+    channel: str
+    reasons: list[str]
+
+
+class BriefUpdateOut(Schema):
+    version: int
+    created_version: bool
+    touched: list[ImpactOut]  # back to draft, approvals voided
+    untouched: int
+
+
+class RunOut(Schema):
+    run_id: int
+    packages: int
+    drafted: int
+    skipped: int
+    blocked: int
+    findings: dict[str, int]
+
+
+class LaunchIn(Schema):
+    channel: str = Field(min_length=1)
+
+
+class LaunchOut(Schema):
+    channel: str
+    packages: list[int]
+    manifest_hash: str
+    bundle: str
+
+
+# ---- board, blocking, SLA -------------------------------------------------------------------
+
+
+class FindingCountsOut(Schema):
+    block: int
+    warn: int
+    info: int
+
+
+class BoardRowOut(Schema):
+    id: int
+    sku: str
+    channel: str
+    market: str
+    variant: str
+    stage: str
+    state: str
+    owner: str
+    time_in_stage_seconds: int
+    confidence: int | None
+    findings: FindingCountsOut
+    blocking_reason: str
+
+
+class BoardPageOut(Schema):
+    count: int  # rows matching the filters, on every page
+    limit: int
+    offset: int
+    items: list[BoardRowOut]
+
+
+class MissingDataOut(Schema):
+    sku: str
+    fields: list[str]
+    labels: list[str]
+    channels: list[str]
+    packages: list[int]
+
+
+class OtherBlockOut(Schema):
+    cause: str
+    example: str
+    packages: list[int]
+
+
+class BlockingFindingOut(Schema):
+    rule_id: str
+    agent: str
+    example: str
+    packages: list[int]
+
+
+class WaitingOut(Schema):
+    gate: str
+    role: str
+    packages: list[int]
+    people: list[str]
+    brief: str | None = None  # set when the brief itself waits on its gate (G1)
+
+
+class BlockingOut(Schema):
+    brief: str
+    packages: int
+    ready: int
+    missing_data: list[MissingDataOut]
+    other_blocks: list[OtherBlockOut]
+    blocking_findings: list[BlockingFindingOut]
+    waiting_on_gate: list[WaitingOut]
+
+
+class SlaRowOut(Schema):
+    id: int
+    sku: str
+    channel: str
+    variant: str
+    gate: str
+    owner_role: str
+    people: list[str]
+    waiting_hours: float
+    sla_hours: float
+    overdue_hours: float
+
+
+# ---- packages -------------------------------------------------------------------------------
+
+
+class FindingOut(Schema):
+    id: int
+    agent: str
+    rule_id: str
+    severity: str
+    field: str
+    span: list[int] | None  # [start, end) in the field's text
+    message: str
+    suggested_fix: str
+
+
+class CurrentVersionOut(Schema):
+    number: int
+    content_hash: str
+    author: str
+    created_at: datetime
+    origin: dict[str, Any]
+    fields: dict[str, FieldValue]
+
+
+class BlockReasonOut(Schema):
+    kind: str
+    message: str
+    field: str = ""
+    claim: str | None = None
+
+
+class PackageOut(Schema):
+    id: int
+    brief: str
+    sku: str
+    channel: str
+    market: str
+    variant: str
+    stage: str
+    state: str
+    owner: str
+    confidence: int | None
+    completeness: dict[str, list[str]]
+    blocked_reasons: list[BlockReasonOut]
+    version: CurrentVersionOut | None
+    findings: list[FindingOut]
+
+
+class VersionOut(Schema):
+    number: int
+    parent: int | None
+    author: str
+    created_at: datetime
+    content_hash: str
+    origin: dict[str, Any]
+    fields: dict[str, FieldValue]
+    changes: list[str]  # the diff reporter's lines against the parent version
+
+
+class ItemResultOut(Schema):
+    package_id: int
+    ok: bool
+    outcome: str  # approved | rejected | reviewed | edited | refused
+    message: str
+    code: str | None  # the error code when refused
+    http_status: int  # what this item alone would have answered
+    position: str  # stage/state after the action ("" when refused)
+
+
+class ApproveIn(Schema):
+    note: str = ""
+    expected_gate: str | None = None  # refuse (409) if the package now waits on another gate
+
+
+class RejectIn(Schema):
+    note: str = ""  # required by the workflow: an empty note is refused with note_required
+    expected_gate: str | None = None
+
+
+class EditIn(Schema):
+    # {"title": "...", "bullets": [...], "bullets[2]": "one item"}
+    changes: dict[str, FieldValue] = Field(min_length=1)
+    note: str = ""
+
+
+class EditOut(Schema):
+    result: ItemResultOut
+    changes: list[str]  # what changed, field by field
+
+
+class BatchIn(Schema):
+    action: Literal["approve", "reject", "review"]
+    ids: list[Id] = Field(min_length=1, max_length=500)
+    note: str = ""
+    expected_gate: str | None = None
+
+
+class BatchOut(Schema):
+    results: list[ItemResultOut]  # one per id, in the order given
+    ok: int
+    refused: int
+
+
+# ---- claims ---------------------------------------------------------------------------------
+
+
+class ClaimStatusIn(Schema):
+    status: ClaimStatus
+    note: str = ""
+
+
+class ClaimChangeOut(Schema):
+    claim: str
+    before: str
+    after: str
+    blocked: list[int]
+    released: list[int]
+
+
+# ---- audit ----------------------------------------------------------------------------------
+
+
+class EventOut(Schema):
+    seq: int
+    occurred_at: datetime
+    actor: str
+    actor_kind: str
+    action: str
+    subject_type: str
+    subject_id: str
+    workspace: str
+    from_position: str
+    to_position: str
+    gate: str | None
+    sku: str | None
+    channel: str | None
+    content_hash: str
+    note: str
+    data: dict[str, Any]
+    hash: str
+
+
+class WhoApprovedOut(Schema):
+    person: str
+    at: datetime
+    gate: str | None
+    content_hash: str
+    seq: int
+
+
+class VerifyOut(Schema):
+    ok: bool
+    count: int
+    first_bad_seq: int | None
+    reason: str | None
+    head_seq: int
+    head_hash: str

@@ -1,0 +1,108 @@
+"""What the screens' buttons do: each calls one domain service and reports in plain words.
+
+Nothing here decides anything: the services lock, ask the workflow engine and record the
+audit event; these functions only turn a refusal into a result a person can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+
+from signoff.briefs.approval import approve_brief
+from signoff.briefs.models import Brief
+from signoff.core.errors import InputError, NotFound
+from signoff.delivery.services import LaunchResult, launch_channel
+from signoff.packages.decisions import (
+    ItemResult,
+    approve_package,
+    decide_each,
+    edit_package,
+    reject_package,
+    review_package,
+)
+from signoff.packages.models import Finding, Package
+from signoff.workflow import WorkflowError
+from signoff.workspaces.models import Person
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One action's result for the screen: ok or refused, and why."""
+
+    ok: bool
+    message: str
+    code: str = ""
+
+
+def _act(person: Person, action: str, note: str, *, batch: bool, package_id: int) -> ItemResult:
+    if action == "review":
+        return review_package(package_id=package_id, person=person)
+    if action == "approve":
+        return approve_package(package_id=package_id, person=person, note=note, batch=batch)
+    if action == "reject":
+        return reject_package(package_id=package_id, person=person, note=note, batch=batch)
+    raise ValueError(f"unknown action {action!r}")
+
+
+def decide_packages(
+    package_ids: list[int], *, person: Person, action: str, note: str = ""
+) -> list[ItemResult]:
+    """Review, approve or reject each package in its own transaction; refusals per item.
+
+    Several packages are a batch: approval then covers only versions the person reviewed.
+    """
+    ids = list(dict.fromkeys(package_ids))
+    act = partial(_act, person, action, note, batch=len(ids) > 1)
+    return decide_each(ids, lambda package_id: act(package_id=package_id))
+
+
+def apply_fix(package: Package, finding: Finding, *, person: Person) -> Outcome:
+    """Apply a finding's suggested fix as a new version by ``person``."""
+    try:
+        result, lines = edit_package(
+            package_id=package.pk,
+            person=person,
+            changes={finding.field: finding.suggested_fix},
+            note=f"applied the suggested fix for {finding.rule_id}",
+        )
+    except WorkflowError as exc:
+        return Outcome(False, exc.message, exc.code.value)
+    except InputError as exc:
+        return Outcome(False, "; ".join(p.message for p in exc.problems), "bad_input")
+    except NotFound as exc:
+        return Outcome(False, str(exc), "not_found")
+    changed = f" Changed: {'; '.join(lines)}" if lines else ""
+    return Outcome(True, f"{result.message}.{changed}")
+
+
+def approve_brief_g1(brief: Brief, *, person: Person, note: str = "") -> Outcome:
+    """Pass G1 for the brief's latest version."""
+    try:
+        approval = approve_brief(brief=brief, person=person, note=note)
+    except WorkflowError as exc:
+        return Outcome(False, exc.message, exc.code.value)
+    except NotFound as exc:
+        return Outcome(False, str(exc), "not_found")
+    return Outcome(True, f"{approval.gate} approved: brief version locked for drafting")
+
+
+def launch(brief: Brief, channel: str, *, person: Person) -> Outcome:
+    """Publish one channel of the brief (the point of no return) and write its bundle."""
+    out_dir = Path(getattr(settings, "SIGNOFF_EXPORT_DIR", Path(settings.SIGNOFF_HOME) / "exports"))
+    try:
+        result: LaunchResult = launch_channel(
+            brief=brief, channel=channel, person=person, out_dir=out_dir
+        )
+    except WorkflowError as exc:
+        return Outcome(False, exc.message, exc.code.value)
+    except NotFound as exc:
+        return Outcome(False, str(exc), "not_found")
+    return Outcome(
+        True,
+        f"{channel} launched: {len(result.packages)} packages published; "
+        f"receipt {result.manifest_hash[:12]}",
+    )

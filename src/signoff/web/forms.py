@@ -1,0 +1,101 @@
+"""Forms of the web screens: they only parse input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+
+from signoff.web.accounts import person_of
+from signoff.web.pages import BoardQuery
+
+
+class SignInForm(AuthenticationForm):
+    """Email and password; only people active in a workspace may sign in."""
+
+    username = forms.CharField(
+        label="Email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    def confirm_login_allowed(self, user: object) -> None:
+        super().confirm_login_allowed(user)
+        if person_of(user) is None:
+            raise ValidationError(
+                "This account is not an active member of any workspace.", code="no_person"
+            )
+
+
+class BoardFilterForm(forms.Form):
+    channel = forms.ChoiceField(required=False)
+    sku = forms.ChoiceField(required=False, label="SKU")
+    state = forms.ChoiceField(required=False)
+    severity = forms.ChoiceField(required=False, label="Findings")
+    mine = forms.BooleanField(required=False, label="Waiting on me")
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, data: object, *, choices: dict[str, list[str]]) -> None:
+        super().__init__(data)
+        self.fields["channel"].choices = [("", "All channels")] + [
+            (c, c) for c in choices["channels"]
+        ]
+        self.fields["sku"].choices = [("", "All SKUs")] + [(s, s) for s in choices["skus"]]
+        self.fields["state"].choices = [("", "All states")] + [
+            (s, s.replace("_", " ")) for s in choices["states"]
+        ]
+        self.fields["severity"].choices = [("", "Any findings")] + [
+            (s, f"has {s}") for s in choices["severities"]
+        ]
+
+    def query(self) -> BoardQuery:
+        """Return the filters; unknown values are dropped rather than failing the board."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return BoardQuery(
+            channel=data.get("channel") or "",
+            sku=data.get("sku") or "",
+            state=data.get("state") or "",
+            severity=data.get("severity") or "",
+            mine=bool(data.get("mine")),
+            page=data.get("page") or 1,
+        )
+
+
+class BatchForm(forms.Form):
+    ACTIONS = [("review", "Mark reviewed"), ("approve", "Approve"), ("reject", "Reject")]
+
+    ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Packages")
+    action = forms.ChoiceField(choices=ACTIONS)
+    note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput)
+
+    def __init__(self, data: object) -> None:
+        super().__init__(data)
+        # Any integer is accepted here; the services refuse ids outside the workspace.
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(i, i) for i in raw if str(i).isdigit()]
+
+
+class DecisionForm(forms.Form):
+    action = forms.ChoiceField(choices=BatchForm.ACTIONS)
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FixForm(forms.Form):
+    finding = forms.IntegerField(min_value=1)
+
+
+class BriefApproveForm(forms.Form):
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LaunchForm(forms.Form):
+    channel = forms.CharField(max_length=100)
+    confirm = forms.BooleanField(
+        required=True,
+        label="I understand that launching publishes these packages and cannot be undone.",
+    )

@@ -1,0 +1,455 @@
+"""What each screen shows, built from the selectors. Reads only: decisions live in the services.
+
+Every function here runs a fixed number of queries whatever the number of packages, so the
+board costs the same at 36 packages and at 2,000 (it shows 50 per page).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from signoff.agents.context import field_texts
+from signoff.audit.selectors import history
+from signoff.briefs.approval import brief_diff
+from signoff.briefs.completeness import fact_label
+from signoff.briefs.models import Brief, BriefApproval
+from signoff.briefs.workflow import brief_gate, template_for
+from signoff.channels.catalog import resolve_spec
+from signoff.packages.diffing import describe_changes
+from signoff.packages.models import Package, Version
+from signoff.packages.selectors import blocking, board, board_row, package_detail
+from signoff.workflow import Gate, PackageState, Position, Template, gate_for
+from signoff.workspaces.models import Person
+from signoff.workspaces.selectors import role_holders
+
+PAGE_SIZE = 50
+SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
+
+
+# --- small formatting helpers -------------------------------------------------------------
+
+
+def duration(seconds: float) -> str:
+    """Return a short human duration: "12 min", "5 h", "2 d 4 h"."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{max(minutes, 0)} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def urgency(gate: Gate | None, waited_seconds: float, state: str) -> str:
+    """Return the SLA colour of a package: on_time, due_soon, overdue, blocked or idle."""
+    if state == PackageState.BLOCKED:
+        return "blocked"
+    if gate is None:
+        return "idle"
+    share = waited_seconds / 3600 / gate.sla_hours if gate.sla_hours else 0
+    if share >= 1:
+        return "overdue"
+    if share >= 0.75:
+        return "due_soon"
+    return "on_time"
+
+
+def _gate_of(package: Package, template: Template) -> Gate | None:
+    if package.state != PackageState.IN_REVIEW:
+        return None
+    return gate_for(Position.parse(package.position, blocked_from=package.blocked_from), template)
+
+
+# --- the board ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    """The board's filters, as the GET parameters give them."""
+
+    channel: str = ""
+    sku: str = ""
+    state: str = ""
+    severity: str = ""
+    mine: bool = False
+    page: int | str = 1
+
+
+def waiting_on_roles(template: Template, roles: list[str]) -> Q:
+    """Return a filter for packages waiting on a gate one of ``roles`` owns."""
+    condition = Q(pk__in=[])
+    for position in template.positions:
+        if position.state is not PackageState.IN_REVIEW or position.blocked_from is not None:
+            continue
+        gate = gate_for(position, template)
+        if gate is not None and gate.owner.value in roles:
+            condition |= Q(stage=position.stage.value, state=position.state.value)
+    return condition
+
+
+def board_choices(brief: Brief) -> dict[str, list[str]]:
+    """Return the values the board's filters offer (one query)."""
+    version = brief.approved_version or brief.latest_version()
+    data = version.data if version else {}
+    return {
+        "channels": list(data.get("channels", [])),
+        "skus": list(version.products.values_list("sku", flat=True)) if version else [],
+        "states": [s.value for s in PackageState],
+        "severities": ["block", "warn", "info"],
+    }
+
+
+def board_packages(brief: Brief, person: Person, query: BoardQuery) -> QuerySet[Package]:
+    template = template_for(brief)
+    packages = board(
+        brief,
+        channel=query.channel or None,
+        sku=query.sku or None,
+        state=query.state or None,
+        severity=query.severity or None,
+    )
+    if query.mine:
+        packages = packages.filter(waiting_on_roles(template, person.roles))
+    return packages
+
+
+def board_page(brief: Brief, person: Person, query: BoardQuery) -> dict:
+    """Return one page of board rows with gate, owner and SLA colour (constant queries)."""
+    template = template_for(brief)
+    paginator = Paginator(board_packages(brief, person, query), PAGE_SIZE)
+    page: Page = paginator.get_page(query.page)
+    holders = role_holders(brief.workspace_id)
+    now = timezone.now()
+    rows = []
+    for package in page.object_list:
+        row = board_row(package, now)
+        gate = _gate_of(package, template)
+        row["gate"] = gate.id if gate else ""
+        row["gate_label"] = gate.label if gate else ""
+        row["gate_role"] = gate.owner.value if gate else ""
+        row["gate_people"] = holders.get(gate.owner.value, []) if gate else []
+        row["mine"] = bool(gate) and gate.owner.value in person.roles
+        row["sla_hours"] = gate.sla_hours if gate else None
+        row["time_in_stage"] = duration(row["time_in_stage_seconds"])
+        row["urgency"] = urgency(gate, row["time_in_stage_seconds"], package.state)
+        rows.append(row)
+    return {"rows": rows, "page": page, "paginator": paginator, "total": paginator.count}
+
+
+def blocking_panel(brief: Brief) -> dict:
+    """Return "what is blocking this launch?" with a few package ids per line."""
+    report = blocking(brief)
+    for group in ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate"):
+        for entry in report[group]:
+            entry["shown"] = entry["packages"][:8]
+            entry["more"] = max(len(entry["packages"]) - 8, 0)
+    report["clear"] = not any(
+        report[g] for g in ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate")
+    )
+    return report
+
+
+# --- one package ----------------------------------------------------------------------------
+
+# Which layout previews which channel; the slots come from each field's ``compose`` role.
+LAYOUTS = {
+    "amazon_us_pdp": "product_page",
+    "walmart_us": "product_page",
+    "target_plus": "product_page",
+    "ebay_listing": "product_page",
+    "google_merchant": "shopping",
+    "meta_feed_ad": "feed_card",
+    "instagram_post": "post",
+    "google_ads_rsa": "search_ad",
+    "email_promo": "email",
+    "print_poster_a2": "poster",
+}
+
+
+@dataclass
+class Segment:
+    text: str
+    severity: str = ""  # set when a finding points at this span
+
+
+@dataclass
+class FieldView:
+    path: str  # "title", "bullet_points[2]"
+    label: str
+    segments: list[Segment]
+    severity: str = ""  # the worst finding on this field
+    items: list[FieldView] = field(default_factory=list)  # for list fields
+
+
+def _segments(text: str, spans: list[tuple[int, int, str]]) -> list[Segment]:
+    """Split ``text`` into runs; a character under several findings shows the worst one."""
+    marks = [""] * len(text)
+    for start, end, severity in spans:
+        for i in range(max(start, 0), min(end, len(text))):
+            if not marks[i] or SEVERITY_ORDER.get(severity, 9) < SEVERITY_ORDER[marks[i]]:
+                marks[i] = severity
+    out: list[Segment] = []
+    for char, severity in zip(text, marks, strict=True):
+        if out and out[-1].severity == severity:
+            out[-1].text += char
+        else:
+            out.append(Segment(char, severity))
+    return out or [Segment("")]
+
+
+def _worst(severities: list[str]) -> str:
+    return min(severities, key=lambda s: SEVERITY_ORDER.get(s, 9)) if severities else ""
+
+
+def preview(package: Package, fields: dict, findings: list[dict]) -> dict:
+    """Return the package's fields arranged by role for its channel's preview layout."""
+    workspace = package.brief.workspace
+    spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
+    spans: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    severities: dict[str, list[str]] = defaultdict(list)
+    for finding in findings:
+        path = finding["field"]
+        if not path:
+            continue
+        severities[path].append(finding["severity"])
+        severities[path.partition("[")[0]].append(finding["severity"])
+        if finding["span"]:
+            spans[path].append((finding["span"][0], finding["span"][1], finding["severity"]))
+
+    def view(path: str, label: str, text: str) -> FieldView:
+        return FieldView(
+            path, label, _segments(text, spans.get(path, [])), _worst(severities.get(path, []))
+        )
+
+    slots: dict[str, FieldView] = {}
+    extra: list[FieldView] = []
+    for name, value in fields.items():
+        field_spec = spec.fields.get(name)
+        label = field_spec.label if field_spec and field_spec.label else name.replace("_", " ")
+        compose = field_spec.compose if field_spec else None
+        role = str(getattr(compose, "value", compose) or name)
+        if isinstance(value, list):
+            fv = FieldView(name, label, [], _worst(severities.get(name, [])))
+            fv.items = [view(f"{name}[{i}]", label, str(item)) for i, item in enumerate(value)]
+        else:
+            fv = view(name, label, "" if value is None else str(value))
+        if role in slots:
+            extra.append(fv)
+        else:
+            slots[role] = fv
+    return {
+        "layout": LAYOUTS.get(package.channel, "generic"),
+        "channel_name": spec.name,
+        "slots": slots,
+        "all": list(slots.values()) + extra,
+    }
+
+
+@dataclass
+class DiffRow:
+    path: str
+    before: list[tuple[str, str]]  # (op, text): op is "same", "del" or "ins"
+    after: list[tuple[str, str]]
+    changed: bool
+
+
+def side_by_side(old: dict, new: dict) -> list[DiffRow]:
+    """Return one row per field path, with word-level changes marked on both sides."""
+    before, after = dict(field_texts(old)), dict(field_texts(new))
+    rows = []
+    for path in [*before, *(p for p in after if p not in before)]:
+        a, b = before.get(path, ""), after.get(path, "")
+        if a == b:
+            rows.append(DiffRow(path, [("same", a)], [("same", b)], False))
+            continue
+        left: list[tuple[str, str]] = []
+        right: list[tuple[str, str]] = []
+        aw, bw = a.split(" "), b.split(" ")
+        matcher = difflib.SequenceMatcher(a=aw, b=bw, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                left.append(("same", " ".join(aw[i1:i2]) + " "))
+                right.append(("same", " ".join(bw[j1:j2]) + " "))
+                continue
+            if i2 > i1:
+                left.append(("del", " ".join(aw[i1:i2])))
+                left.append(("same", " "))
+            if j2 > j1:
+                right.append(("ins", " ".join(bw[j1:j2])))
+                right.append(("same", " "))
+        rows.append(DiffRow(path, left, right, True))
+    return rows
+
+
+def _origin_line(version: Version) -> str:
+    origin = version.origin or {}
+    if origin.get("kind") == "person":
+        note = f": {origin['note']}" if origin.get("note") else ""
+        return f"edited by {origin.get('person', version.author)}{note}"
+    parts = [origin.get("agent") or version.author]
+    if origin.get("provider"):
+        parts.append(
+            f"{origin['provider']}" + (f"/{origin['model']}" if origin.get("model") else "")
+        )
+    return "drafted by " + " · ".join(str(p) for p in parts)
+
+
+def gate_panel(package: Package, person: Person, template: Template | None = None) -> dict:
+    """Return the gate the package waits on, its owner, and whether this person holds it."""
+    template = template or template_for(package.brief)
+    gate = _gate_of(package, template)
+    holders = role_holders(package.brief.workspace_id) if gate else {}
+    reviewed = (
+        gate is not None
+        and package.current_version_id is not None
+        and package.reviews.filter(
+            version_id=package.current_version_id, person=person.email
+        ).exists()
+    )
+    return {
+        "package": package,
+        "gate": gate,
+        "people": holders.get(gate.owner.value, []) if gate else [],
+        "holds_role": bool(gate) and gate.owner.value in person.roles,
+        "reviewed": reviewed,
+    }
+
+
+def package_page(package: Package, person: Person) -> dict:
+    """Return everything the package screen shows."""
+    template = template_for(package.brief)
+    detail = package_detail(package)
+    findings = sorted(
+        detail["findings"], key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"])
+    )
+    fields = detail["version"]["fields"] if detail["version"] else {}
+    for finding in findings:
+        finding["fixable"] = bool(finding["suggested_fix"]) and finding["field"] != ""
+    versions = list(package.versions.order_by("-number"))
+    current = package.current_version
+    previous = next((v for v in versions if current and v.number == current.number - 1), None)
+    diff = None
+    if current and previous:
+        diff = {
+            "previous": previous,
+            "rows": side_by_side(previous.fields, current.fields),
+            "lines": describe_changes(previous.fields, current.fields),
+        }
+    events = list(
+        history(
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=package.brief.workspace.slug,
+            limit=100,
+        )
+    )
+    return {
+        "package": package,
+        "detail": detail,
+        "preview": preview(package, fields, findings) if current else None,
+        "findings": findings,
+        "counts": {s: sum(1 for f in findings if f["severity"] == s) for s in SEVERITY_ORDER},
+        "versions": [{"version": v, "origin": _origin_line(v)} for v in versions],
+        "diff": diff,
+        "events": events,
+        "notes": list(package.notes.order_by("-created_at")[:20]),
+        "panel": gate_panel(package, person, template),
+        "missing": [fact_label(f) for f in (package.completeness or {}).get("missing", [])],
+    }
+
+
+# --- brief and matrix -----------------------------------------------------------------------
+
+
+def brief_page(brief: Brief) -> dict:
+    """Return the G1 diff, the approval, and completeness per SKU."""
+    template = template_for(brief)
+    version = brief.latest_version()
+    diff = []
+    for line in brief_diff(version) if version else []:
+        kind = "same"
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        diff.append((kind, line))
+    gate = brief_gate(template)
+    approval = (
+        BriefApproval.objects.filter(brief_version=brief.approved_version).order_by("-id").first()
+        if brief.approved_version_id
+        else None
+    )
+    products = list(version.products.order_by("position")) if version else []
+    by_sku: dict[str, dict] = {
+        p.sku: {"sku": p.sku, "name": p.name, "gaps": {}, "packages": 0} for p in products
+    }
+    for package in Package.objects.filter(brief=brief).only("sku", "channel", "completeness"):
+        entry = by_sku.setdefault(
+            package.sku, {"sku": package.sku, "name": "", "gaps": {}, "packages": 0}
+        )
+        entry["packages"] += 1
+        for fact in (package.completeness or {}).get("missing", []):
+            entry["gaps"].setdefault(fact_label(fact), []).append(package.channel)
+    completeness = [
+        {**e, "gaps": sorted((label, sorted(chs)) for label, chs in e["gaps"].items())}
+        for e in by_sku.values()
+    ]
+    return {
+        "brief": brief,
+        "version": version,
+        "diff": diff,
+        "gate": gate,
+        "waiting": gate is not None and brief.state != PackageState.APPROVED,
+        "approval": approval,
+        "completeness": completeness,
+        "has_packages": any(e["packages"] for e in completeness),
+    }
+
+
+def matrix_page(brief: Brief) -> dict:
+    """Return the SKU x channel grid with each cell's state, and each channel's launch status."""
+    version = brief.approved_version or brief.latest_version()
+    channels = list(version.data.get("channels", [])) if version else []
+    launched = {launch.channel: launch for launch in brief.launches.all()}
+    cells: dict[str, dict[str, list[Package]]] = defaultdict(lambda: defaultdict(list))
+    skus: list[str] = []
+    for package in Package.objects.filter(brief=brief).order_by("id"):
+        if package.sku not in skus:
+            skus.append(package.sku)
+        if package.channel not in channels:
+            channels.append(package.channel)
+        cells[package.sku][package.channel].append(package)
+    # Rows in the brief's product order; SKUs no longer in the brief go last.
+    order = list(version.products.order_by("position").values_list("sku", flat=True))
+    skus.sort(key=lambda sku: order.index(sku) if sku in order else len(order))
+    columns = []
+    for channel in channels:
+        packages = [p for sku in skus for p in cells[sku][channel]]
+        ready = sum(1 for p in packages if p.state == PackageState.APPROVED)
+        columns.append(
+            {
+                "channel": channel,
+                "total": len(packages),
+                "ready": ready,
+                "published": sum(1 for p in packages if p.state == PackageState.PUBLISHED),
+                "launch": launched.get(channel),
+                "launchable": bool(packages) and ready == len(packages) and channel not in launched,
+            }
+        )
+    grid = [{"sku": sku, "cells": [cells[sku][c["channel"]] for c in columns]} for sku in skus]
+    return {"brief": brief, "columns": columns, "grid": grid}
+
+
+def now() -> datetime:
+    return timezone.now()

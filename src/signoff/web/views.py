@@ -1,0 +1,234 @@
+"""The screens. Each view parses input, calls one service or page builder, and renders.
+
+htmx requests get the partial (templates starting with ``_``); plain requests get the page,
+so every screen also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from signoff.briefs.models import Brief
+from signoff.web import actions, pages
+from signoff.web.accounts import person_of
+from signoff.web.forms import (
+    BatchForm,
+    BoardFilterForm,
+    BriefApproveForm,
+    DecisionForm,
+    FixForm,
+    LaunchForm,
+    SignInForm,
+)
+from signoff.web.scope import brief_for, current_finding, package_for
+from signoff.workspaces.models import Person
+
+View = Callable[..., HttpResponse]
+
+
+def with_person(view: View) -> View:
+    """Require a signed-in, active workspace person and pass it to the view."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        person = person_of(request.user)
+        if person is None:
+            raise PermissionDenied("not an active member of a workspace")
+        return view(request, person, *args, **kwargs)
+
+    return wrapper
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "web/sign_in.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+@require_GET
+@with_person
+def home(request: HttpRequest, person: Person) -> HttpResponse:
+    briefs = Brief.objects.filter(workspace_id=person.workspace_id).order_by("-created_at")
+    return render(request, "web/home.html", {"person": person, "briefs": briefs})
+
+
+# --- board ----------------------------------------------------------------------------------
+
+
+def _board_context(request: HttpRequest, person: Person, brief: Brief) -> dict:
+    form = BoardFilterForm(request.GET, choices=pages.board_choices(brief))
+    query = form.query()
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {
+        "person": person,
+        "brief": brief,
+        "filters": form,
+        "query": query,
+        "filter_params": params.urlencode(),
+        **pages.board_page(brief, person, query),
+    }
+
+
+@require_GET
+@with_person
+def board(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    brief = brief_for(person, slug)
+    if request.htmx and request.htmx.target == "blocking":
+        context = {"brief": brief, "blocking": pages.blocking_panel(brief)}
+        return render(request, "web/_blocking.html", context)
+    context = _board_context(request, person, brief)
+    if request.htmx and request.htmx.target == "board-table":
+        return render(request, "web/_board_table.html", context)
+    context["blocking"] = pages.blocking_panel(brief)
+    return render(request, "web/board.html", context)
+
+
+@require_POST
+@with_person
+def board_batch(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    brief = brief_for(person, slug)
+    form = BatchForm(request.POST)
+    results = []
+    error = ""
+    if form.is_valid():
+        results = actions.decide_packages(
+            form.cleaned_data["ids"],
+            person=person,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data["note"],
+        )
+    else:
+        error = "Select at least one package and an action."
+    context = {"brief": brief, "results": results, "error": error}
+    if request.htmx:
+        response = render(request, "web/_batch_results.html", context)
+        response["HX-Trigger"] = "board-changed"
+        return response
+    context.update(_board_context(request, person, brief))
+    context["blocking"] = pages.blocking_panel(brief)
+    return render(request, "web/board.html", context)
+
+
+# --- package --------------------------------------------------------------------------------
+
+
+@require_GET
+@with_person
+def package(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
+    found = package_for(person, package_id)
+    return render(
+        request, "web/package.html", {"person": person, **pages.package_page(found, person)}
+    )
+
+
+@require_POST
+@with_person
+def package_decide(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
+    found = package_for(person, package_id)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        result = None
+        outcome = actions.Outcome(False, "Choose review, approve or reject.", "bad_input")
+    else:
+        (result,) = actions.decide_packages(
+            [found.pk],
+            person=person,
+            action=form.cleaned_data["action"],
+            note=form.cleaned_data["note"],
+        )
+        outcome = actions.Outcome(result.ok, result.message, result.code or "")
+    if request.htmx and not outcome.ok:
+        # A refusal changes nothing: show the reason in the panel, keep the note typed.
+        context = {
+            "outcome": outcome,
+            "note": request.POST.get("note", ""),
+            **pages.gate_panel(found, person),
+        }
+        return render(request, "web/_gate_panel.html", context)
+    _flash(request, outcome)
+    if request.htmx:
+        # The whole page changed (state, versions, audit): reload it with the message.
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("web:package", package_id=found.pk)
+
+
+@require_POST
+@with_person
+def package_fix(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
+    found = package_for(person, package_id)
+    form = FixForm(request.POST)
+    if form.is_valid():
+        finding = current_finding(found, form.cleaned_data["finding"])
+        _flash(request, actions.apply_fix(found, finding, person=person))
+    else:
+        messages.error(request, "No such finding.")
+    return redirect("web:package", package_id=found.pk)
+
+
+# --- brief and matrix -----------------------------------------------------------------------
+
+
+@require_GET
+@with_person
+def brief(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    context = {"person": person, "form": BriefApproveForm(), **pages.brief_page(found)}
+    return render(request, "web/brief.html", context)
+
+
+@require_POST
+@with_person
+def brief_approve(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    form = BriefApproveForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    _flash(request, actions.approve_brief_g1(found, person=person, note=note))
+    return redirect("web:brief", slug=found.slug)
+
+
+@require_GET
+@with_person
+def matrix(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    return render(request, "web/matrix.html", {"person": person, **pages.matrix_page(found)})
+
+
+@require_POST
+@with_person
+def launch(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    form = LaunchForm(request.POST)
+    if form.is_valid():
+        _flash(request, actions.launch(found, form.cleaned_data["channel"], person=person))
+    else:
+        messages.error(
+            request, "Nothing launched: tick the box to confirm that launch cannot be undone."
+        )
+    return redirect(reverse("web:matrix", kwargs={"slug": found.slug}))
+
+
+def _flash(request: HttpRequest, outcome: actions.Outcome) -> None:
+    if outcome.ok:
+        messages.success(request, outcome.message)
+    else:
+        code = f" ({outcome.code})" if outcome.code else ""
+        messages.error(request, f"Refused{code}: {outcome.message}")

@@ -1,0 +1,278 @@
+"""The screens in a real browser: Debian's chromium driven by Playwright, no browser download.
+
+The tests start chromium themselves (``/usr/bin/chromium``) and skip with the reason when it
+is not installed. Each screen is saved to ``docs/screenshots/`` as it is exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("SIGNOFF_CHROMIUM", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SLUG = "spring-candles-2027"
+PASSWORD = "correct horse battery staple"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright() -> Iterator[None]:
+    """Let tests (and the database flush after each) use the ORM in this module.
+
+    Playwright's sync API keeps an event loop running in this thread, which Django takes
+    for an async context. Set for this module only, and restored afterwards.
+    """
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if before is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page that remembers every dialog (alert/confirm) and CSP violation it saw."""
+
+    def __init__(self, page: object) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        self.csp_errors: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("console", self._console)
+
+    def _dialog(self, dialog: object) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message: object) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.csp_errors.append(message.text)
+
+
+@pytest.fixture
+def watched(browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watched = Watched(page)
+    yield watched
+    context.close()
+    assert watched.dialogs == [], "a dialog opened: something executed"
+    assert watched.csp_errors == [], "the Content-Security-Policy refused something"
+
+
+@pytest.fixture
+def site(live_server, spring_run, lumen_workspace, settings, tmp_path):
+    from signoff.web.accounts import ensure_users
+
+    settings.SIGNOFF_EXPORT_DIR = tmp_path / "exports"
+    ensure_users(lumen_workspace, PASSWORD)
+    return live_server.url
+
+
+def shot(page: object, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: object, site: str, name: str, *, screenshot: bool = False) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{site}/sign-in/")
+    page.fill("input[name=username]", f"{name}@lumen.example")
+    page.fill("input[name=password]", PASSWORD)
+    if screenshot:
+        shot(page, "01-sign-in")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{site}/")
+
+
+def test_maya_approves_at_g2_and_ari_is_refused(site, watched) -> None:
+    from signoff.packages.models import Package
+
+    page = watched.page
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="amazon_us_pdp")
+
+    sign_in(page, site, "ari", screenshot=True)
+    page.goto(f"{site}/packages/{package.pk}/")
+    page.click("#gate-panel button[value=approve]")
+    refusal = page.locator("#gate-panel .notice.refused")
+    refusal.wait_for()
+    assert "wrong_role" in refusal.inner_text()
+    assert "content_lead" in refusal.inner_text()
+    shot(page, "05-package-refused")
+
+    sign_in(page, site, "maya")
+    page.goto(f"{site}/briefs/{SLUG}/")
+    assert page.locator("table.board tbody tr").count() == 36
+    assert "What's blocking this launch" in page.inner_text("main")
+    shot(page, "02-board")
+    page.click(f"a[href='/packages/{package.pk}/'] >> nth=0")
+    page.wait_for_url(f"{site}/packages/{package.pk}/")
+    page.fill("#gate-note", "reads well")
+    page.click("#gate-panel button[value=approve]")
+    page.locator(".messages .success").wait_for()
+    assert "G2 approved" in page.inner_text(".messages")
+    assert "S5" in page.inner_text(".page-head")
+    shot(page, "04-package")
+    package.refresh_from_db()
+    assert package.position == "S5/in_review"
+
+
+def test_board_filters_and_batch_approve_with_a_mixed_selection(site, watched) -> None:
+    from signoff.packages.decisions import review_package
+    from signoff.packages.models import Package
+    from signoff.workspaces.models import Person
+
+    maya = Person.objects.get(email="maya@lumen.example")
+    meta = list(Package.objects.filter(channel="meta_feed_ad").order_by("id"))
+    for package in meta[:3]:
+        review_package(package_id=package.pk, person=maya)
+    page = watched.page
+    sign_in(page, site, "maya")
+    page.goto(f"{site}/briefs/{SLUG}/")
+
+    # Filtering swaps the table in place (htmx) and keeps the address shareable.
+    page.select_option("select[name=channel]", "meta_feed_ad")
+    page.wait_for_url(re.compile(r"channel=meta_feed_ad"))
+    expect(page.locator("table.board tbody tr")).to_have_count(6)
+
+    for package in meta[:4]:  # three reviewed, one not
+        page.check(f"input.row-check[value='{package.pk}']")
+    page.select_option("#batch-form select[name=action]", "approve")
+    page.fill("#batch-form input[name=note]", "spring set reads well")
+    page.click("#batch-form button[type=submit]")
+    page.locator("#batch-results .results").wait_for()
+    results = page.locator("#batch-results .results li")
+    assert results.count() == 4
+    texts = [results.nth(i).inner_text() for i in range(4)]
+    assert all(t.startswith("approved") for t in texts[:3]), texts
+    assert texts[3].startswith("refused")
+    assert "reviewed" in texts[3]
+    # The table refreshes itself after the batch: three packages moved on to S5.
+    stage_cells = page.locator("table.board tbody td:nth-child(6)")
+    expect(stage_cells.filter(has_text=re.compile(r"^S5$"))).to_have_count(3)
+    expect(page.locator("#blocking")).to_contain_text("G3")
+    shot(page, "03-board-batch-result")
+
+
+def test_apply_a_suggested_fix(site, watched) -> None:
+    from signoff.packages.decisions import edit_package
+    from signoff.packages.models import Package
+    from signoff.workspaces.models import Person
+
+    ari = Person.objects.get(email="ari@lumen.example")
+    package = Package.objects.get(sku="LUM-SPR-NER-08", channel="amazon_us_pdp")
+    bullets = list(package.current_version.fields["bullet_points"])
+    bullets[2] = "Phthalate-free fragrance, hand poured in Vermont"
+    edit_package(
+        package_id=package.pk,
+        person=ari,
+        changes={
+            "bullet_points[2]": bullets[2],
+            "title": package.current_version.fields["title"] + " Cheap",
+        },
+        note="ari's edit",
+    )
+    page = watched.page
+    sign_in(page, site, "maya")
+    page.goto(f"{site}/packages/{package.pk}/")
+    assert page.locator("mark.sev-block").count() >= 1
+    shot(page, "06-package-findings")
+    terminology = page.locator(".findings li", has_text="voice.terminology")
+    terminology.locator("button", has_text="Apply fix").click()
+    page.locator(".messages .success").wait_for()
+    assert "version 3 saved" in page.inner_text(".messages")
+    assert page.locator(".diff del").count() >= 1
+    assert page.locator(".diff ins").count() >= 1
+    shot(page, "07-package-diff")
+    package.refresh_from_db()
+    assert package.current_version.author == "maya@lumen.example"
+    assert "hand-poured" in package.current_version.fields["bullet_points"][2]
+
+
+def test_launch_a_channel(site, watched) -> None:
+    from signoff.packages.decisions import approve_package
+    from signoff.packages.models import Package
+    from signoff.workspaces.models import Person
+
+    people = {p.email.split("@")[0]: p for p in Person.objects.all()}
+    for package in Package.objects.filter(channel="instagram_post"):
+        for name in ("maya", "omar", "lena"):
+            assert approve_package(package_id=package.pk, person=people[name]).ok
+    page = watched.page
+    sign_in(page, site, "lena")
+    page.goto(f"{site}/briefs/{SLUG}/matrix/")
+    assert "point of no return" in page.inner_text("main")
+    cell = page.locator("td[data-channel=instagram_post]")
+    cell.locator("input[name=confirm]").check()
+    shot(page, "08-approval-matrix")
+    cell.locator("button").click()
+    page.locator(".messages .success").wait_for()
+    assert "instagram_post launched: 6 packages published" in page.inner_text(".messages")
+    assert "launched" in page.locator("td[data-channel=instagram_post]").inner_text()
+    shot(page, "09-launched")
+    assert Package.objects.filter(channel="instagram_post", state="published").count() == 6
+
+
+def test_script_tags_in_content_execute_nothing(site, watched) -> None:
+    from signoff.packages.decisions import edit_package
+    from signoff.packages.models import Package
+    from signoff.workspaces.models import Person
+
+    ari = Person.objects.get(email="ari@lumen.example")
+    package = Package.objects.get(sku="LUM-SPR-FIG-08", channel="meta_feed_ad")
+    edit_package(
+        package_id=package.pk,
+        person=ari,
+        changes={
+            "headline": "<script>alert(1)</script>",
+            "primary_text": "Calm <img src=x onerror=alert(1)> evenings",
+        },
+        note="<script>alert('note')</script>",
+    )
+    page = watched.page
+    sign_in(page, site, "maya")
+    page.goto(f"{site}/packages/{package.pk}/")
+    page.wait_for_load_state("networkidle")
+    assert "<script>alert(1)</script>" in page.inner_text(".preview")
+    assert page.locator(".preview img").count() == 0
+    assert page.locator("main script").count() == 0
+    shot(page, "11-package-escaped-feed-card")
+    page.goto(f"{site}/briefs/{SLUG}/brief/")
+    shot(page, "10-brief-g1")
+    # `watched` asserts on teardown that no dialog opened and no CSP violation happened.
