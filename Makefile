@@ -21,7 +21,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	SIGNOFF_HOME=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u SIGNOFF_DATABASE_URL SIGNOFF_HOME=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run
 
 test: lint
 	@echo "== test suite on SQLite"
