@@ -25,7 +25,7 @@ from django.utils import timezone
 from signoff.agents.checking import check_draft, check_product_images
 from signoff.agents.checks.consistency import audit_consistency
 from signoff.agents.context import BrandRules, BriefFacts, CheckFinding, Draft, ProductFacts
-from signoff.agents.providers import get_provider
+from signoff.agents.providers import provider_for
 from signoff.agents.providers.port import DraftFailed, DraftRequest, Provider
 from signoff.agents.refit import draft_and_refit
 from signoff.audit.services import record, record_many
@@ -213,7 +213,7 @@ def run_brief(
     so a run that crashes or hits its budget keeps what it finished, and the next run drafts
     only what is left: no package is drafted twice.
     """
-    provider = provider or get_provider("copy_drafter")
+    provider = provider or provider_for("copy_drafter", brief.workspace.providers)
     template = template_for(brief)
     version = drafting_version(brief, template)
     workspace = brief.workspace

@@ -15,6 +15,7 @@ class Workspace(models.Model):
     claim_policy = models.JSONField(default=dict)  # {status: severity} for claims found in copy
     # Rules people accepted from memory suggestions; kept apart so reloading the file keeps them.
     learned_rules = models.JSONField(default=dict)  # {"banned": [{phrase, suggest, reason}]}
+    providers = models.JSONField(default=dict)  # {agent: "openai:MODEL"}: overrides settings
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

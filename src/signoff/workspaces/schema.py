@@ -90,3 +90,17 @@ class WorkspaceFile(_Strict):
     channels: list[str] = []
     channel_overrides: dict[str, dict[str, Any]] = {}
     workflows: dict[Literal["ecommerce", "campaign", "social"], WorkflowSettings] = {}
+    # Which provider and model each agent uses here: {"copy_drafter": "anthropic:MODEL"}.
+    providers: dict[Literal["copy_drafter", "brief_parser", "brief_enricher"], str] = {}
+
+    @field_validator("providers")
+    @classmethod
+    def _known_providers(cls, value: dict[str, str]) -> dict[str, str]:
+        for agent, spec in value.items():
+            kind = spec.partition(":")[0]
+            if kind not in ("builtin", "openai", "anthropic"):
+                raise ValueError(
+                    f"{agent}: unknown provider {kind!r}; use builtin, openai:MODEL or "
+                    "anthropic:MODEL"
+                )
+        return value

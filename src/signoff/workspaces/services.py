@@ -109,6 +109,7 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
         workspace.channel_overrides = parsed.channel_overrides
         workspace.workflows = {k: v.model_dump(mode="json") for k, v in parsed.workflows.items()}
         workspace.claim_policy = dict(parsed.claim_policy)
+        workspace.providers = dict(parsed.providers)
         workspace.save()
         _sync_people(workspace, parsed)
         _sync_claims(workspace, parsed)

@@ -35,6 +35,7 @@ vLLM, Ollama, llama.cpp server and Anthropic set up step by step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -89,3 +90,9 @@ def _forget_providers(*, setting: str, **kwargs: Any) -> None:
     # Tests override SIGNOFF_PROVIDERS; a cached provider must not outlive its settings.
     if setting in ("SIGNOFF_PROVIDERS", "SIGNOFF_PRICES"):
         get_provider.cache_clear()
+
+
+def provider_for(agent: str, workspace_providers: Mapping[str, str] | None = None) -> Provider:
+    """Return the agent's provider: the workspace's choice if it made one, else the settings'."""
+    spec = (workspace_providers or {}).get(agent)
+    return provider_from_spec(spec) if spec else get_provider(agent)
