@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "signoff.delivery",
     "signoff.web",
     "signoff.memory",
+    "signoff.sharing",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -86,6 +87,37 @@ LOGOUT_REDIRECT_URL = "web:sign-in"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+
+
+# Production (SIGNOFF_PRODUCTION=1): no debug, a real secret, HTTPS only. `manage.py check
+# --deploy` is clean with these (tests/test_deploy_check.py). Without the switch the dev
+# defaults above stay as they are.
+SIGNOFF_PRODUCTION = os.environ.get("SIGNOFF_PRODUCTION", "") == "1"
+if SIGNOFF_PRODUCTION:
+    DEBUG = False
+    SECRET_KEY = os.environ.get("SIGNOFF_SECRET_KEY", "").strip()
+    if not SECRET_KEY or SECRET_KEY == "signoff-local-development-key-not-for-production":
+        raise ImproperlyConfigured(
+            "SIGNOFF_PRODUCTION=1 needs SIGNOFF_SECRET_KEY: a long random secret (at least 50 "
+            "characters), e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    SECURE_SSL_REDIRECT = os.environ.get("SIGNOFF_SSL_REDIRECT", "1") == "1"
+    if os.environ.get("SIGNOFF_BEHIND_TLS_PROXY", "") == "1":
+        # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SIGNOFF_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = [
+        origin.strip()
+        for origin in os.environ.get("SIGNOFF_CSRF_TRUSTED_ORIGINS", "").split(",")
+        if origin.strip()
+    ]
 
 
 def _database() -> dict:

@@ -20,3 +20,17 @@ class Account(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} -> {self.person}"
+
+
+class DashboardLayout(models.Model):
+    """One person's dashboard: which widgets, in which order (names from ``web.dashboards``).
+
+    No row means the person's role defaults; an empty list means they removed every widget.
+    """
+
+    person = models.OneToOneField(Person, on_delete=models.CASCADE, related_name="dashboard_layout")
+    widgets = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.person}: {', '.join(self.widgets)}"

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from signoff.web import views
+from signoff.web.views_compare import package_compare, package_compare_rate
+from signoff.web.views_dashboard import dashboard, dashboard_layout
 
 app_name = "web"
 
@@ -8,6 +10,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("dashboard/", dashboard, name="dashboard"),
+    path("dashboard/layout/", dashboard_layout, name="dashboard-layout"),
     path("briefs/<slug:slug>/", views.board, name="board"),
     path("briefs/<slug:slug>/batch/", views.board_batch, name="board-batch"),
     path("briefs/<slug:slug>/brief/", views.brief, name="brief"),
@@ -17,4 +21,14 @@ urlpatterns = [
     path("packages/<int:package_id>/", views.package, name="package"),
     path("packages/<int:package_id>/decide/", views.package_decide, name="package-decide"),
     path("packages/<int:package_id>/fix/", views.package_fix, name="package-fix"),
+]
+
+# Compare: variants or versions of one package side by side, rated into memory.
+urlpatterns += [
+    path("packages/<int:package_id>/compare/", package_compare, name="package-compare"),
+    path(
+        "packages/<int:package_id>/compare/rate/",
+        package_compare_rate,
+        name="package-compare-rate",
+    ),
 ]

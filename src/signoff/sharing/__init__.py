@@ -1,0 +1,1 @@
+"""Stakeholder review links: expiring, view-and-comment-only access for guests."""
