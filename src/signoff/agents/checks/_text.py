@@ -206,6 +206,23 @@ def replace_span(text: str, start: int, end: int, replacement: str) -> str:
 K = TypeVar("K")
 V = TypeVar("V")
 
+# Per-text results: a run checks each SKU's copy on many channels and variants, so the same
+# few hundred texts come back thousands of times.
+MEMO_SIZE = 16384
+
+
+def remember(memo: dict[K, V], key: K, value: V, max_size: int = MEMO_SIZE) -> V:
+    """Store ``value`` under ``key`` in a bounded memo and return it.
+
+    A full memo is cleared rather than evicted entry by entry: no bookkeeping on the hit path,
+    and concurrent drafting threads at worst recompute a value (dict operations are atomic).
+    Keys hold their objects, so an object's id cannot be reused while its entries exist.
+    """
+    if len(memo) >= max_size:
+        memo.clear()
+    memo[key] = value
+    return value
+
 
 class IdentityCache(Generic[K, V]):
     """Memoise ``build(key)`` by object identity first, then by equality.

@@ -9,9 +9,16 @@ of its attribute values are product facts, not claims: "Green Fig Candle" is not
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-from signoff.agents.checks._text import IdentityCache, PhraseIndex, lowered, remove_span
+from signoff.agents.checks._text import (
+    IdentityCache,
+    PhraseIndex,
+    lowered,
+    remember,
+    remove_span,
+)
 from signoff.agents.context import (
     BrandRules,
     CheckFinding,
@@ -48,11 +55,19 @@ class ClaimMention:
     wording: str  # the words as written
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Detectors:
     phrases: PhraseIndex[str]  # every id and registry wording -> claim id
     # Registry patterns run one by one: they may carry their own global flags and groups.
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
+    by_id: dict[str, Claim]
+    # Results for this registry, by text and by (field, text, product facts): the same copy
+    # is scanned for every channel and variant, and again by the consistency auditor.
+    # Built from the registry's content, so workspaces with equal registries share them.
+    found: dict[str, tuple[tuple[str, int, int], ...]] = field(default_factory=dict)
+    mentions: dict[tuple[str, str, tuple[str, ...]], tuple[ClaimMention, ...]] = field(
+        default_factory=dict
+    )
 
 
 def _compile(claims: tuple[Claim, ...]) -> _Detectors:
@@ -68,7 +83,11 @@ def _compile(claims: tuple[Claim, ...]) -> _Detectors:
             except re.error as exc:
                 # Skipping it would silently let a forbidden claim through.
                 raise ValueError(f"claim {claim.id!r} has an invalid pattern: {exc}") from exc
-    return _Detectors(phrases=PhraseIndex(phrases), patterns=tuple(patterns))
+    return _Detectors(
+        phrases=PhraseIndex(phrases),
+        patterns=tuple(patterns),
+        by_id={claim.id: claim for claim in claims},
+    )
 
 
 _detectors = IdentityCache(_compile)
@@ -81,6 +100,13 @@ def claims_in_text(text: str, rules: BrandRules) -> list[tuple[str, int, int]]:
     excluded here; ``claim_mentions`` does that for a draft.
     """
     detectors = _detectors.get(rules.claims)
+    found = detectors.found.get(text)
+    if found is None:
+        found = remember(detectors.found, text, tuple(_scan(text, detectors)))
+    return list(found)
+
+
+def _scan(text: str, detectors: _Detectors) -> list[tuple[str, int, int]]:
     found = [(claim_id, start, end) for start, end, claim_id in detectors.phrases.find(text)]
     for claim_id, pattern in detectors.patterns:
         for match in pattern.finditer(text):
@@ -103,8 +129,15 @@ def claims_in_text(text: str, rules: BrandRules) -> list[tuple[str, int, int]]:
 
 def product_fact_phrases(product: ProductFacts) -> tuple[str, ...]:
     """Return the product's own words that copy may quote without making a claim."""
-    phrases = [product.name, *product.attributes.values()]
-    name_words = product.name.split()
+    # Keyed on the values as text (what is quoted; 1 and True would collide as keys): every
+    # package of a SKU asks, twice.
+    return _fact_phrases(product.name, tuple(str(value) for value in product.attributes.values()))
+
+
+@lru_cache(maxsize=4096)
+def _fact_phrases(name: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    phrases = [name, *values]
+    name_words = name.split()
     if len(name_words) > _MIN_STEM_WORDS:
         phrases.append(" ".join(name_words[:-1]))
     return tuple(p for p in (str(p).strip() for p in phrases) if any(ch.isalpha() for ch in p))
@@ -125,20 +158,40 @@ def _fact_spans(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
 
 def claim_mentions(draft: Draft, rules: BrandRules) -> list[ClaimMention]:
     """Return every claim the draft makes, leaving out words that quote product facts."""
+    detectors = _detectors.get(rules.claims)
+    found_memo, mentions_memo = detectors.found, detectors.mentions
     mentions: list[ClaimMention] = []
     fact_phrases: tuple[str, ...] | None = None
     for field_path, text in field_texts(draft.fields):
-        found = claims_in_text(text, rules)
+        found = found_memo.get(text)
+        if found is None:
+            found = remember(found_memo, text, tuple(_scan(text, detectors)))
         if not found:
             continue
         if fact_phrases is None:
             fact_phrases = product_fact_phrases(draft.product)
-        facts = _fact_spans(text, fact_phrases)
-        for claim_id, start, end in found:
-            if any(f_start <= start and end <= f_end for f_start, f_end in facts):
-                continue
-            mentions.append(ClaimMention(claim_id, field_path, start, end, text[start:end]))
+        key = (field_path, text, fact_phrases)
+        in_field = mentions_memo.get(key)
+        if in_field is None:
+            in_field = remember(
+                mentions_memo, key, _mentions(field_path, text, found, fact_phrases)
+            )
+        mentions += in_field
     return mentions
+
+
+def _mentions(
+    field_path: str,
+    text: str,
+    found: tuple[tuple[str, int, int], ...],
+    fact_phrases: tuple[str, ...],
+) -> tuple[ClaimMention, ...]:
+    facts = _fact_spans(text, fact_phrases)
+    return tuple(
+        ClaimMention(claim_id, field_path, start, end, text[start:end])
+        for claim_id, start, end in found
+        if not any(f_start <= start and end <= f_end for f_start, f_end in facts)
+    )
 
 
 def _grade(
@@ -182,11 +235,16 @@ def scan_claims(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
     mentions = claim_mentions(draft, rules)
     if not mentions:
         return []
-    texts = dict(field_texts(draft.fields))
-    claims = {claim.id: claim for claim in rules.claims}
+    claims = _detectors.get(rules.claims).by_id
+    texts: dict[str, str] | None = None
     findings: list[CheckFinding] = []
     for mention in mentions:
-        finding = _grade(mention, claims[mention.claim_id], texts[mention.field], draft, rules)
+        claim = claims[mention.claim_id]
+        if claim.status == ClaimStatus.APPROVED and claim.id in draft.product.claims:
+            continue  # the product's own approved claim: the common case, no text needed
+        if texts is None:
+            texts = dict(field_texts(draft.fields))
+        finding = _grade(mention, claim, texts[mention.field], draft, rules)
         if finding is not None:
             findings.append(finding)
     return findings

@@ -13,9 +13,10 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypeVar
 
-from signoff.agents.checks._text import lowered
+from signoff.agents.checks._text import lowered, remember
 from signoff.agents.checks.claims import ClaimMention, claim_mentions
 from signoff.agents.context import BrandRules, CheckFinding, Draft, Severity, field_texts
 
@@ -136,6 +137,21 @@ def _fact_matches(text: str) -> list[re.Match[str]]:
 
 def stated_facts(text: str) -> list[StatedFact]:
     """Return every size, burn time and price the text states, normalised, in order."""
+    return list(_stated(text))
+
+
+# By text: every package of a SKU states the same size and burn time in the same words.
+_stated_memo: dict[str, tuple[StatedFact, ...]] = {}
+
+
+def _stated(text: str) -> tuple[StatedFact, ...]:
+    facts = _stated_memo.get(text)
+    if facts is None:
+        facts = remember(_stated_memo, text, tuple(_read_facts(text)))
+    return facts
+
+
+def _read_facts(text: str) -> list[StatedFact]:
     facts: list[StatedFact] = []
     for match in _fact_matches(text):
         span = match.span()
@@ -167,7 +183,7 @@ def stated_facts(text: str) -> list[StatedFact]:
 def extract_facts(text: str) -> dict[str, set[str]]:
     """Return the normalised values the text states, by kind: size, burn_time, price."""
     facts: dict[str, set[str]] = {kind: set() for kind in FACT_KINDS}
-    for fact in stated_facts(text):
+    for fact in _stated(text):
         facts[fact.kind].add(fact.value)
     return facts
 
@@ -213,7 +229,7 @@ def _facts_by_package(
         located[key] = [
             _Located(fact, field)
             for field, text in field_texts(draft.fields)
-            for fact in stated_facts(text)
+            for fact in _stated(text)
         ]
     return located
 
@@ -292,8 +308,7 @@ def _claim_wording(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tupl
     as_written: dict[str, str] = {}  # normalised wording -> how it was first written
     for key, draft in group:
         for mention in claim_mentions(draft, rules):
-            # Case and hyphenation are not wording: "Clean-burning" says "clean burning".
-            normal = _WORDING_SEPARATORS.sub(" ", mention.wording.lower()).strip()
+            normal = _normal_wording(mention.wording)
             as_written.setdefault(normal, mention.wording)
             wordings[mention.claim_id].setdefault(key, []).append((normal, mention))
     findings: list[tuple[K, CheckFinding]] = []
@@ -327,6 +342,12 @@ def _claim_wording(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tupl
                 )
             )
     return findings
+
+
+@lru_cache(maxsize=4096)
+def _normal_wording(wording: str) -> str:
+    # Case and hyphenation are not wording: "Clean-burning" says "clean burning".
+    return _WORDING_SEPARATORS.sub(" ", wording.lower()).strip()
 
 
 def audit_consistency(

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from signoff.agents.checks._text import remove_span
+from signoff.agents.checks._text import remember, remove_span
 from signoff.agents.context import CheckFinding, Draft, Severity, field_texts
 
 AGENT = "pii_guard"
@@ -155,6 +155,22 @@ def find_pii(text: str) -> list[PiiMatch]:
 
     Where detectors overlap the more specific one wins: email, then IBAN, card, phone.
     """
+    return list(_pii_in(text))
+
+
+# By text: the same copy is checked on every channel and variant of a SKU.
+_pii_memo: dict[str, tuple[PiiMatch, ...]] = {}
+_findings_memo: dict[tuple[str, str], tuple[CheckFinding, ...]] = {}
+
+
+def _pii_in(text: str) -> tuple[PiiMatch, ...]:
+    found = _pii_memo.get(text)
+    if found is None:
+        found = remember(_pii_memo, text, tuple(_scan(text)))
+    return found
+
+
+def _scan(text: str) -> list[PiiMatch]:
     has_at = "@" in text
     if not has_at and not _NEEDS_DIGITS.search(text):
         return []
@@ -207,8 +223,16 @@ def redact(text: str) -> tuple[str, list[PiiMatch]]:
     return "".join(pieces), matches
 
 
-def _findings(field: str, text: str) -> list[CheckFinding]:
-    return [
+def _findings(field: str, text: str) -> tuple[CheckFinding, ...]:
+    key = (field, text)
+    found = _findings_memo.get(key)
+    if found is None:
+        found = remember(_findings_memo, key, _build_findings(field, text))
+    return found
+
+
+def _build_findings(field: str, text: str) -> tuple[CheckFinding, ...]:
+    return tuple(
         CheckFinding(
             agent=AGENT,
             rule_id=f"pii.{match.kind.value}",
@@ -218,8 +242,8 @@ def _findings(field: str, text: str) -> list[CheckFinding]:
             span=match.span,
             suggested_fix=remove_span(text, *match.span),
         )
-        for match in find_pii(text)
-    ]
+        for match in _pii_in(text)
+    )
 
 
 def check_pii(draft: Draft) -> list[CheckFinding]:
@@ -232,4 +256,4 @@ def check_pii(draft: Draft) -> list[CheckFinding]:
 
 def check_pii_text(label: str, text: str) -> list[CheckFinding]:
     """Return findings for one input text (a brief field, a note), with ``field=label``."""
-    return _findings(label, text)
+    return list(_findings(label, text))

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from signoff.agents.checks._text import remember
 from signoff.agents.context import CheckFinding, Draft, FieldValue, Severity
 from signoff.channels.spec import BannedPhrase, ChannelSpec, FieldSpec, RuleSource
 
@@ -68,6 +69,8 @@ class _FieldRules:
     phrases: tuple[BannedPhrase, ...]  # group "p{i}" of phrase_re is phrases[i]
     check_exclamation: bool
     cites: dict[str, str]  # rule name -> " (source: ...)" or ""
+    # Findings by (path, text): bullets such as "Size: 8 oz" recur across a run's SKUs.
+    findings: dict[tuple[str, str], tuple[CheckFinding, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,6 +293,22 @@ def _kind_finding(rules: _ChannelRules, name: str, expected: str) -> CheckFindin
 
 
 def _check_text(
+    rules: _ChannelRules,
+    field_rules: _FieldRules,
+    path: str,
+    text: str,
+    out: list[CheckFinding],
+) -> None:
+    key = (path, text)
+    found = field_rules.findings.get(key)
+    if found is None:
+        in_text: list[CheckFinding] = []
+        _check_text_uncached(rules, field_rules, path, text, in_text)
+        found = remember(field_rules.findings, key, tuple(in_text))
+    out += found
+
+
+def _check_text_uncached(
     rules: _ChannelRules,
     field_rules: _FieldRules,
     path: str,

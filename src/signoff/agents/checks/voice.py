@@ -13,6 +13,7 @@ from signoff.agents.checks._text import (
     PhraseIndex,
     lowered,
     match_case,
+    remember,
     remove_span,
     replace_span,
     starts_sentence,
@@ -95,7 +96,8 @@ _HYPE_STRONG = PhraseIndex((word, word) for word in STRONG_HYPE)
 _HYPE_ALL = PhraseIndex((word, word) for word in STRONG_HYPE + MILD_HYPE)
 
 
-@dataclass(frozen=True, slots=True)
+# eq=False: hashed by identity, cheaply, as part of the per-text memo's keys.
+@dataclass(frozen=True, slots=True, eq=False)
 class _Terminology:
     # Avoided form -> the approved term, split by how the form must be matched.
     any_case: PhraseIndex[str]
@@ -298,26 +300,51 @@ def check_voice(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
     banned = _banned_indexes.get(rules.banned)
     tone = rules.tone_for(draft.channel.id, draft.channel.tone)
     limit = rules.max_sentence_words
+    forbid_exclamation = rules.forbid_exclamation
     own_capitals: frozenset[str] | None = None
     findings: list[CheckFinding] = []
     for path, text in field_texts(draft.fields):
         if not text:
             continue
-        low = lowered(text)
-        in_field = _terminology(terminology, path, text, low) + _banned(banned, path, text, low)
-        if limit and _has_sentences(draft, path):
-            in_field += _sentence_length(limit, path, text)
-        if rules.forbid_exclamation:
-            in_field += _exclamations(path, text)
-        in_field += _tone(tone, path, text, low)
-        if _SHOUTING.search(text):
+        sentence_limit = limit if limit and _has_sentences(draft, path) else None
+        # Everything but shouting depends only on these, and the same texts recur on every
+        # channel and variant of a SKU; the compiled indexes in the key are shared by every
+        # rules object with the same terminology and banned phrases.
+        key = (terminology, banned, tone, sentence_limit, forbid_exclamation, path, text)
+        hit = _field_memo.get(key)
+        if hit is None:
+            hit = remember(_field_memo, key, _field_findings(key))
+        in_field, shouts = hit
+        if shouts:
             if own_capitals is None:
                 own_capitals = _own_capitals(draft, rules)
-            in_field += _shouting(own_capitals, path, text)
-        if len(in_field) > 1:
-            in_field.sort(key=_position)
+            shouting = _shouting(own_capitals, path, text)
+            if shouting:
+                # ``in_field`` is already sorted stably, so sorting again with the shouting
+                # findings appended orders them exactly as sorting everything at once would.
+                findings += sorted([*in_field, *shouting], key=_position)
+                continue
         findings += in_field
     return findings
+
+
+_FieldKey = tuple[_Terminology, PhraseIndex[BannedTerm], str, int | None, bool, str, str]
+_field_memo: dict[_FieldKey, tuple[tuple[CheckFinding, ...], bool]] = {}
+
+
+def _field_findings(key: _FieldKey) -> tuple[tuple[CheckFinding, ...], bool]:
+    """Return one text's findings but shouting, sorted, and whether it has capitals to check."""
+    terminology, banned, tone, sentence_limit, forbid_exclamation, path, text = key
+    low = lowered(text)
+    in_field = _terminology(terminology, path, text, low) + _banned(banned, path, text, low)
+    if sentence_limit:
+        in_field += _sentence_length(sentence_limit, path, text)
+    if forbid_exclamation:
+        in_field += _exclamations(path, text)
+    in_field += _tone(tone, path, text, low)
+    if len(in_field) > 1:
+        in_field.sort(key=_position)
+    return tuple(in_field), _SHOUTING.search(text) is not None
 
 
 # Fields of words, not sentences: a keyword list is not one long sentence.

@@ -14,7 +14,7 @@ move the lead on too, so a redraft never repeats the copy that was rejected.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -294,8 +294,14 @@ class _Memo:
     def get(self, kind: str, objects: tuple[Any, ...], extra: Any, build: Callable[[], Any]) -> Any:
         key = (kind, *map(id, objects), extra)
         hit = self._entries.get(key)
-        if hit is not None and all(a is b for a, b in zip(hit[0], objects, strict=True)):
-            return hit[1]
+        if hit is not None:
+            # A plain loop: this runs several times per field drafted, and a generator in
+            # all() costs more than the lookup itself.
+            for kept, given in zip(hit[0], objects, strict=True):
+                if kept is not given:
+                    break
+            else:
+                return hit[1]
         value = build()
         if len(self._entries) >= self._max_size:
             self._entries.clear()
@@ -307,6 +313,9 @@ class _Memo:
 # so they get their own, larger memo and never push the compiled ones out.
 _memo = _Memo(max_size=256)
 _product_memo = _Memo(max_size=4096)
+# Filled fields, by plan, guard, claim screen and spec content; a run drafts SKU by SKU, so
+# entries are needed only while one SKU's channels are drafted.
+_fill_memo = _Memo(max_size=4096)
 
 
 def _rules_plan(rules: BrandRules) -> _RulesPlan:
@@ -328,26 +337,67 @@ def _unusable_claims(
     return _memo.get("claims", (rules,), product_claims, build)
 
 
-def _field_guards(channel: ChannelSpec, rules: BrandRules) -> dict[str, CopyGuard]:
+class _ContentKey:
+    """A hashable content key that hashes once: nested tuples are rehashed on every lookup."""
+
+    __slots__ = ("_content", "_hash")
+
+    def __init__(self, content: Hashable) -> None:
+        self._content = content
+        self._hash = hash(content)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (
+            isinstance(other, _ContentKey)
+            and self._hash == other._hash
+            and self._content == other._content
+        )
+
+
+def _freeze(value: Any) -> Hashable:
+    if isinstance(value, dict):
+        return tuple((key, _freeze(item)) for key, item in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return (type(value).__name__, *map(_freeze, value))
+    return (type(value).__name__, value)  # 1, 1.0 and True are equal keys, not equal specs
+
+
+def _field_setup(channel: ChannelSpec, rules: BrandRules) -> dict[str, tuple[CopyGuard, Hashable]]:
+    """Each field's guard and a hashable form of its whole spec, once per channel and rules.
+
+    Channels often declare fields with the same spec (a second storefront, the same feed
+    format): the spec's content, not its identity, says whether a field's copy can be reused.
+    """
+
+    def build() -> dict[str, tuple[CopyGuard, Hashable]]:
+        guards = _guards(channel, rules)
+        return {
+            name: (guards[name], _ContentKey(_freeze(spec.model_dump(mode="python"))))
+            for name, spec in channel.fields.items()
+        }
+
+    return _memo.get("setup", (channel, rules), None, build)
+
+
+def _guards(channel: ChannelSpec, rules: BrandRules) -> dict[str, CopyGuard]:
     """One guard per field; fields with the same rules share one, and so its memo."""
-
-    def build() -> dict[str, CopyGuard]:
-        plan = _rules_plan(rules)
-        guards = {}
-        for name, spec in channel.fields.items():
-            phrases = tuple(
-                b.phrase for b in channel.banned_phrases if b.fields is None or name in b.fields
-            )
-            banned = set(channel.banned_chars) | set(spec.banned_chars)
-            if rules.forbid_exclamation or not channel.allow_exclamation:
-                banned.add("!")
-            if not spec.allow_html:
-                banned.update("<>")
-            config = (phrases, frozenset(banned), spec.allow_urls)
-            guards[name] = _memo.get("guard", (rules,), config, lambda c=config: _guard(plan, c))
-        return guards
-
-    return _memo.get("fields", (channel, rules), None, build)
+    plan = _rules_plan(rules)
+    guards = {}
+    for name, spec in channel.fields.items():
+        phrases = tuple(
+            b.phrase for b in channel.banned_phrases if b.fields is None or name in b.fields
+        )
+        banned = set(channel.banned_chars) | set(spec.banned_chars)
+        if rules.forbid_exclamation or not channel.allow_exclamation:
+            banned.add("!")
+        if not spec.allow_html:
+            banned.update("<>")
+        config = (phrases, frozenset(banned), spec.allow_urls)
+        guards[name] = _memo.get("guard", (rules,), config, lambda c=config: _guard(plan, c))
+    return guards
 
 
 def _guard(plan: _RulesPlan, config: tuple[tuple[str, ...], frozenset[str], bool]) -> CopyGuard:
@@ -924,11 +974,65 @@ def _fill_field(
     return fit_text(plan, spec, screen, casing=casing, budget=budget, taken=taken)
 
 
+def _filled(
+    plan: Plan,
+    spec: FieldSpec,
+    spec_key: Hashable,
+    guard: CopyGuard,
+    facts: _Facts,
+    max_words: int | None,
+    taken: set[str],
+) -> FieldValue:
+    """Return ``_fill_field``'s value, memoised across the channels of a product.
+
+    A field's copy depends only on the plan, the spec's content, the guard, the product's claim
+    screen and (where a text field picks one alternative) the texts already taken; a SKU's
+    channels often share all of them.
+    """
+    picks = plan.mode == "pick" and spec.kind != "list"
+
+    def build() -> str | tuple[str, ...]:
+        value = _fill_field(plan, spec, _screen(guard, facts), max_words, taken)
+        return value if isinstance(value, str) else tuple(value)
+
+    value = _fill_memo.get(
+        "fill",
+        (plan, guard, facts.claim_screen),
+        (spec_key, max_words, frozenset(taken) if picks else None),
+        build,
+    )
+    return list(value) if isinstance(value, tuple) else value  # each draft gets its own list
+
+
+def _screen(guard: CopyGuard, facts: _Facts) -> Screen:
+    # One per guard and product, so its verdicts serve every channel of the product.
+    return _product_memo.get(
+        "screen", (guard, facts.claim_screen), None, lambda: Screen(guard, facts.claim_screen)
+    )
+
+
 def _plan_for(compose: str, context: _Context, occurrence: int) -> Plan:
     key = (compose, context.tone, context.lead, context.rank, context.channel_kind, occurrence)
     return _product_memo.get(
-        "plan", (context.facts,), key, lambda: _COMPOSERS[compose](context, occurrence)
+        "plan", (context.facts,), key, lambda: _interned(context, compose, occurrence)
     )
+
+
+def _interned(context: _Context, compose: str, occurrence: int) -> Plan:
+    """Build the plan, returning an earlier one with the same content if there is one.
+
+    Most composers read only some of the context (a title ignores the tone), so different
+    contexts often give equal plans; one object for them lets filled fields be reused.
+    """
+    plan = _COMPOSERS[compose](context, occurrence)
+    content = (
+        plan.mode,
+        tuple(plan.pieces),
+        tuple(plan.filler),
+        plan.separator,
+        plan.max_words,
+    )
+    return _product_memo.get("interned", (context.facts,), content, lambda: plan)
 
 
 # ---------------------------------------------------------------- provider
@@ -952,7 +1056,8 @@ class BuiltinProvider:
     def draft(self, request: DraftRequest) -> DraftResult:
         channel, rules = request.channel, request.rules
         facts = _facts_for(request)
-        guards = _field_guards(channel, rules)
+        setup = _field_setup(channel, rules)
+        max_words = rules.max_sentence_words
         rank = _variant_rank(request)
         tone = rules.tone_for(channel.id, channel.tone)
         context = _Context(
@@ -969,8 +1074,8 @@ class BuiltinProvider:
             occurrence = occurrences.get(spec.compose, 0)
             occurrences[spec.compose] = occurrence + 1
             plan = _plan_for(spec.compose, context, occurrence)
-            screen = Screen(guards[field_name], facts.claim_screen)
-            value = _fill_field(plan, spec, screen, rules.max_sentence_words, taken)
+            guard, spec_key = setup[field_name]
+            value = _filled(plan, spec, spec_key, guard, facts, max_words, taken)
             fields[field_name] = value
             if isinstance(value, str):
                 taken.add(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from signoff.channels.spec import FieldSpec
@@ -323,8 +323,20 @@ class ClaimScreen:
     patterns: re.Pattern[str] | None
     name_phrases: tuple[str, ...]
     fact_phrases: tuple[str, ...]
+    # Verdicts by text: one screen serves every channel of its product, and their fields ask
+    # about the same fact sentences again and again.
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def allows(self, text: str) -> bool:
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            verdict = self._judge(text)
+            if len(self._verdicts) >= CopyGuard._MAX_MEMO:
+                self._verdicts.clear()
+            self._verdicts[text] = verdict
+        return verdict
+
+    def _judge(self, text: str) -> bool:
         for regex, phrases in (
             (self.wording, self.name_phrases),
             (self.patterns, self.fact_phrases),
@@ -339,18 +351,26 @@ class ClaimScreen:
         return True
 
 
-_claim_span_memo: dict[tuple[re.Pattern[str], str], tuple[tuple[int, int], ...]] = {}
+# Per pattern, by identity: hashing a compiled pattern hashes its whole program, which for an
+# alternation of every claim costs more than the lookup saves. The pattern is kept with its memo,
+# so its id cannot be reused while the entry exists.
+_claim_span_memo: dict[int, tuple[re.Pattern[str], dict[str, tuple[tuple[int, int], ...]]]] = {}
 
 
 def claim_spans(claims: re.Pattern[str], text: str) -> tuple[tuple[int, int], ...]:
     """Where ``claims`` matches in ``text``, memoised: the same lines recur across channels."""
-    key = (claims, text)
-    spans = _claim_span_memo.get(key)
+    entry = _claim_span_memo.get(id(claims))
+    if entry is None or entry[0] is not claims:
+        if len(_claim_span_memo) >= 256:
+            _claim_span_memo.clear()
+        entry = _claim_span_memo[id(claims)] = (claims, {})
+    memo = entry[1]
+    spans = memo.get(text)
     if spans is None:
         spans = tuple(m.span() for m in claims.finditer(text) if m.end() > m.start())
-        if len(_claim_span_memo) >= CopyGuard._MAX_MEMO:
-            _claim_span_memo.clear()
-        _claim_span_memo[key] = spans
+        if len(memo) >= CopyGuard._MAX_MEMO:
+            memo.clear()
+        memo[text] = spans
     return spans
 
 
@@ -390,9 +410,18 @@ class Screen:
 
     guard: CopyGuard
     claims: ClaimScreen
+    # Both halves memoise already; one lookup here instead of two is what fitting, which asks
+    # about every piece of every plan, notices.
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     def allows(self, text: str) -> bool:
-        return self.guard.allows(text) and self.claims.allows(text)
+        verdict = self._verdicts.get(text)
+        if verdict is None:
+            verdict = self.guard.allows(text) and self.claims.allows(text)
+            if len(self._verdicts) >= CopyGuard._MAX_MEMO:
+                self._verdicts.clear()
+            self._verdicts[text] = verdict
+        return verdict
 
 
 def _long_enough(text: str, spec: FieldSpec) -> bool:
