@@ -471,3 +471,99 @@ def test_matrix_launches_a_channel_after_confirmation(
     assert "meta_feed_ad launched: 6 packages published" in done.text
     assert Package.objects.filter(channel="meta_feed_ad", state="published").count() == 6
     assert (tmp_path / "exports" / SLUG / "meta_feed_ad" / "manifest.json").exists()
+
+
+# --- batch reassign -------------------------------------------------------------------------
+
+
+def _batch_items(response) -> list[tuple[str, str]]:
+    return re.findall(r'<li data-package="(\d+)">\s*<span class="(\w+)">', response.text)
+
+
+@pytest.mark.django_db
+def test_board_offers_reassign_to_a_person_of_the_workspace(as_person, spring_run):
+    page = as_person("maya").get(board_url())
+
+    assert '<option value="reassign">Reassign to' in page.text
+    assert '<select name="owner"' in page.text
+    assert '<option value="ari@lumen.example">Ari Novak (operator)</option>' in page.text
+
+
+@pytest.mark.django_db
+def test_maya_reassigns_two_packages_to_ari(as_person, spring_run):
+    from signoff.audit.models import Event
+
+    packages = list(Package.objects.order_by("id")[:2])
+    response = as_person("maya").post(
+        reverse("web:board-batch", kwargs={"slug": SLUG}),
+        {"ids": [p.pk for p in packages], "action": "reassign", "owner": "ari@lumen.example"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Trigger"] == "board-changed"
+    assert _batch_items(response) == [(str(p.pk), "ok") for p in packages]
+    assert response.text.count("reassigned") == 2
+    assert "now owned by ari@lumen.example" in response.text
+    owners = set(Package.objects.filter(pk__in=[p.pk for p in packages]).values_list("owner"))
+    assert owners == {("ari@lumen.example",)}
+    events = Event.objects.filter(action="package.reassigned").order_by("seq")
+    assert [(e.subject_id, e.actor, e.data["to"]) for e in events] == [
+        (str(p.pk), "maya@lumen.example", "ari@lumen.example") for p in packages
+    ]
+
+
+@pytest.mark.django_db
+def test_batch_reassign_without_an_owner_is_refused_per_item(as_person, spring_run):
+    packages = list(Package.objects.order_by("id")[:2])
+    owners = {p.pk: p.owner for p in packages}
+    response = as_person("maya").post(
+        reverse("web:board-batch", kwargs={"slug": SLUG}),
+        {"ids": [p.pk for p in packages], "action": "reassign", "owner": ""},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 200
+    assert _batch_items(response) == [(str(p.pk), "refused") for p in packages]
+    assert response.text.count("choose the person to reassign the package to") == 2
+    assert {p.pk: p.owner for p in Package.objects.filter(pk__in=owners)} == owners
+
+
+@pytest.mark.django_db
+def test_batch_reassign_refuses_another_workspaces_packages(as_person, spring_run, spring_brief):
+    other = Workspace.objects.create(slug="other-brand", name="Other Brand")
+    Person.objects.create(
+        workspace=other, email="zoe@other.example", name="Zoe", roles=["operator"]
+    )
+    theirs = Package.objects.order_by("id").first()
+    foreign_brief = spring_brief
+    foreign_brief.pk = None
+    foreign_brief.workspace = other
+    foreign_brief.approved_version = None
+    foreign_brief.save()
+    foreign = Package.objects.create(
+        brief=foreign_brief,
+        sku=theirs.sku,
+        channel=theirs.channel,
+        market=theirs.market,
+        variant=theirs.variant,
+        stage=theirs.stage,
+        state=theirs.state,
+        owner="zoe@other.example",
+        stage_entered_at=theirs.stage_entered_at,
+    )
+    mine = theirs
+
+    response = as_person("maya").post(
+        reverse("web:board-batch", kwargs={"slug": SLUG}),
+        {"ids": [foreign.pk, mine.pk], "action": "reassign", "owner": "zoe@other.example"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    # another workspace's package does not exist here, and its people are nobody here either
+    assert _batch_items(response) == [(str(foreign.pk), "refused"), (str(mine.pk), "refused")]
+    assert f"no package {foreign.pk}" in response.text
+    assert "zoe@other.example is not an active person of lumen-home" in response.text
+    foreign.refresh_from_db()
+    assert foreign.owner == "zoe@other.example"
+    assert Package.objects.get(pk=mine.pk).owner == mine.owner != "zoe@other.example"

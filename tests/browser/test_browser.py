@@ -6,94 +6,13 @@ is not installed. Each screen is saved to ``docs/screenshots/`` as it is exercis
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from fakes.browsing import PASSWORD, shot, sign_in
 
-CHROMIUM = Path(os.environ.get("SIGNOFF_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SLUG = "spring-candles-2027"
-PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect = sync_api.expect
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright() -> Iterator[None]:
-    """Let tests (and the database flush after each) use the ORM in this module.
-
-    Playwright's sync API keeps an event loop running in this thread, which Django takes
-    for an async context. Set for this module only, and restored afterwards.
-    """
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-class Watched:
-    """A page that remembers every dialog (alert/confirm) and CSP violation it saw."""
-
-    def __init__(self, page: object) -> None:
-        self.page = page
-        self.dialogs: list[str] = []
-        self.csp_errors: list[str] = []
-        page.on("dialog", self._dialog)
-        page.on("console", self._console)
-
-    def _dialog(self, dialog: object) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _console(self, message: object) -> None:
-        if message.type == "error" and "Content Security Policy" in message.text:
-            self.csp_errors.append(message.text)
-
-
-@pytest.fixture
-def watched(browser) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    watched = Watched(page)
-    yield watched
-    context.close()
-    assert watched.dialogs == [], "a dialog opened: something executed"
-    assert watched.csp_errors == [], "the Content-Security-Policy refused something"
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 
 @pytest.fixture
@@ -105,29 +24,13 @@ def site(live_server, spring_run, lumen_workspace, settings, tmp_path):
     return live_server.url
 
 
-def shot(page: object, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: object, site: str, name: str, *, screenshot: bool = False) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{site}/sign-in/")
-    page.fill("input[name=username]", f"{name}@lumen.example")
-    page.fill("input[name=password]", PASSWORD)
-    if screenshot:
-        shot(page, "01-sign-in")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site}/")
-
-
 def test_maya_approves_at_g2_and_ari_is_refused(site, watched) -> None:
     from signoff.packages.models import Package
 
     page = watched.page
     package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="amazon_us_pdp")
 
-    sign_in(page, site, "ari", screenshot=True)
+    sign_in(page, site, "ari", screenshot="01-sign-in")
     page.goto(f"{site}/packages/{package.pk}/")
     page.click("#gate-panel button[value=approve]")
     refusal = page.locator("#gate-panel .notice.refused")

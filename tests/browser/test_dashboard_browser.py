@@ -7,81 +7,12 @@ live server; any dialog or Content-Security-Policy refusal fails the test.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from fakes.browsing import PASSWORD, shot
 
-CHROMIUM = Path(os.environ.get("SIGNOFF_CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-expect = sync_api.expect
-
-pytestmark = [
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: apt-get install chromium"
-    ),
-    pytest.mark.django_db(transaction=True),
-]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _orm_beside_playwright() -> Iterator[None]:
-    """Playwright's sync API keeps an event loop in this thread; let the ORM run beside it."""
-    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if before is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser) -> Iterator[object]:
-    """A page that fails the test on any dialog or Content-Security-Policy refusal."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    dialogs: list[str] = []
-    csp_errors: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.on(
-        "console",
-        lambda message: (
-            csp_errors.append(message.text)
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    assert dialogs == [], "a dialog opened: something executed"
-    assert csp_errors == [], "the Content-Security-Policy refused something"
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 
 @pytest.fixture
@@ -146,8 +77,7 @@ def test_maya_arranges_her_dashboard_and_finds_it_the_same_after_reloading(site,
     assert page.locator("button[aria-label='Move Gate throughput down']").is_disabled()
     assert "lead with the scent" in page.inner_text("#widget-recent_decisions")
     assert "2" in page.inner_text("#widget-sla_breaches .count")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "12-dashboard.png"), full_page=True)
+    shot(page, "12-dashboard")
 
     # Signed out and in again, in a fresh browser session: still the same.
     page.context.clear_cookies()
@@ -171,5 +101,4 @@ def test_each_role_sees_its_own_defaults(site, page) -> None:
         page.goto(f"{site}/dashboard/")
         assert order(page)[0] == first, name
         if name == "ari":
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOTS / "12-dashboard-operator.png"), full_page=True)
+            shot(page, "12-dashboard-operator")

@@ -1,5 +1,7 @@
-"""Briefs: intake, G1, changes after G1, runs, the board, what is blocking, SLA, launch."""
+"""Briefs: intake, G1, changes after G1, runs, the board, what is blocking, SLA, launch, and
+the launches' manifests."""
 
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -20,6 +22,8 @@ from signoff.api.schemas import (
     BriefUpdateOut,
     LaunchIn,
     LaunchOut,
+    LaunchRecordOut,
+    ManifestOut,
     NoteIn,
     PackageStateName,
     RunOut,
@@ -30,6 +34,8 @@ from signoff.api.scope import brief_for
 from signoff.api.uploads import BriefIn, staged_brief
 from signoff.briefs.approval import approve_brief, brief_diff, update_brief
 from signoff.briefs.services import add_brief
+from signoff.core.errors import NotFound
+from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
 from signoff.packages.selectors import blocking, sla_report
 from signoff.packages.services import RunSummary, run_brief
@@ -164,3 +170,35 @@ def launch(request: HttpRequest, slug: str, payload: LaunchIn) -> dict:
         "manifest_hash": result.manifest_hash,
         "bundle": str(result.bundle),
     }
+
+
+@router.get("/{slug}/launches", response={200: list[LaunchRecordOut], **error_responses()})
+def launches(request: HttpRequest, slug: str) -> list[dict]:
+    """The brief's launched channels, oldest first: who launched each, when, which packages,
+    and the hash of the manifest written then."""
+    brief = brief_for(request.auth, slug)
+    return [
+        {
+            "channel": launch.channel,
+            "person": launch.person,
+            "launched_at": launch.created_at,
+            "manifest_hash": launch.manifest_hash,
+            "packages": launch.packages,
+        }
+        for launch in Launch.objects.filter(brief=brief).order_by("created_at", "id")
+    ]
+
+
+@router.get("/{slug}/launches/{channel}/manifest", response={200: ManifestOut, **error_responses()})
+def manifest(request: HttpRequest, slug: str, channel: str) -> dict:
+    """The manifest.json of a launched channel's bundle: content and provenance of every
+    package. 404 if the channel was not launched or its bundle is gone."""
+    brief = brief_for(request.auth, slug)
+    launch = Launch.objects.filter(brief=brief, channel=channel).first()
+    if launch is None:
+        raise NotFound(f"{channel!r} of {slug!r} was not launched")
+    path = Path(launch.bundle_path) / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise NotFound(f"the manifest of {slug}/{channel} is missing from its bundle") from exc

@@ -1,11 +1,13 @@
-"""Packages: detail, versions, findings, and the gate decisions (one, or a batch)."""
+"""Packages: detail, versions, findings, comments, reassignment, and the gate decisions (one,
+or a batch)."""
 
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from signoff.api import queries
 from signoff.api.errors import error_responses
@@ -13,17 +15,23 @@ from signoff.api.schemas import (
     ApproveIn,
     BatchIn,
     BatchOut,
+    CommentIn,
     EditIn,
     EditOut,
     FindingOut,
     Id,
     ItemResultOut,
+    NoteOut,
     PackageOut,
+    ReassignIn,
     RejectIn,
     VersionOut,
 )
 from signoff.api.scope import owned_package_ids, package_for
+from signoff.audit.services import record
 from signoff.core.errors import InputError, NotFound, Problem
+from signoff.memory.services import remember
+from signoff.packages.assignment import reassign_item, reassign_package
 from signoff.packages.decisions import (
     ItemResult,
     approve_package,
@@ -32,11 +40,14 @@ from signoff.packages.decisions import (
     reject_package,
     review_package,
 )
+from signoff.packages.models import Note, Package
 from signoff.packages.selectors import package_detail
 from signoff.workspaces.models import Person
 
 router = Router(tags=["packages"])
 DECIDES = error_responses(400, 403, 409)
+
+PACKAGE_COMMENTED = "package.commented"  # registered in PackagesConfig.ready
 
 
 @contextmanager
@@ -63,6 +74,8 @@ def _batch_action(person: Person, payload: BatchIn) -> Callable[[int], ItemResul
     def act(package_id: int) -> ItemResult:
         if package_id not in owned:
             raise NotFound(f"no package {package_id} in {person.workspace.slug}")
+        if payload.action == "reassign":
+            return reassign_item(package_id=package_id, person=person, owner_email=payload.owner)
         if payload.action == "review":
             return review_package(package_id=package_id, person=person)
         decision = approve_package if payload.action == "approve" else reject_package
@@ -80,11 +93,15 @@ def _batch_action(person: Person, payload: BatchIn) -> Callable[[int], ItemResul
 # Before the "/{package_id}" paths, which would otherwise take "batch" as an id.
 @router.post("/batch", response={200: BatchOut, **error_responses(400)})
 def batch(request: HttpRequest, payload: BatchIn) -> dict:
-    """Approve, reject or review many packages; each succeeds or is refused on its own.
+    """Approve, reject, review or reassign (to ``owner``) many packages; each succeeds or is
+    refused on its own.
 
-    Always 200: each result carries ``ok``, ``code`` and the ``http_status`` it would have had
-    alone. Batch approval takes only versions you marked reviewed.
+    200 once the request is valid: each result carries ``ok``, ``code`` and the
+    ``http_status`` it would have had alone. Batch approval takes only versions you marked
+    reviewed. Reassigning without an ``owner`` is a 422.
     """
+    if payload.action == "reassign" and not payload.owner.strip():
+        raise InputError([Problem("choose the person to reassign the packages to", field="owner")])
     ids = list(dict.fromkeys(payload.ids))
     results = decide_each(ids, _batch_action(request.auth, payload))
     ok = sum(r.ok for r in results)
@@ -147,3 +164,74 @@ def edit(request: HttpRequest, package_id: Id, payload: EditIn) -> dict:
             note=payload.note,
         )
     return {"result": dataclasses.asdict(result), "changes": changes}
+
+
+@router.post("/{package_id}/reassign", response={200: ItemResultOut, **DECIDES})
+def reassign(request: HttpRequest, package_id: Id, payload: ReassignIn) -> ItemResult:
+    """Make ``owner`` (an active person of your workspace) the package's owner. Operators and
+    gate owners may; a package already owned by them is refused (422, nothing changes)."""
+    package = package_for(request.auth, package_id)
+    return reassign_package(package_id=package.pk, person=request.auth, owner_email=payload.owner)
+
+
+def _note_row(note: Note) -> dict:
+    return {
+        "id": note.pk,
+        "kind": note.kind,
+        "person": note.person,
+        "text": note.text,
+        "version": note.version.number if note.version else None,
+        "gate": note.gate,
+        "created_at": note.created_at,
+    }
+
+
+def add_comment(*, package: Package, person: Person, text: str) -> Note:
+    """Store a person's comment on the package's current version, with its audit event."""
+    text = text.strip()
+    if not text:
+        raise InputError([Problem("a comment needs some text", field="text")])
+    with transaction.atomic():
+        version = package.current_version
+        note = remember(
+            kind=Note.Kind.COMMENT,
+            package=package,
+            text=text,
+            person=person.email,
+            version=version,
+        )
+        record(
+            action=PACKAGE_COMMENTED,
+            actor=person.email,
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=package.brief.workspace.slug,
+            content_hash=version.content_hash if version else "",
+            note=text,
+            sku=package.sku,
+            channel=package.channel,
+            data={"note": note.pk, "version": version.number if version else None, "via": "api"},
+        )
+    return note
+
+
+@router.post("/{package_id}/comments", response={201: NoteOut, **error_responses(400)})
+def comment(request: HttpRequest, package_id: Id, payload: CommentIn) -> Status[dict]:
+    """Comment on the package's current version (any person of the workspace). Comments are
+    memory: later drafts of the same SKU or channel read them."""
+    package = package_for(request.auth, package_id)
+    note = add_comment(package=package, person=request.auth, text=payload.text)
+    return Status(201, _note_row(note))
+
+
+@router.get("/{package_id}/comments", response={200: list[NoteOut], **error_responses()})
+def comments(request: HttpRequest, package_id: Id) -> list[dict]:
+    """Everything said about the package, newest first: comments, and the notes of rejections,
+    approvals and edits (``kind`` says which)."""
+    package = package_for(request.auth, package_id)
+    notes = (
+        Note.objects.filter(package=package)
+        .select_related("version")
+        .order_by("-created_at", "-id")
+    )
+    return [_note_row(n) for n in notes]

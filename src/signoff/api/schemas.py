@@ -146,6 +146,24 @@ class LaunchOut(Schema):
     bundle: str
 
 
+class LaunchRecordOut(Schema):
+    channel: str
+    person: str  # who launched it
+    launched_at: datetime
+    manifest_hash: str  # SHA-256 of the manifest as written
+    packages: list[int]
+
+
+class ManifestOut(Schema):
+    """The manifest.json written at launch, as it is in the bundle."""
+
+    brief: str
+    workspace: str
+    channel: str
+    launched_by: str
+    packages: list[dict[str, Any]]  # content and provenance of each package
+
+
 # ---- board, blocking, SLA -------------------------------------------------------------------
 
 
@@ -290,7 +308,7 @@ class VersionOut(Schema):
 class ItemResultOut(Schema):
     package_id: int
     ok: bool
-    outcome: str  # approved | rejected | reviewed | edited | refused
+    outcome: str  # approved | rejected | reviewed | edited | reassigned | refused
     message: str
     code: str | None  # the error code when refused
     http_status: int  # what this item alone would have answered
@@ -319,10 +337,29 @@ class EditOut(Schema):
 
 
 class BatchIn(Schema):
-    action: Literal["approve", "reject", "review"]
+    action: Literal["approve", "reject", "review", "reassign"]
     ids: list[Id] = Field(min_length=1, max_length=500)
     note: str = ""
     expected_gate: str | None = None
+    owner: str = Field("", max_length=254)  # the new owner's email; required to reassign
+
+
+class ReassignIn(Schema):
+    owner: str = Field(min_length=1, max_length=254)  # an active person of your workspace
+
+
+class CommentIn(Schema):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteOut(Schema):
+    id: int
+    kind: str  # comment | rejection | approval | edit | winner
+    person: str
+    text: str
+    version: int | None  # the version number it was said about
+    gate: str  # "" unless said at a gate
+    created_at: datetime
 
 
 class BatchOut(Schema):

@@ -12,6 +12,8 @@ class PackagesConfig(AppConfig):
         # Every move the workflow engine can return is a registered audit action.
         for name, label in AUDIT_ACTIONS.items():
             register_action(name, label)
+        register_action("package.reassigned", "Package reassigned")
+        register_action("package.commented", "Package commented")
         register_action("brief.enriched", "Brief enriched with accepted proposals")
         register_action("package.draft_failed", "No valid draft from the provider")
         register_action("package.reset", "Package sent back for re-drafting (brief changed)")

@@ -5,8 +5,6 @@ ACTIONS = {
     "link.viewed": "Review link used to view packages",
     "link.commented": "Comment added through a review link",
     "link.revoked": "Review link revoked",
-    # Comments by signed-in people (the compare screen's ratings, among others).
-    "package.commented": "Package commented",
 }
 
 

@@ -11,11 +11,13 @@ from functools import partial
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from signoff.briefs.approval import approve_brief
 from signoff.briefs.models import Brief
 from signoff.core.errors import InputError, NotFound
 from signoff.delivery.services import LaunchResult, launch_channel
+from signoff.packages.assignment import reassign_item
 from signoff.packages.decisions import (
     ItemResult,
     approve_package,
@@ -38,7 +40,11 @@ class Outcome:
     code: str = ""
 
 
-def _act(person: Person, action: str, note: str, *, batch: bool, package_id: int) -> ItemResult:
+def _act(
+    person: Person, action: str, note: str, owner: str, *, batch: bool, package_id: int
+) -> ItemResult:
+    if action == "reassign":
+        return reassign_item(package_id=package_id, person=person, owner_email=owner)
     if action == "review":
         return review_package(package_id=package_id, person=person)
     if action == "approve":
@@ -49,15 +55,22 @@ def _act(person: Person, action: str, note: str, *, batch: bool, package_id: int
 
 
 def decide_packages(
-    package_ids: list[int], *, person: Person, action: str, note: str = ""
+    package_ids: list[int], *, person: Person, action: str, note: str = "", owner: str = ""
 ) -> list[ItemResult]:
-    """Review, approve or reject each package in its own transaction; refusals per item.
+    """Review, approve, reject or reassign (to ``owner``) each package in its own transaction;
+    refusals per item.
 
     Several packages are a batch: approval then covers only versions the person reviewed.
     """
     ids = list(dict.fromkeys(package_ids))
-    act = partial(_act, person, action, note, batch=len(ids) > 1)
+    act = partial(_act, person, action, note, owner, batch=len(ids) > 1)
     return decide_each(ids, lambda package_id: act(package_id=package_id))
+
+
+def reassign_choices(person: Person) -> QuerySet[Person]:
+    """The people a package of the person's workspace can be reassigned to (lazy: only the
+    pages that show the batch form read it)."""
+    return Person.objects.filter(workspace_id=person.workspace_id, active=True).order_by("name")
 
 
 def apply_fix(package: Package, finding: Finding, *, person: Person) -> Outcome:

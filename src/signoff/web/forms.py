@@ -64,10 +64,13 @@ class BoardFilterForm(forms.Form):
 
 class BatchForm(forms.Form):
     ACTIONS = [("review", "Mark reviewed"), ("approve", "Approve"), ("reject", "Reject")]
+    BATCH_ACTIONS = [*ACTIONS, ("reassign", "Reassign to")]
 
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Packages")
-    action = forms.ChoiceField(choices=ACTIONS)
+    action = forms.ChoiceField(choices=BATCH_ACTIONS)
     note = forms.CharField(required=False, max_length=2000, widget=forms.TextInput)
+    # An email; the service refuses, per item, anyone not active in the workspace.
+    owner = forms.CharField(required=False, max_length=254)
 
     def __init__(self, data: object) -> None:
         super().__init__(data)

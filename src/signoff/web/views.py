@@ -82,6 +82,7 @@ def _board_context(request: HttpRequest, person: Person, brief: Brief) -> dict:
         "filters": form,
         "query": query,
         "filter_params": params.urlencode(),
+        "people": actions.reassign_choices(person),
         **pages.board_page(brief, person, query),
     }
 
@@ -113,6 +114,7 @@ def board_batch(request: HttpRequest, person: Person, slug: str) -> HttpResponse
             person=person,
             action=form.cleaned_data["action"],
             note=form.cleaned_data["note"],
+            owner=form.cleaned_data["owner"],
         )
     else:
         error = "Select at least one package and an action."
