@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from signoff.agents.context import ProductFacts
+from signoff.agents.context import BriefFacts, ProductFacts
 from signoff.workspaces.models import Workspace
 
 
@@ -58,6 +58,16 @@ class BriefVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brief.slug} v{self.number}"
+
+    def facts(self) -> BriefFacts:
+        """Return what a drafter may use from this version."""
+        return BriefFacts(
+            name=self.data["name"],
+            audience=self.data.get("audience", ""),
+            key_messages=tuple(self.data.get("key_messages", [])),
+            acceptance_criteria=tuple(self.data.get("acceptance_criteria", [])),
+            markets=tuple(self.data["markets"]),
+        )
 
 
 class Product(models.Model):

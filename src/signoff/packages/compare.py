@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from signoff.agents.checking import check_draft
-from signoff.agents.context import BriefFacts, Draft
+from signoff.agents.context import Draft
 from signoff.agents.providers import provider_from_spec
 from signoff.agents.providers.port import DraftFailed, DraftRequest
-from signoff.briefs.models import BriefVersion
 from signoff.channels.catalog import resolve_spec
 from signoff.packages.models import Package
 from signoff.workspaces.rules import brand_rules
@@ -32,19 +31,6 @@ class Candidate:
     error: str = ""
 
 
-def brief_facts(version: BriefVersion, notes: tuple[str, ...] = ()) -> BriefFacts:
-    """Return what a drafter may use from a brief version."""
-    data = version.data
-    return BriefFacts(
-        name=data["name"],
-        audience=data.get("audience", ""),
-        key_messages=tuple(data.get("key_messages", [])),
-        acceptance_criteria=tuple(data.get("acceptance_criteria", [])),
-        markets=tuple(data["markets"]),
-        notes=notes,
-    )
-
-
 def compare_providers(package: Package, specs: list[str]) -> list[Candidate]:
     """Draft the package with each provider spec and check every draft."""
     brief = package.brief
@@ -56,7 +42,7 @@ def compare_providers(package: Package, specs: list[str]) -> list[Candidate]:
     request = DraftRequest(
         channel=channel,
         product=product,
-        brief=brief_facts(version),
+        brief=version.facts(),
         rules=rules,
         variant=package.variant,
         variant_index=ord(package.variant) - ord("A"),

@@ -36,7 +36,6 @@ from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.hashing import content_hash
 from signoff.memory.services import as_prompt_note, notes_for_drafts
-from signoff.packages.compare import brief_facts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
 from signoff.packages.models import Finding, Package, Run, Version
@@ -259,7 +258,7 @@ def run_brief(
     # 3 and 4. Drafting, then checking each SKU's packages together as soon as all are back.
     ready = [plan for plan in plans if not plan.gaps]
     memory = notes_for_drafts(workspace.pk, {(p.cell.sku, p.cell.channel) for p in ready})
-    facts = brief_facts(version)
+    facts = version.facts()
     budget = _budget(brief, data.get("budget") or {})
     waiting = Counter(plan.cell.sku for plan in ready)
     done_by_sku: dict[str, list[PlannedPackage]] = {}
