@@ -81,6 +81,13 @@ class BriefFile(_Strict):
     products: list[ProductEntry] = []
     references: list[Reference] = []
 
+    @field_validator("brief")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value == "new":
+            raise ValueError("'new' is reserved (the web app's new-brief page); choose another")
+        return value
+
     @field_validator("markets")
     @classmethod
     def _locales(cls, value: list[str]) -> list[str]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signoff.web import views
+from signoff.web import views, views_intake
 from signoff.web.views_compare import package_compare, package_compare_rate
 from signoff.web.views_dashboard import dashboard, dashboard_layout
 
@@ -12,19 +12,33 @@ urlpatterns = [
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
     path("dashboard/", dashboard, name="dashboard"),
     path("dashboard/layout/", dashboard_layout, name="dashboard-layout"),
+    # Before the board's <slug:slug>, which would take "new" for a brief (the slug is reserved).
+    path("briefs/new/", views_intake.brief_new, name="brief-new"),
     path("briefs/<slug:slug>/", views.board, name="board"),
     path("briefs/<slug:slug>/batch/", views.board_batch, name="board-batch"),
     path("briefs/<slug:slug>/brief/", views.brief, name="brief"),
     path("briefs/<slug:slug>/brief/approve/", views.brief_approve, name="brief-approve"),
     path("briefs/<slug:slug>/matrix/", views.matrix, name="matrix"),
     path("briefs/<slug:slug>/launch/", views.launch, name="launch"),
+    path("briefs/<slug:slug>/run/", views_intake.brief_run, name="brief-run"),
+    path(
+        "briefs/<slug:slug>/run/progress/",
+        views_intake.brief_run_progress,
+        name="brief-run-progress",
+    ),
+    path(
+        "briefs/<slug:slug>/data-requests/",
+        views_intake.brief_data_requests,
+        name="brief-data-requests",
+    ),
+    path(
+        "briefs/<slug:slug>/data-requests/new/",
+        views_intake.brief_data_request,
+        name="brief-data-request",
+    ),
     path("packages/<int:package_id>/", views.package, name="package"),
     path("packages/<int:package_id>/decide/", views.package_decide, name="package-decide"),
     path("packages/<int:package_id>/fix/", views.package_fix, name="package-fix"),
-]
-
-# Compare: variants or versions of one package side by side, rated into memory.
-urlpatterns += [
     path("packages/<int:package_id>/compare/", package_compare, name="package-compare"),
     path(
         "packages/<int:package_id>/compare/rate/",

@@ -1,0 +1,316 @@
+"""Brief intake, run progress and data requests for the screens.
+
+Each function calls the same services as the CLI (``add_brief``, ``parse_kickoff_notes``,
+``run_brief_task``, ``remember`` and ``record``) and turns their answers into what a page shows.
+Nothing here decides whether a brief is valid or may run: the services do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from signoff.agents.brief_parser import parse_kickoff_notes
+from signoff.audit.registry import register_action
+from signoff.audit.services import record
+from signoff.briefs.completeness import fact_label
+from signoff.briefs.models import Brief
+from signoff.briefs.services import add_brief
+from signoff.briefs.workflow import template_for
+from signoff.core.errors import InputError, Problem
+from signoff.memory.services import remember
+from signoff.packages.models import Note, Package, Run, Version
+from signoff.packages.services import STEPS, drafting_version
+from signoff.packages.tasks import run_brief_task
+from signoff.workflow import WorkflowError
+from signoff.workspaces.models import Person
+from signoff.workspaces.rules import brand_rules
+
+DATA_REQUESTED = register_action("brief.data_requested", "Missing product data requested")
+
+# Who may add a brief: the contributor roles of every template (operators and gate owners).
+INTAKE_ROLES = frozenset({"operator", "content_lead", "brand_manager", "compliance", "cmo", "ceo"})
+REQUEST_PREFIX = "data request to "
+
+
+@dataclass
+class Intake:
+    """The result of adding a brief: the brief, or the problems that stopped it."""
+
+    brief: Brief | None = None
+    problems: list[Problem] = field(default_factory=list)
+    report: object = None
+
+
+def may_add_briefs(person: Person) -> bool:
+    return bool(INTAKE_ROLES.intersection(person.roles))
+
+
+def may_run(person: Person, brief: Brief) -> bool:
+    return bool(template_for(brief).contributor_roles.intersection(person.roles))
+
+
+def workspace_channels(person: Person) -> list[str]:
+    return list(person.workspace.channels or [])
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def _upload_dir(person: Person) -> Path:
+    folder = Path(settings.SIGNOFF_HOME) / "uploads" / person.workspace.slug / secrets.token_hex(8)
+    folder.mkdir(parents=True, exist_ok=False)
+    return folder
+
+
+def add_uploaded_brief(
+    person: Person, brief_text: str, csv_text: str | None = None, *, name: str = "brief.yaml"
+) -> Intake:
+    """Write the brief (and CSV) to a private upload folder and add it as the brief's next version.
+
+    A brief naming another workspace is refused like any bad field: a person adds briefs to
+    their own workspace only.
+    """
+    folder = _upload_dir(person)
+    brief_path = folder / (Path(name).name or "brief.yaml")
+    if brief_path.suffix not in {".yaml", ".yml"}:
+        brief_path = brief_path.with_suffix(".yaml")
+    brief_path.write_text(brief_text, encoding="utf-8")
+    csv_path = None
+    if csv_text is not None:
+        csv_path = folder / "products.csv"
+        csv_path.write_text(csv_text, encoding="utf-8")
+    try:
+        data = yaml.safe_load(brief_text)
+    except yaml.YAMLError:
+        data = None  # add_brief reports the syntax error with its line
+    if isinstance(data, dict) and data.get("workspace") != person.workspace.slug:
+        problem = Problem(
+            f"the brief must name this workspace ({person.workspace.slug!r})",
+            file=brief_path.name,
+            field="workspace",
+        )
+        return Intake(problems=[problem])
+    try:
+        report = add_brief(brief_path, products_csv=csv_path, actor=person.email)
+    except InputError as exc:
+        return Intake(problems=[_shown(p, folder) for p in exc.problems])
+    except WorkflowError as exc:
+        return Intake(problems=[Problem(exc.message, file=brief_path.name)])
+    return Intake(brief=report.brief, report=report)
+
+
+def _shown(problem: Problem, folder: Path) -> Problem:
+    """Name the uploaded files as the person named them, not where the server keeps them."""
+    message = problem.message
+    for place, name in ((folder, "the upload"), (folder.parent, "the uploads folder")):
+        message = message.replace(f"{place}/", "").replace(str(place), name)
+    file = problem.file
+    if file and Path(file).parent == folder:
+        file = Path(file).name
+    return dataclasses.replace(problem, file=file, message=message)
+
+
+@dataclass
+class ProposedBrief:
+    """What the brief parser made of kickoff notes, for a person to review and complete."""
+
+    yaml: str
+    open_questions: list[str]
+    findings: list[dict]  # rule_id, severity, message and the flagged words
+    mentioned_products: list[dict]
+
+
+def propose_from_notes(person: Person, text: str, *, today: datetime.date | None = None):
+    """Run the brief parser on kickoff notes; nothing is stored."""
+    workspace = person.workspace
+    parsed = parse_kickoff_notes(
+        text,
+        workspace=workspace.slug,
+        rules=brand_rules(workspace),
+        today=today or timezone.localdate(),
+    )
+    document = yaml.safe_dump(parsed.brief, sort_keys=False, allow_unicode=True)
+    return ProposedBrief(
+        yaml=document,
+        open_questions=list(parsed.open_questions),
+        findings=[
+            {
+                "rule_id": f.rule_id,
+                "severity": str(f.severity),
+                "message": f.message,
+                "excerpt": text[f.span[0] : f.span[1]] if f.span else "",
+            }
+            for f in parsed.findings
+        ],
+        mentioned_products=list(parsed.mentioned_products),
+    )
+
+
+def brief_yaml_from_fields(person: Person, data: dict) -> str:
+    """Build a brief file from the intake form's main fields (products come from the CSV)."""
+    brief = {
+        "brief": data["slug"],
+        "name": data["name"],
+        "workspace": person.workspace.slug,
+        "content_type": "ecommerce",
+        "owner": person.email,
+        "markets": ["en-US"],
+        "channels": list(data["channels"]),
+        "variants": 1,
+        "audience": data["audience"],
+        "key_messages": [
+            line.strip() for line in data["key_messages"].splitlines() if line.strip()
+        ],
+    }
+    if data.get("deadline"):
+        brief["deadline"] = data["deadline"].isoformat()
+    return yaml.safe_dump(brief, sort_keys=False, allow_unicode=True)
+
+
+# --- runs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    ok: bool
+    message: str
+    code: str = ""
+
+
+def queue_run(brief: Brief, person: Person) -> Queued:
+    """Queue a run of the brief once it may draft (G1 passed where the template has G1)."""
+    if not may_run(person, brief):
+        return Queued(
+            False, "only an operator or a gate owner of this brief may run it", "forbidden"
+        )
+    try:
+        drafting_version(brief, template_for(brief))
+    except WorkflowError as exc:
+        return Queued(False, exc.message, exc.code.value)
+    run_brief_task.enqueue(brief.pk)
+    return Queued(True, "Run queued: drafting and checking what the brief needs.")
+
+
+def run_progress(brief: Brief, *, queued_at: datetime.datetime | None = None) -> dict:
+    """Return the brief's latest run and how far it got; ``polling`` while it is not done."""
+    run = Run.objects.filter(brief=brief).order_by("-started_at", "-id").first()
+    queued = queued_at is not None and (run is None or run.started_at < queued_at)
+    if queued and timezone.now() - queued_at > datetime.timedelta(hours=1):
+        queued = False  # no worker picked it up: stop polling, the button is still there
+    running = run is not None and run.status == "running" and not queued
+    planned = drafted = 0
+    steps: list[tuple[str, str]] = []
+    if run is not None and running:
+        version = run.brief_version
+        cells = (
+            version.products.count()
+            * len(version.data.get("channels", []))
+            * len(version.data.get("markets", []) or [1])
+            * int(version.data.get("variants", 1) or 1)
+        )
+        planned = max(cells, Package.objects.filter(brief=brief).count())
+        drafted = Version.objects.filter(
+            package__brief=brief, created_at__gte=run.started_at
+        ).count()
+        # Steps 1 and 2 finish before the run row exists; 3 and 4 run together per SKU.
+        steps = [(STEPS[0], "done"), (STEPS[1], "done"), (STEPS[2], "active"), (STEPS[3], "active")]
+    return {
+        "brief": brief,
+        "run": run,
+        "queued": queued,
+        "running": running,
+        "polling": queued or running,
+        "steps": steps,
+        "drafted": drafted,
+        "planned": planned,
+        "summary": run.summary if run is not None and not running else {},
+    }
+
+
+# --- data requests --------------------------------------------------------------------------
+
+
+def operators(person: Person) -> list[Person]:
+    people = Person.objects.filter(workspace_id=person.workspace_id, active=True).order_by("name")
+    return [p for p in people if "operator" in p.roles]
+
+
+def missing_facts(brief: Brief) -> dict[str, dict[str, list[int]]]:
+    """Return {sku: {fact: [blocked package ids]}} from the packages' completeness."""
+    gaps: dict[str, dict[str, list[int]]] = {}
+    packages = Package.objects.filter(brief=brief, state=Package.State.BLOCKED).order_by("id")
+    for package in packages.only("id", "sku", "completeness"):
+        for fact in (package.completeness or {}).get("missing", []):
+            gaps.setdefault(package.sku, {}).setdefault(fact, []).append(package.pk)
+    return gaps
+
+
+def data_requests_page(brief: Brief, person: Person) -> dict:
+    """Missing facts per SKU with the open requests for each."""
+    gaps = missing_facts(brief)
+    notes = Note.objects.filter(
+        package__brief=brief, kind=Note.Kind.COMMENT, text__startswith=REQUEST_PREFIX
+    ).order_by("created_at", "id")
+    requests: dict[str, list[Note]] = {}
+    for note in notes:
+        requests.setdefault(note.sku, []).append(note)
+    rows = [
+        {
+            "sku": sku,
+            "facts": [(fact, fact_label(fact)) for fact in sorted(facts)],
+            "requests": requests.get(sku, []),
+        }
+        for sku, facts in sorted(gaps.items())
+    ]
+    return {
+        "brief": brief,
+        "rows": rows,
+        "operators": operators(person),
+        "may_request": may_run(person, brief),
+    }
+
+
+def request_data(brief: Brief, person: Person, *, sku: str, fact: str, operator: str) -> Queued:
+    """Assign one missing fact of one SKU to an operator: a note and an audit event."""
+    if not may_run(person, brief):
+        return Queued(
+            False, "only an operator or a gate owner of this brief may request data", "forbidden"
+        )
+    if operator not in {p.email for p in operators(person)}:
+        return Queued(False, f"{operator} is not an operator of this workspace", "bad_input")
+    blocked = missing_facts(brief).get(sku, {}).get(fact)
+    if not blocked:
+        return Queued(False, f"{sku} is not missing {fact}", "bad_input")
+    package = Package.objects.get(pk=blocked[0])
+    with transaction.atomic():
+        note = remember(
+            kind=Note.Kind.COMMENT,
+            package=package,
+            text=f"{REQUEST_PREFIX}{operator}: {sku} {fact}",
+            person=person.email,
+        )
+        record(
+            action=DATA_REQUESTED,
+            actor=person.email,
+            subject_type="package",
+            subject_id=package.pk,
+            workspace=brief.workspace.slug,
+            data={
+                "brief": brief.slug,
+                "sku": sku,
+                "fact": fact,
+                "operator": operator,
+                "note": note.pk,
+                "channel": package.channel,
+            },
+        )
+    return Queued(True, f"Asked {operator} for {fact} of {sku}.")

@@ -1,0 +1,228 @@
+"""Brief intake, the run button with its live progress, and data requests.
+
+Thin like ``views``: parse the input, call ``intake`` (which calls the services), render.
+htmx requests get the partials (``_run_progress.html``, ``_data_requests.html``); plain
+requests get a page or a redirect, so every action also works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from signoff.web import intake
+from signoff.web.scope import brief_for
+from signoff.web.views import with_person
+from signoff.workspaces.models import Person
+
+MAX_UPLOAD = 2 * 1024 * 1024  # a brief or a PIM export; anything bigger is not one
+
+
+class UploadForm(forms.Form):
+    brief_file = forms.FileField(label="Brief YAML", required=False)
+    brief_yaml = forms.CharField(
+        label="Brief YAML", required=False, widget=forms.Textarea(attrs={"rows": 24})
+    )
+    products_csv = forms.FileField(label="Products CSV (optional)", required=False)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("brief_file") and not (data.get("brief_yaml") or "").strip():
+            raise forms.ValidationError("Choose a brief YAML file or paste the brief.")
+        for name in ("brief_file", "products_csv"):
+            upload = data.get(name)
+            if upload is not None and upload.size > MAX_UPLOAD:
+                self.add_error(name, "That file is too big for a brief (2 MB at most).")
+        return data
+
+    def texts(self) -> tuple[str, str | None, str]:
+        """Return the brief text, the CSV text (or None) and the brief's file name."""
+        upload = self.cleaned_data.get("brief_file")
+        if upload is not None:
+            brief_text, name = _decode(upload.read()), upload.name
+        else:
+            brief_text, name = self.cleaned_data["brief_yaml"], "brief.yaml"
+        csv = self.cleaned_data.get("products_csv")
+        return brief_text, (_decode(csv.read()) if csv is not None else None), name
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(
+        label="Kickoff notes", max_length=50_000, widget=forms.Textarea(attrs={"rows": 14})
+    )
+
+
+class FieldsForm(forms.Form):
+    slug = forms.SlugField(label="Brief id", max_length=100)
+    name = forms.CharField(max_length=200)
+    channels = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    audience = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    key_messages = forms.CharField(
+        label="Key messages (one a line)", widget=forms.Textarea(attrs={"rows": 4})
+    )
+    deadline = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    products_csv = forms.FileField(label="Products CSV")
+
+    def __init__(self, *args: object, channels: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = [(c, c) for c in channels]
+
+
+class DataRequestForm(forms.Form):
+    sku = forms.CharField(max_length=100)
+    fact = forms.CharField(max_length=100)
+    operator = forms.EmailField()
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _require_intake(person: Person) -> None:
+    if not intake.may_add_briefs(person):
+        raise PermissionDenied("only an operator or a gate owner may add briefs")
+
+
+def _intake_page(
+    request: HttpRequest, person: Person, status: int = 200, **context
+) -> HttpResponse:
+    context.setdefault("mode", "upload")
+    context.setdefault("upload", UploadForm())
+    context.setdefault("notes_form", NotesForm())
+    context.setdefault("fields_form", FieldsForm(channels=intake.workspace_channels(person)))
+    return render(request, "web/intake.html", {"person": person, **context}, status=status)
+
+
+def _added(request: HttpRequest, result: intake.Intake) -> HttpResponse:
+    report = result.report
+    products = report.version.products.count()
+    conflicts = f"; {len(report.conflicts)} conflicts, the CSV wins" if report.conflicts else ""
+    messages.success(
+        request,
+        f"Brief {result.brief.slug} added as version {report.version.number} "
+        f"with {products} products{conflicts}.",
+    )
+    return redirect("web:brief", slug=result.brief.slug)
+
+
+@require_http_methods(["GET", "POST"])
+@with_person
+def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
+    """Add a brief: upload YAML (+ CSV), paste kickoff notes, or fill in the main fields."""
+    _require_intake(person)
+    if request.method == "GET":
+        return _intake_page(request, person, mode=request.GET.get("mode", "upload"))
+    mode = request.POST.get("mode", "upload")
+    if mode == "notes":
+        form = NotesForm(request.POST)
+        if not form.is_valid():
+            return _intake_page(request, person, 400, mode="notes", notes_form=form)
+        proposed = intake.propose_from_notes(person, form.cleaned_data["notes"])
+        upload = UploadForm(initial={"brief_yaml": proposed.yaml})
+        return _intake_page(
+            request, person, mode="review", notes_form=form, proposed=proposed, upload=upload
+        )
+    if mode == "fields":
+        form = FieldsForm(request.POST, request.FILES, channels=intake.workspace_channels(person))
+        if not form.is_valid():
+            return _intake_page(request, person, 400, mode="fields", fields_form=form)
+        brief_text = intake.brief_yaml_from_fields(person, form.cleaned_data)
+        result = intake.add_uploaded_brief(
+            person, brief_text, _decode(form.cleaned_data["products_csv"].read())
+        )
+        if result.brief is None:
+            return _intake_page(
+                request, person, 400, mode="fields", fields_form=form, problems=result.problems
+            )
+        return _added(request, result)
+    form = UploadForm(request.POST, request.FILES)
+    page_mode = "review" if mode == "review" else "upload"
+    if not form.is_valid():
+        return _intake_page(request, person, 400, mode=page_mode, upload=form)
+    brief_text, csv_text, name = form.texts()
+    result = intake.add_uploaded_brief(person, brief_text, csv_text, name=name)
+    if result.brief is None:
+        return _intake_page(
+            request, person, 400, mode=page_mode, upload=form, problems=result.problems
+        )
+    return _added(request, result)
+
+
+# --- run and progress -----------------------------------------------------------------------
+
+
+def _queued_key(brief_pk: int) -> str:
+    return f"signoff:run-queued:{brief_pk}"
+
+
+@require_POST
+@with_person
+def brief_run(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    queued_at = timezone.now()
+    outcome = intake.queue_run(found, person)
+    if outcome.ok:
+        request.session[_queued_key(found.pk)] = queued_at.isoformat()
+        messages.success(request, outcome.message)
+    else:
+        code = f" ({outcome.code})" if outcome.code else ""
+        messages.error(request, f"Refused{code}: {outcome.message}")
+    if request.htmx and outcome.ok:
+        return _progress(request, person, found)
+    return redirect("web:brief", slug=found.slug)
+
+
+def _progress(request: HttpRequest, person: Person, found) -> HttpResponse:
+    stamp = request.session.get(_queued_key(found.pk))
+    queued_at = datetime.datetime.fromisoformat(stamp) if stamp else None
+    context = intake.run_progress(found, queued_at=queued_at)
+    if stamp and not context["queued"]:
+        request.session.pop(_queued_key(found.pk), None)
+    template = "web/_run_progress.html" if request.htmx else "web/intake_run.html"
+    return render(request, template, {"person": person, **context})
+
+
+@require_GET
+@with_person
+def brief_run_progress(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    return _progress(request, person, brief_for(person, slug))
+
+
+# --- data requests --------------------------------------------------------------------------
+
+
+@require_GET
+@with_person
+def brief_data_requests(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    context = {"person": person, **intake.data_requests_page(found, person)}
+    template = "web/_data_requests.html" if request.htmx else "web/intake_requests.html"
+    return render(request, template, context)
+
+
+@require_POST
+@with_person
+def brief_data_request(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    found = brief_for(person, slug)
+    form = DataRequestForm(request.POST)
+    if form.is_valid():
+        outcome = intake.request_data(found, person, **form.cleaned_data)
+    else:
+        outcome = intake.Queued(False, "Choose a SKU, a missing fact and an operator.", "bad_input")
+    if request.htmx:
+        context = {"person": person, "outcome": outcome, **intake.data_requests_page(found, person)}
+        return render(
+            request, "web/_data_requests.html", context, status=200 if outcome.ok else 400
+        )
+    if outcome.ok:
+        messages.success(request, outcome.message)
+    else:
+        messages.error(request, f"Refused ({outcome.code}): {outcome.message}")
+    return redirect("web:brief-data-requests", slug=found.slug)
