@@ -2,55 +2,11 @@
 
 from pathlib import Path
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 BRIEF = "spring-candles-2027"
-
-
-@pytest.fixture
-def api(client: Client, lumen_workspace):
-    """Call the API as a person: api("maya").get("/api/me")."""
-    from signoff.workspaces.tokens import issue_token
-
-    tokens: dict[str, str] = {}
-
-    class As:
-        def __init__(self, email: str, workspace: str) -> None:
-            key = f"{workspace}/{email}"
-            if key not in tokens:
-                tokens[key] = issue_token(email=email, workspace=workspace)
-            self.headers = {"Authorization": f"Bearer {tokens[key]}"}
-
-        def get(self, url: str, **params: object):
-            return client.get(url, params, headers=self.headers)
-
-        def post(self, url: str, body: object = None):
-            return client.post(
-                url, body or {}, content_type="application/json", headers=self.headers
-            )
-
-    def person(name: str, workspace: str = "lumen-home") -> As:
-        domain = "lumen.example" if workspace == "lumen-home" else "other.example"
-        return As(f"{name}@{domain}", workspace)
-
-    return person
-
-
-@pytest.fixture
-def other_workspace(lumen_workspace, example_dir: Path):
-    """A second brand, with the same people's names at another domain."""
-    from signoff.workspaces.services import load_workspace
-
-    text = (example_dir / "workspace.yaml").read_text(encoding="utf-8")
-    text = text.replace("workspace: lumen-home", "workspace: other-brand")
-    text = text.replace("@lumen.example", "@other.example")
-    path = example_dir / "other-workspace.yaml"
-    path.write_text(text, encoding="utf-8")
-    workspace, _ = load_workspace(path)
-    return workspace
 
 
 def _rows(api, name: str = "maya", **filters: object) -> list[dict]:
