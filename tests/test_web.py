@@ -567,3 +567,23 @@ def test_batch_reassign_refuses_another_workspaces_packages(as_person, spring_ru
     foreign.refresh_from_db()
     assert foreign.owner == "zoe@other.example"
     assert Package.objects.get(pk=mine.pk).owner == mine.owner != "zoe@other.example"
+
+
+def test_a_comment_on_the_package_page_is_kept_in_memory(client, spring_run, lumen_workspace):
+    from signoff.audit.models import Event
+    from signoff.memory.search import search_notes
+    from signoff.packages.models import Package
+    from signoff.web.accounts import ensure_user
+
+    package = Package.objects.filter(state="in_review").first()
+    maya = lumen_workspace.people.get(email="maya@lumen.example")
+    ensure_user(maya, "lantern-meadow-quiet")
+    assert client.login(username=maya.email, password="lantern-meadow-quiet")
+    page = client.get(f"/packages/{package.pk}/")
+    assert b"Add comment" in page.content
+    client.post(f"/packages/{package.pk}/comment/", {"text": "Lead with the cedar note"})
+    (found,) = search_notes(workspace_id=lumen_workspace.pk, query="cedar note")
+    assert (found.kind, found.package_id, found.person) == ("comment", package.pk, maya.email)
+    assert Event.objects.filter(action="package.commented", subject_id=str(package.pk)).exists()
+    empty = client.post(f"/packages/{package.pk}/comment/", {"text": "  "}, follow=True)
+    assert b"a comment needs some text" in empty.content

@@ -5,7 +5,6 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router, Status
 
@@ -28,9 +27,8 @@ from signoff.api.schemas import (
     VersionOut,
 )
 from signoff.api.scope import owned_package_ids, package_for
-from signoff.audit.services import record
 from signoff.core.errors import InputError, NotFound, Problem
-from signoff.memory.services import remember
+from signoff.memory.services import comment_on
 from signoff.packages.assignment import reassign_item, reassign_package
 from signoff.packages.decisions import (
     ItemResult,
@@ -40,14 +38,12 @@ from signoff.packages.decisions import (
     reject_package,
     review_package,
 )
-from signoff.packages.models import Note, Package
+from signoff.packages.models import Note
 from signoff.packages.selectors import package_detail
 from signoff.workspaces.models import Person
 
 router = Router(tags=["packages"])
 DECIDES = error_responses(400, 403, 409)
-
-PACKAGE_COMMENTED = "package.commented"  # registered in PackagesConfig.ready
 
 
 @contextmanager
@@ -186,41 +182,12 @@ def _note_row(note: Note) -> dict:
     }
 
 
-def add_comment(*, package: Package, person: Person, text: str) -> Note:
-    """Store a person's comment on the package's current version, with its audit event."""
-    text = text.strip()
-    if not text:
-        raise InputError([Problem("a comment needs some text", field="text")])
-    with transaction.atomic():
-        version = package.current_version
-        note = remember(
-            kind=Note.Kind.COMMENT,
-            package=package,
-            text=text,
-            person=person.email,
-            version=version,
-        )
-        record(
-            action=PACKAGE_COMMENTED,
-            actor=person.email,
-            subject_type="package",
-            subject_id=str(package.pk),
-            workspace=package.brief.workspace.slug,
-            content_hash=version.content_hash if version else "",
-            note=text,
-            sku=package.sku,
-            channel=package.channel,
-            data={"note": note.pk, "version": version.number if version else None, "via": "api"},
-        )
-    return note
-
-
 @router.post("/{package_id}/comments", response={201: NoteOut, **error_responses(400)})
 def comment(request: HttpRequest, package_id: Id, payload: CommentIn) -> Status[dict]:
     """Comment on the package's current version (any person of the workspace). Comments are
     memory: later drafts of the same SKU or channel read them."""
     package = package_for(request.auth, package_id)
-    note = add_comment(package=package, person=request.auth, text=payload.text)
+    note = comment_on(package=package, person=request.auth, text=payload.text, data={"via": "api"})
     return Status(201, _note_row(note))
 
 

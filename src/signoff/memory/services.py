@@ -54,6 +54,41 @@ def remember(
     )
 
 
+def comment_on(
+    *,
+    package: Package,
+    person: Person,
+    text: str,
+    version: Version | None = None,
+    data: dict | None = None,
+) -> Note:
+    """Store a person's comment on a version (the current one by default), with its event.
+
+    Comments are memory: later drafts of the same SKU or channel read them.
+    """
+    text = text.strip()
+    if not text:
+        raise InputError([Problem("a comment needs some text", field="text")])
+    with transaction.atomic():
+        version = version or package.current_version
+        note = remember(
+            kind=Note.Kind.COMMENT, package=package, text=text, person=person.email, version=version
+        )
+        record(
+            action="package.commented",
+            actor=person.email,
+            subject_type="package",
+            subject_id=str(package.pk),
+            workspace=package.brief.workspace.slug,
+            content_hash=version.content_hash if version else "",
+            note=text,
+            sku=package.sku,
+            channel=package.channel,
+            data={"note": note.pk, "version": version.number if version else None, **(data or {})},
+        )
+    return note
+
+
 def remember_winner(*, package: Package, version: Version, person: str, gate: str) -> Note:
     """Keep a version that passed the last gate as an example for later drafts."""
     text = "\n".join(f"{name}: {value}" for name, value in field_texts(version.fields))

@@ -16,9 +16,8 @@ from django.db import transaction
 from django.http import Http404
 
 from signoff.agents.context import field_texts
-from signoff.audit.services import record
 from signoff.core.errors import InputError, Problem
-from signoff.memory.services import remember
+from signoff.memory.services import comment_on
 from signoff.packages.models import Finding, Note, Package, Version
 from signoff.web.pages import SEVERITY_ORDER, FieldView, preview
 from signoff.workspaces.models import Person
@@ -38,7 +37,6 @@ TAGS = (
     "factual error",
     "missing key message",
 )
-COMMENTED = "package.commented"
 
 
 class CompareError(ValueError):
@@ -270,30 +268,11 @@ def rate_candidate(
         version = Version.objects.filter(package=package, number=version_number).first()
         if version is None or package.brief.workspace_id != person.workspace_id:
             raise Http404(f"no version {version_number} of package {package.pk}")
-        note = remember(
-            kind=Note.Kind.COMMENT,
+        note = comment_on(
             package=package,
+            person=person,
             text=note_text,
-            person=person.email,
             version=version,
-        )
-        record(
-            action=COMMENTED,
-            actor=person.email,
-            subject_type="package",
-            subject_id=package.pk,
-            workspace=package.brief.workspace.slug,
-            content_hash=version.content_hash,
-            note=note_text,
-            sku=package.sku,
-            channel=package.channel,
-            data={
-                "note": note.pk,
-                "version": version.number,
-                "variant": package.variant,
-                "rating": rating,
-                "tags": tags,
-                "via": "compare",
-            },
+            data={"variant": package.variant, "rating": rating, "tags": tags, "via": "compare"},
         )
     return note

@@ -39,6 +39,7 @@ urlpatterns = [
     path("packages/<int:package_id>/", views.package, name="package"),
     path("packages/<int:package_id>/decide/", views.package_decide, name="package-decide"),
     path("packages/<int:package_id>/fix/", views.package_fix, name="package-fix"),
+    path("packages/<int:package_id>/comment/", views.package_comment, name="package-comment"),
     path("packages/<int:package_id>/compare/", package_compare, name="package-compare"),
     path(
         "packages/<int:package_id>/compare/rate/",

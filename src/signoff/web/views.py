@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from signoff.briefs.models import Brief
+from signoff.core.errors import InputError
+from signoff.memory.services import comment_on
 from signoff.web import actions, pages
 from signoff.web.accounts import person_of
 from signoff.web.forms import (
@@ -183,6 +185,21 @@ def package_fix(request: HttpRequest, person: Person, package_id: int) -> HttpRe
         _flash(request, actions.apply_fix(found, finding, person=person))
     else:
         messages.error(request, "No such finding.")
+    return redirect("web:package", package_id=found.pk)
+
+
+@require_POST
+@with_person
+def package_comment(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
+    found = package_for(person, package_id)
+    try:
+        comment_on(
+            package=found, person=person, text=request.POST.get("text", ""), data={"via": "web"}
+        )
+    except InputError as exc:
+        messages.error(request, "; ".join(p.message for p in exc.problems))
+    else:
+        messages.success(request, "Comment saved; later drafts of this SKU and channel read it.")
     return redirect("web:package", package_id=found.pk)
 
 
