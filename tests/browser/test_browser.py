@@ -179,3 +179,27 @@ def test_script_tags_in_content_execute_nothing(site, watched) -> None:
     page.goto(f"{site}/briefs/{SLUG}/brief/")
     shot(page, "10-brief-g1")
     # `watched` asserts on teardown that no dialog opened and no CSP violation happened.
+
+
+def test_compliance_rejects_at_g3_with_a_note(site, watched, person) -> None:
+    from signoff.packages.decisions import approve_package
+    from signoff.packages.models import Package
+
+    page = watched.page
+    package = Package.objects.get(sku="LUM-SPR-NER-08", channel="walmart_us")
+    assert approve_package(package_id=package.pk, person=person("maya")).ok
+
+    sign_in(page, site, "omar")
+    page.goto(f"{site}/packages/{package.pk}/")
+    assert "G3" in page.inner_text("#gate-title")
+    page.click("#gate-panel button[value=reject]")  # no note yet: refused, says why
+    refusal = page.locator("#gate-panel .notice.refused")
+    refusal.wait_for()
+    assert "note_required" in refusal.inner_text()
+    page.fill("#gate-note", "Say 'phthalate-free fragrance' exactly as the registry words it")
+    page.click("#gate-panel button[value=reject]")
+    page.wait_for_function(
+        "() => document.querySelector('#gate-panel').innerText.includes('rejected')"
+    )
+    package.refresh_from_db()
+    assert package.position == "S3/rejected"
