@@ -221,7 +221,10 @@ def _brief_body(example_dir: Path) -> dict:
     return document
 
 
-def test_add_a_brief_approve_g1_and_run_it(api, lumen_workspace, example_dir: Path) -> None:
+def test_add_a_brief_approve_g1_and_run_it(
+    api, lumen_workspace, example_dir: Path, settings
+) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     # given ari (operator) adds a brief with its PIM CSV
     body = _brief_body(example_dir)
     body["products_csv"] = (example_dir / "products.csv").read_text()
@@ -245,10 +248,12 @@ def test_add_a_brief_approve_g1_and_run_it(api, lumen_workspace, example_dir: Pa
     assert approved.status_code == 200, approved.json()
     assert (approved.json()["gate"], approved.json()["version"]) == ("G1", 1)
 
-    # and the run drafts every package
+    # and the run is queued for a worker (here the immediate backend), which drafts every package
     run = api("ari").post("/api/briefs/spring-api/runs")
-    assert run.status_code == 201, run.json()
-    assert run.json()["packages"] == 36
+    assert run.status_code == 202, run.json()
+    (record,) = api("ari").get("/api/briefs/spring-api/runs").json()
+    assert record["status"] == "finished"
+    assert record["summary"]["packages"] == 36
     detail = api("ari").get("/api/briefs/spring-api").json()
     assert (detail["state"], detail["approved_version"], detail["packages"]) == ("approved", 1, 36)
     assert len(detail["products"]) == 6

@@ -26,7 +26,8 @@ from signoff.api.schemas import (
     ManifestOut,
     NoteIn,
     PackageStateName,
-    RunOut,
+    RunQueuedOut,
+    RunRecordOut,
     Severity,
     SlaRowOut,
 )
@@ -34,11 +35,14 @@ from signoff.api.scope import brief_for
 from signoff.api.uploads import BriefIn, staged_brief
 from signoff.briefs.approval import approve_brief, brief_diff, update_brief
 from signoff.briefs.services import add_brief
+from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
+from signoff.packages.models import Run
 from signoff.packages.selectors import blocking, sla_report
-from signoff.packages.services import RunSummary, run_brief
+from signoff.packages.services import drafting_version
+from signoff.packages.tasks import run_brief_task
 
 router = Router(tags=["briefs"])
 
@@ -131,10 +135,23 @@ def update(request: HttpRequest, slug: str, payload: BriefIn) -> dict:
     }
 
 
-@router.post("/{slug}/runs", response={201: RunOut, **error_responses(409)})
-def run(request: HttpRequest, slug: str) -> Status[RunSummary]:
-    """Expand, check completeness, draft and check every package that needs it."""
-    return Status(201, run_brief(brief_for(request.auth, slug), actor="system:api"))
+@router.post("/{slug}/runs", response={202: RunQueuedOut, **error_responses(409)})
+def run(request: HttpRequest, slug: str) -> Status[dict]:
+    """Queue a run: expand, check completeness, draft and check every package that needs it.
+
+    Drafting happens in a worker (`signoff worker`), never in this request. Refused (409) before
+    G1, saying who can approve it.
+    """
+    brief = brief_for(request.auth, slug)
+    drafting_version(brief, template_for(brief))
+    queued = run_brief_task.enqueue(brief.pk)
+    return Status(202, {"task_id": str(queued.id), "status": str(queued.status)})
+
+
+@router.get("/{slug}/runs", response={200: list[RunRecordOut], **error_responses()})
+def runs(request: HttpRequest, slug: str) -> list[Run]:
+    """The brief's runs, newest first, with what each did."""
+    return list(brief_for(request.auth, slug).runs.order_by("-started_at", "-id")[:50])
 
 
 @router.get("/{slug}/board", response={200: BoardPageOut, **error_responses()})

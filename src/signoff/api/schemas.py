@@ -126,13 +126,17 @@ class BriefUpdateOut(Schema):
     untouched: int
 
 
-class RunOut(Schema):
-    run_id: int
-    packages: int
-    drafted: int
-    skipped: int
-    blocked: int
-    findings: dict[str, int]
+class RunQueuedOut(Schema):
+    task_id: str
+    status: str
+
+
+class RunRecordOut(Schema):
+    id: int
+    status: str  # running | finished | stopped
+    started_at: datetime
+    finished_at: datetime | None
+    summary: dict
 
 
 class LaunchIn(Schema):
