@@ -5,10 +5,26 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from rules_fixture import CLEAN_COPY, CLEAN_TITLE, lavender, lumen_rules, make_draft, peony, rhubarb
+from rules_fixture import (
+    CLEAN_COPY,
+    CLEAN_TITLE,
+    lavender,
+    lumen_rules,
+    make_draft,
+    marketplace_channel,
+    peony,
+    rhubarb,
+)
 
 from signoff.agents.checks.consistency import audit_consistency, extract_facts, stated_facts
 from signoff.agents.context import Severity
+from signoff.packages.matrix import Cell
+
+
+def on(channel_id, fields, product=None, *, market="en-US", variant="A"):
+    """A rhubarb draft (no burn time in its data) on a channel named ``channel_id``."""
+    draft = make_draft(fields, product or rhubarb(), marketplace_channel(channel_id))
+    return dataclasses.replace(draft, market=market, variant=variant)
 
 
 @pytest.mark.parametrize(
@@ -118,9 +134,9 @@ def test_wrong_size_and_price_are_blocked_against_product_data():
 def test_packages_disagreeing_where_product_data_is_silent_warn_each_other():
     # The rhubarb candle has no burn time in its product data.
     drafts = [
-        ("pkg-1", make_draft({"bullets": ["About 40 hours of burn"]}, rhubarb())),
-        ("pkg-2", make_draft({"bullets": ["Soy wax", "A 45-hour burn"]}, rhubarb())),
-        ("pkg-3", make_draft({"bullets": ["About 40 hours of burn"]}, rhubarb())),
+        ("pkg-1", on("amazon_us_pdp", {"bullets": ["About 40 hours of burn"]})),
+        ("pkg-2", on("walmart_us", {"bullets": ["Soy wax", "A 45-hour burn"]})),
+        ("pkg-3", on("target_plus", {"bullets": ["About 40 hours of burn"]})),
     ]
 
     findings = audit_consistency(drafts, lumen_rules())
@@ -131,11 +147,89 @@ def test_packages_disagreeing_where_product_data_is_silent_warn_each_other():
         ("pkg-3", "consistency.cross_package", Severity.WARN, "bullets[0]"),
     ]
     by_key = dict(findings)
-    assert "pkg-2 states 45 hours" in by_key["pkg-1"].message
-    assert "pkg-3" not in by_key["pkg-1"].message  # pkg-3 agrees with pkg-1
-    assert "pkg-1 states 40 hours" in by_key["pkg-2"].message
-    assert "pkg-3 states 40 hours" in by_key["pkg-2"].message
+    assert by_key["pkg-1"].message == (
+        "This package says burn time 40 hours; the walmart_us package says 45 hours. "
+        "The product data for LUM-SPR-RHB-08 has no burn time to settle it."
+    )
+    assert "target_plus" not in by_key["pkg-1"].message  # target_plus agrees with amazon
+    assert by_key["pkg-2"].message.startswith(
+        "This package says burn time 45 hours; the amazon_us_pdp and target_plus packages say "
+        "40 hours."
+    )
     assert by_key["pkg-2"].span == (2, 9)  # "45-hour"
+
+
+def test_the_packages_involved_are_linked_by_cell():
+    drafts = [
+        ("pkg-1", on("amazon_us_pdp", {"bullets": ["About 40 hours of burn"]})),
+        ("pkg-2", on("walmart_us", {"bullets": ["A 45-hour burn"]})),
+        ("pkg-3", on("target_plus", {"bullets": ["About 40 hours of burn"]})),
+    ]
+
+    by_key = dict(audit_consistency(drafts, lumen_rules()))
+
+    assert [r.as_dict() for r in by_key["pkg-2"].related] == [
+        {
+            "sku": "LUM-SPR-RHB-08",
+            "channel": channel,
+            "market": "en-US",
+            "variant": "A",
+            "says": "40 hours",
+        }
+        for channel in ("amazon_us_pdp", "target_plus")
+    ]
+    assert [(r.channel, r.says) for r in by_key["pkg-1"].related] == [("walmart_us", "45 hours")]
+
+
+def test_run_cells_as_keys_never_reach_the_message():
+    # The run keys drafts by their matrix cell; the message must read as words, not a repr.
+    cells = [
+        Cell("LUM-SPR-RHB-08", c, "en-US", v) for c in ("walmart_us", "amazon_us_pdp") for v in "AB"
+    ]
+    texts = {"walmart_us": "About 50 hours of burn", "amazon_us_pdp": "About 45 hours of burn"}
+    drafts = [
+        (cell, on(cell.channel, {"bullets": [texts[cell.channel]]}, variant=cell.variant))
+        for cell in cells
+    ]
+
+    findings = audit_consistency(drafts, lumen_rules())
+
+    first = dict(findings)[cells[0]]
+    assert "Cell(" not in first.message
+    assert first.message == (
+        "This package says burn time 50 hours; the amazon_us_pdp (variant A) and "
+        "amazon_us_pdp (variant B) packages say 45 hours. The product data for LUM-SPR-RHB-08 "
+        "has no burn time to settle it."
+    )
+    assert [(r.channel, r.variant) for r in first.related] == [
+        ("amazon_us_pdp", "A"),
+        ("amazon_us_pdp", "B"),
+    ]
+
+
+def test_markets_are_named_only_when_a_sku_has_several():
+    drafts = [
+        ("us", on("walmart_us", {"title": "40 hours"}, market="en-US")),
+        ("gb", on("walmart_us", {"title": "45 hours"}, market="en-GB")),
+    ]
+
+    by_key = dict(audit_consistency(drafts, lumen_rules()))
+
+    assert "the walmart_us (market en-GB) package says 45 hours" in by_key["us"].message
+    assert by_key["us"].related[0].market == "en-GB"
+
+
+def test_long_lists_of_packages_are_cut_in_the_message_but_all_linked():
+    channels = [f"channel_{i}" for i in range(8)]
+    drafts = [("odd", on("odd_one", {"title": "45 hours"}))]
+    drafts += [(c, on(c, {"title": "40 hours"})) for c in channels]
+
+    by_key = dict(audit_consistency(drafts, lumen_rules()))
+
+    assert "channel_0, channel_1, channel_2, channel_3, channel_4 and 3 more packages say" in (
+        by_key["odd"].message
+    )
+    assert len(by_key["odd"].related) == 8
 
 
 def test_product_data_settles_disagreements_so_correct_packages_hear_nothing():
@@ -177,10 +271,10 @@ def test_packages_of_different_skus_are_audited_separately():
 
 def test_claim_worded_differently_across_packages_is_noted():
     drafts = [
-        (1, make_draft({"bullets": ["A clean burning candle"]}, rhubarb())),
-        (2, make_draft({"bullets": ["Clean-Burning soy wax"]}, rhubarb())),  # same wording
-        (3, make_draft({"bullets": ["A sustainable candle"]}, rhubarb())),
-        (4, make_draft({"bullets": ["A green choice"]}, rhubarb())),
+        (1, on("amazon_us_pdp", {"bullets": ["A clean burning candle"]})),
+        (2, on("walmart_us", {"bullets": ["Clean-Burning soy wax"]})),  # same wording
+        (3, on("target_plus", {"bullets": ["A sustainable candle"]})),
+        (4, on("meta_feed_ad", {"bullets": ["A green choice"]})),
     ]
 
     findings = audit_consistency(drafts, lumen_rules())
@@ -189,7 +283,10 @@ def test_claim_worded_differently_across_packages_is_noted():
         (3, "consistency.claim_wording", Severity.INFO),
         (4, "consistency.claim_wording", Severity.INFO),
     ]
-    assert '"sustainable" here; 4 words it "green"' in findings[0][1].message
+    assert findings[0][1].message == (
+        'Claim \'eco\' is worded "sustainable" here; the meta_feed_ad package words it "green".'
+    )
+    assert [(r.channel, r.says) for r in findings[0][1].related] == [("meta_feed_ad", '"green"')]
 
 
 def test_product_name_words_are_not_claim_wording():
@@ -202,7 +299,7 @@ def test_product_name_words_are_not_claim_wording():
     assert audit_consistency(drafts, lumen_rules()) == []
 
 
-def test_keys_can_be_any_hashable_and_are_named_with_str():
+def test_keys_can_be_any_hashable_and_tell_apart_packages_that_read_the_same():
     key_a, key_b = ("amazon", 1), ("walmart", 2)
     drafts = [
         (key_a, make_draft({"title": "40 hours"}, rhubarb())),
@@ -212,7 +309,8 @@ def test_keys_can_be_any_hashable_and_are_named_with_str():
     findings = audit_consistency(drafts, lumen_rules())
 
     assert [key for key, _ in findings] == [key_a, key_b]
-    assert str(key_b) in findings[0][1].message
+    # Both are on the same channel, market and variant: only the key tells them apart.
+    assert f"the test_channel [{key_b}] package says 45 hours" in findings[0][1].message
 
 
 def test_empty_input_has_no_findings():

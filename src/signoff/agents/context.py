@@ -121,6 +121,30 @@ class Draft:
 
 
 @dataclass(frozen=True, slots=True)
+class RelatedPackage:
+    """Another package a finding is about: its cell, and what it says there.
+
+    The consistency auditor links the packages that disagree with the one a finding is on, so
+    a screen or the API can link to them without parsing the message.
+    """
+
+    sku: str
+    channel: str
+    market: str
+    variant: str
+    says: str = ""  # what that package states, normalised: "40 hours", '"green"'
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "sku": self.sku,
+            "channel": self.channel,
+            "market": self.market,
+            "variant": self.variant,
+            "says": self.says,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CheckFinding:
     """One check's result on one draft."""
 
@@ -131,6 +155,7 @@ class CheckFinding:
     field: str | None = None  # "title", or "bullet_points[2]" for the third item of a list
     span: tuple[int, int] | None = None  # [start, end) in that field's text
     suggested_fix: str | None = None
+    related: tuple[RelatedPackage, ...] = ()  # the other packages involved (consistency)
 
 
 def field_texts(fields: Mapping[str, FieldValue]) -> list[tuple[str, str]]:

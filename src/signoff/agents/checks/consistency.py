@@ -3,13 +3,14 @@
 Sizes, burn times and prices are read from the copy and normalised ("8-ounce" is "8 oz",
 "50 hrs" is "50 hours", "$32" is "32.00 USD"). A stated value that contradicts the product data
 blocks that package. Where the product data is silent, packages that disagree with each other
-are each warned, naming the others. A claim worded differently across packages is noted.
+are each warned, naming the others in plain words and linking them (``CheckFinding.related``).
+A claim worded differently across packages is noted the same way.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -18,7 +19,14 @@ from typing import TypeVar
 
 from signoff.agents.checks._text import lowered, remember
 from signoff.agents.checks.claims import ClaimMention, claim_mentions
-from signoff.agents.context import BrandRules, CheckFinding, Draft, Severity, field_texts
+from signoff.agents.context import (
+    BrandRules,
+    CheckFinding,
+    Draft,
+    RelatedPackage,
+    Severity,
+    field_texts,
+)
 
 AGENT = "consistency_auditor"
 
@@ -221,6 +229,57 @@ def _label(kind: str) -> str:
     return kind.replace("_", " ")
 
 
+# A message names at most this many packages per value; ``related`` always holds them all.
+_NAMED_AT_MOST = 5
+
+
+def _names(group: list[tuple[K, Draft]]) -> dict[K, str]:
+    """Name each package as a reviewer knows it: by channel, then market and variant.
+
+    Market and variant are said only when the SKU has packages in several, so a brief with
+    one market and one variant reads "the walmart_us package". Keys that would still read the
+    same (only possible outside a run, where keys are arbitrary) are told apart by the key.
+    """
+    markets = {draft.market for _, draft in group}
+    variants = {draft.variant for _, draft in group}
+    names: dict[K, str] = {}
+    for key, draft in group:
+        qualifiers = []
+        if len(markets) > 1:
+            qualifiers.append(f"market {draft.market}")
+        if len(variants) > 1:
+            qualifiers.append(f"variant {draft.variant}")
+        names[key] = draft.channel.id + (f" ({', '.join(qualifiers)})" if qualifiers else "")
+    counts = Counter(names.values())
+    return {key: f"{name} [{key}]" if counts[name] > 1 else name for key, name in names.items()}
+
+
+def _related(draft: Draft, says: str) -> RelatedPackage:
+    return RelatedPackage(draft.product.sku, draft.channel.id, draft.market, draft.variant, says)
+
+
+def _who_says(others: list[tuple[str, str]], verb: tuple[str, str]) -> str:
+    """ "the a and b packages say 40 hours; the c package says 45 hours", from (name, value)."""
+    by_value: dict[str, list[str]] = defaultdict(list)
+    for name, value in others:
+        by_value[value].append(name)
+    parts = []
+    for value, names in by_value.items():
+        shown = names[:_NAMED_AT_MOST]
+        if len(names) > len(shown):
+            listed = f"{', '.join(shown)} and {len(names) - len(shown)} more"
+        elif len(shown) > 1:
+            listed = f"{', '.join(shown[:-1])} and {shown[-1]}"
+        else:
+            listed = shown[0]
+        one, many = verb
+        if len(names) == 1:
+            parts.append(f"the {listed} package {one} {value}")
+        else:
+            parts.append(f"the {listed} packages {many} {value}")
+    return "; ".join(parts)
+
+
 def _facts_by_package(
     group: list[tuple[K, Draft]],
 ) -> dict[K, list[_Located]]:
@@ -239,6 +298,8 @@ def _audit_sku(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tuple[K,
     product_values = product_facts(group[0][1])
     sku = group[0][1].product.sku
     located = _facts_by_package(group)
+    drafts = dict(group)
+    names = _names(group)
 
     # Against the product data: it is the arbiter, so only the packages that are wrong hear.
     for key, _draft in group:
@@ -278,7 +339,7 @@ def _audit_sku(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tuple[K,
                 continue
             shared = set.intersection(*(values[q] for q in others))
             at = next((i for i in items if i.fact.value not in shared), items[0])
-            said = "; ".join(f"{q} states {', '.join(sorted(values[q]))}" for q in others)
+            said = {q: ", ".join(sorted(values[q])) for q in others}
             findings.append(
                 (
                     key,
@@ -287,22 +348,28 @@ def _audit_sku(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tuple[K,
                         rule_id="consistency.cross_package",
                         severity=Severity.WARN,
                         message=(
-                            f"States {_label(kind)} {', '.join(sorted(values[key]))}; other "
-                            f"packages of {sku} differ: {said}."
+                            f"This package says {_label(kind)} "
+                            f"{', '.join(sorted(values[key]))}; "
+                            + _who_says([(names[q], said[q]) for q in others], ("says", "say"))
+                            + f". The product data for {sku} has no {_label(kind)} to settle it."
                         ),
                         field=at.field,
                         span=at.fact.span,
+                        related=tuple(_related(drafts[q], said[q]) for q in others),
                     ),
                 )
             )
 
-    findings += _claim_wording(group, rules)
+    findings += _claim_wording(group, rules, names)
     return findings
 
 
-def _claim_wording(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tuple[K, CheckFinding]]:
+def _claim_wording(
+    group: list[tuple[K, Draft]], rules: BrandRules, names: dict[K, str]
+) -> list[tuple[K, CheckFinding]]:
     if not rules.claims:
         return []
+    drafts = dict(group)
     # claim id -> package -> [(normalised wording, mention)]
     wordings: dict[str, dict[K, list[tuple[str, ClaimMention]]]] = defaultdict(dict)
     as_written: dict[str, str] = {}  # normalised wording -> how it was first written
@@ -324,10 +391,7 @@ def _claim_wording(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tupl
                 continue
             elsewhere = set().union(*(sets[q] for q in others))
             _, mention = next((i for i in items if i[0] not in elsewhere), items[0])
-            said = "; ".join(
-                f"{q} words it " + ", ".join(f'"{as_written[w]}"' for w in sorted(sets[q]))
-                for q in others
-            )
+            said = {q: ", ".join(f'"{as_written[w]}"' for w in sorted(sets[q])) for q in others}
             findings.append(
                 (
                     key,
@@ -335,9 +399,16 @@ def _claim_wording(group: list[tuple[K, Draft]], rules: BrandRules) -> list[tupl
                         agent=AGENT,
                         rule_id="consistency.claim_wording",
                         severity=Severity.INFO,
-                        message=f"Claim '{claim_id}' is worded \"{mention.wording}\" here; {said}.",
+                        message=(
+                            f"Claim '{claim_id}' is worded \"{mention.wording}\" here; "
+                            + _who_says(
+                                [(names[q], said[q]) for q in others], ("words it", "word it")
+                            )
+                            + "."
+                        ),
                         field=mention.field,
                         span=(mention.start, mention.end),
+                        related=tuple(_related(drafts[q], said[q]) for q in others),
                     ),
                 )
             )
@@ -355,8 +426,10 @@ def audit_consistency(
 ) -> list[tuple[K, CheckFinding]]:
     """Return (package key, finding) pairs for facts and claims that disagree.
 
-    ``drafts`` are one SKU's packages keyed by anything hashable (package ids); drafts of
-    several SKUs are audited per SKU. Keys appear in messages as ``str(key)``.
+    ``drafts`` are one SKU's packages keyed by anything hashable (package cells or ids); drafts
+    of several SKUs are audited per SKU. Messages name packages as reviewers know them (the
+    channel, with market and variant where the SKU has several); a finding about a
+    disagreement links the other packages in ``related`` (cell and what each says).
     """
     by_sku: dict[str, list[tuple[K, Draft]]] = defaultdict(list)
     for key, draft in drafts:
