@@ -392,6 +392,44 @@ def blocking(brief_ref: str, as_json: bool) -> None:
     _print_blocking(report)
 
 
+def _package_list(ids: list[int], shown: int = 8) -> str:
+    more = "" if len(ids) <= shown else f" +{len(ids) - shown}"
+    return f"[{', '.join(str(i) for i in ids[:shown])}{more}]"
+
+
+def _unblock_hint(entry: dict) -> list[str]:
+    """Say who or what releases one group of blocked packages, one line per way.
+
+    The report groups by cause but carries only an example message, so the cause's own
+    record (which claim, for a claim block) is read back from the first package it holds.
+    """
+    from signoff.packages.claims import CLAIM_KEEPERS
+    from signoff.packages.models import Package
+    from signoff.workspaces.selectors import role_holders
+
+    package = Package.objects.select_related("brief").filter(pk__in=entry["packages"][:1]).first()
+    reason = next(
+        (
+            r
+            for r in (package.blocked_reasons if package else [])
+            if r.get("kind") == entry["cause"] and r.get("message") == entry["example"]
+        ),
+        {},
+    )
+    if entry["cause"] == "claim" and reason.get("claim"):
+        holders = role_holders(package.brief.workspace_id)
+        keepers = "; ".join(
+            f"{role}: {', '.join(holders.get(role, [])) or 'nobody holds this role'}"
+            for role in sorted(CLAIM_KEEPERS)
+        )
+        return [
+            f"unblocked by: {keepers}, reinstating the claim with",
+            f"  `signoff claim set-status {reason['claim']} approved --note ...`",
+            "or by an edit that drops the claim (that package only)",
+        ]
+    return ["unblocked by: resolving the cause; each package then returns to where it was"]
+
+
 def _print_blocking(report: dict) -> None:
     out.print(
         f"[bold]What is blocking {report['brief']}[/] "
@@ -406,14 +444,23 @@ def _print_blocking(report: dict) -> None:
                 f"({', '.join(entry['channels'])})",
                 markup=False,
             )
+    if report["other_blocks"]:
+        # Claims flagged or withdrawn, and any other cause that holds packages blocked.
+        out.print("\n[bold]Blocked[/] (each package returns to where it was once released)")
+        for entry in report["other_blocks"]:
+            out.print(
+                f"  {entry['cause']}: {entry['example']} -> blocks {len(entry['packages'])} "
+                f"packages {_package_list(entry['packages'])}",
+                markup=False,
+            )
+            for line in _unblock_hint(entry):
+                out.print(f"    {line}", markup=False)
     if report["blocking_findings"]:
         out.print("\n[bold]Blocking findings[/] (fix the copy: `signoff show PACKAGE`)")
         for entry in report["blocking_findings"]:
-            ids = ", ".join(str(i) for i in entry["packages"][:8])
-            more = "" if len(entry["packages"]) <= 8 else f" +{len(entry['packages']) - 8}"
             out.print(
                 f"  {entry['rule_id']} ({entry['agent']}) on {len(entry['packages'])} "
-                f"packages [{ids}{more}]: {entry['example']}",
+                f"packages {_package_list(entry['packages'])}: {entry['example']}",
                 markup=False,
             )
     if report["waiting_on_gate"]:
@@ -424,8 +471,19 @@ def _print_blocking(report: dict) -> None:
                 f"  {entry['gate']} ({entry['role']}: {people}): {len(entry['packages'])} packages",
                 markup=False,
             )
-    if not (report["missing_data"] or report["blocking_findings"] or report["waiting_on_gate"]):
+    groups = ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate")
+    if any(report[group] for group in groups):
+        return
+    if not report["packages"]:
+        out.print(f"Nothing yet: no packages; `signoff run {report['brief']}` makes them.")
+    elif report["ready"] == report["packages"]:
         out.print("Nothing: every package is approved.")
+    else:
+        # Drafts not yet run, rejections awaiting a new draft, published packages.
+        out.print(
+            f"Nothing is blocked or waiting on a gate; {report['packages'] - report['ready']} "
+            "packages are drafting, rejected or published (see `signoff board`)."
+        )
 
 
 @main.command()

@@ -1,0 +1,86 @@
+"""Gaps an audit found in the `signoff` command: reports that dropped causes, exit codes,
+validation that came too late, and error wording.
+
+Exit codes: 2 bad input, 3 state error (409), 4 authority error (403), 1 a batch with refusals.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from signoff.cli import main
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BRIEF = "spring-candles-2027"
+LAV = "LUM-SPR-LAV-08"
+
+
+def ref(sku: str, channel: str) -> str:
+    return f"{BRIEF}/{sku}/{channel}"
+
+
+@pytest.fixture
+def cli():
+    runner = CliRunner()
+
+    def invoke(*args: str, token: str | None = None) -> object:
+        # SIGNOFF_TOKEN is whatever the test says, never what the shell running it has.
+        return runner.invoke(main, list(args), catch_exceptions=False, env={"SIGNOFF_TOKEN": token})
+
+    return invoke
+
+
+@pytest.fixture
+def workspace_loaded(cli, example_dir):
+    assert cli("load", str(example_dir / "workspace.yaml")).exit_code == 0
+    return example_dir
+
+
+@pytest.fixture
+def tokens(cli, workspace_loaded) -> dict[str, str]:
+    """The spring brief loaded, G1 passed and run; a token for each Lumen Home person."""
+    added = cli(
+        "brief",
+        "add",
+        str(workspace_loaded / "briefs" / "spring-candles.yaml"),
+        "--products",
+        str(workspace_loaded / "products.csv"),
+    )
+    assert added.exit_code == 0, added.output
+    issued = {
+        name: cli("token", "issue", f"{name}@lumen.example").stdout.strip()
+        for name in ("maya", "omar", "lena", "ari", "sofia")
+    }
+    assert cli("brief", "approve", BRIEF, "--yes", token=issued["maya"]).exit_code == 0
+    assert cli("run", BRIEF).exit_code == 0
+    return issued
+
+
+# --- 1. the blocking report prints every cause group -------------------------------------------
+
+
+def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, tokens):
+    # given: compliance withdraws a claim that many packages make
+    withdrawn = cli(
+        "claim", "set-status", "hand-poured", "withdrawn", "--note", "audit", token=tokens["omar"]
+    )
+    assert withdrawn.exit_code == 0, withdrawn.output
+    report = json.loads(cli("blocking", BRIEF, "--json").stdout)
+    (group,) = report["other_blocks"]
+    assert len(group["packages"]) >= 1
+
+    # when
+    text = cli("blocking", BRIEF).stdout
+
+    # then: the group is there with its reason, its size, and who releases it
+    assert "Blocked" in text
+    count = len(group["packages"])
+    reason = "claim: uses claim 'hand-poured', now withdrawn: audit"
+    assert f"{reason} -> blocks {count} packages" in text
+    assert "compliance: omar@lumen.example" in text
+    assert "signoff claim set-status hand-poured approved" in text
+    assert "every package is approved" not in text
