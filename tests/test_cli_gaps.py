@@ -84,3 +84,26 @@ def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, tokens):
     assert "compliance: omar@lumen.example" in text
     assert "signoff claim set-status hand-poured approved" in text
     assert "every package is approved" not in text
+
+
+# --- 2. workflow settings are checked when the workspace loads --------------------------------
+
+
+def test_a_negative_sla_is_bad_input_at_load_and_nothing_is_stored(cli, example_dir):
+    from signoff.workspaces.models import Workspace
+
+    path = example_dir / "workspace.yaml"
+    text = path.read_text()
+    assert "sla_hours: {G1: 24, G2: 48," in text
+    path.write_text(text.replace("G2: 48,", "G2: -4,"))
+    line = next(n for n, t in enumerate(path.read_text().splitlines(), 1) if "G2: -4" in t)
+
+    result = cli("load", str(path))
+
+    assert result.exit_code == 2
+    assert "nothing was stored" in result.stderr
+    assert (
+        f"{path}:{line}: workflows.ecommerce.sla_hours.G2: "
+        "expected a positive number of hours, got -4"
+    ) in result.stderr
+    assert not Workspace.objects.exists()

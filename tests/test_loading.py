@@ -229,3 +229,63 @@ def test_brief_for_unknown_workspace_is_refused(db, example_dir):
     (problem,) = _problems(exc)
     assert problem.field == "workspace"
     assert problem.line == 4
+
+
+def test_workflow_settings_are_checked_against_their_template_at_load(tmp_path, db):
+    bad = tmp_path / "workspace.yaml"
+    bad.write_text(
+        "workspace: acme\nname: Acme\nchannels: [amazon_us_pdp]\n"
+        "workflows:\n"
+        "  ecommerce:\n"
+        "    sla_hours: {G2: -4, G9: 3, G3: true}\n"  # line 6
+        "    owners:\n"
+        "      G3: operator\n"  # line 8
+        "      G4: editor\n"  # line 9
+        "  social:\n"
+        "    owners: {G2: cmo}\n"  # line 11
+        "  newsletter: {}\n"  # line 12
+    )
+    with pytest.raises(InputError) as exc:
+        load_workspace(bad)
+    found = {p.field: (p.line, p.message) for p in _problems(exc)}
+    assert found == {
+        "workflows.ecommerce.sla_hours.G2": (6, "expected a positive number of hours, got -4"),
+        "workflows.ecommerce.sla_hours.G9": (
+            6,
+            "unknown gate for ecommerce; expected one of G1, G2, G3, G4",
+        ),
+        "workflows.ecommerce.sla_hours.G3": (6, "expected a positive number of hours, got True"),
+        "workflows.ecommerce.owners.G3": (
+            8,
+            "operator owns no gate; expected a deciding role: "
+            "content_lead, compliance, brand_manager, cmo, ceo",
+        ),
+        "workflows.ecommerce.owners.G4": (
+            9,
+            "unknown role 'editor'; expected one of "
+            "content_lead, compliance, brand_manager, cmo, ceo",
+        ),
+        "workflows.social.owners.G2": (
+            11,
+            "unknown gate for social; expected one of review, launch",
+        ),
+        "workflows.newsletter": (
+            12,
+            "unknown workflow template; expected one of ecommerce, campaign, social",
+        ),
+    }
+    assert not Workspace.objects.exists()
+
+
+def test_good_workflow_settings_load_and_apply(tmp_path, db):
+    from signoff.workflow import load_template
+
+    good = tmp_path / "workspace.yaml"
+    good.write_text(
+        "workspace: acme\nname: Acme\nchannels: [amazon_us_pdp]\n"
+        "workflows:\n  ecommerce:\n    sla_hours: {G2: 4.5}\n    owners: {G3: brand_manager}\n"
+    )
+    workspace, _ = load_workspace(good)
+    template = load_template("ecommerce", workspace.workflows["ecommerce"])
+    assert template.gate("G2").sla_hours == 4.5
+    assert template.gate("G3").owner == "brand_manager"

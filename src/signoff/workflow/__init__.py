@@ -46,7 +46,15 @@ from signoff.workflow.errors import (
     WorkflowError,
 )
 from signoff.workflow.states import Action, ActorKind, PackageState, Position, Role, Stage
-from signoff.workflow.templates import Gate, GateLevel, Template, TemplateName, load_template
+from signoff.workflow.templates import (
+    Gate,
+    GateLevel,
+    SettingsError,
+    Template,
+    TemplateName,
+    load_template,
+    settings_problems,
+)
 
 __all__ = [
     "AUDIT_ACTIONS",
@@ -63,6 +71,7 @@ __all__ = [
     "PackageState",
     "Position",
     "Role",
+    "SettingsError",
     "Stage",
     "StateError",
     "Template",
@@ -72,5 +81,6 @@ __all__ = [
     "decide",
     "gate_for",
     "load_template",
+    "settings_problems",
     "sla_hours",
 ]

@@ -302,64 +302,112 @@ TEMPLATES: Mapping[TemplateName, Template] = {
 OVERRIDE_KEYS = ("owners", "sla_hours")
 
 
+class SettingsError(ValueError):
+    """A workspace workflow setting a template cannot take.
+
+    ``path`` locates it in the workspace file (``("workflows", "ecommerce", "sla_hours", "G2")``)
+    so a loader can point at its line; ``str()`` reads ``workflows.ecommerce.sla_hours.G2: ...``.
+    """
+
+    def __init__(self, path: tuple[str, ...], expected: str) -> None:
+        super().__init__(f"{'.'.join(path)}: {expected}")
+        self.path = path
+        self.expected = expected  # what was wrong and what would have been accepted
+
+
+def settings_problems(name: str, overrides: Mapping[str, Any] | None = None) -> list[SettingsError]:
+    """Return every problem with a workspace's settings for the template called ``name``.
+
+    Checked before anything is stored (workspace load) and again by :func:`load_template`, so a
+    setting that loads is one every later command can use.
+    """
+    where = ("workflows", str(name))
+    try:
+        template = TEMPLATES[TemplateName(name)]
+    except ValueError:
+        known = ", ".join(TemplateName)
+        return [SettingsError(where, f"unknown workflow template; expected one of {known}")]
+    if not overrides:
+        return []
+    if not isinstance(overrides, Mapping):
+        return [
+            SettingsError(where, f"expected a mapping of owners and sla_hours, got {overrides!r}")
+        ]
+    problems = [
+        SettingsError(
+            (*where, str(key)), f"unknown setting; expected one of {', '.join(OVERRIDE_KEYS)}"
+        )
+        for key in overrides
+        if key not in OVERRIDE_KEYS
+    ]
+    for key, check in (("owners", _owner), ("sla_hours", _hours)):
+        value = overrides.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(
+                SettingsError((*where, key), f"expected a mapping of gate to value, got {value!r}")
+            )
+            continue
+        gate_ids = [gate.id for gate in template.gates]
+        for gate_id, item in value.items():
+            path = (*where, key, str(gate_id))
+            if gate_id not in gate_ids:
+                known = ", ".join(gate_ids)
+                problems.append(
+                    SettingsError(
+                        path, f"unknown gate for {template.name}; expected one of {known}"
+                    )
+                )
+                continue
+            expected = check(item)
+            if expected:
+                problems.append(SettingsError(path, expected))
+    return problems
+
+
 def load_template(name: str, overrides: Mapping[str, Any] | None = None) -> Template:
     """Return the template called ``name`` with a workspace's gate settings applied.
 
     ``overrides`` is the workspace file's ``workflows.<name>`` section, for example
     ``{"sla_hours": {"G1": 24}, "owners": {"G2": "content_lead"}}``. Gates cannot be added or
-    removed. Raise ValueError naming the offending key (``workflows.ecommerce.owners.G9``) for an
-    unknown template, setting, gate or role, a role that owns no gate, or a non-positive SLA.
+    removed. Raise :class:`SettingsError` (a ValueError) naming the offending key
+    (``workflows.ecommerce.owners.G9``) for an unknown template, setting, gate or role, a role
+    that owns no gate, or a non-positive SLA; :func:`settings_problems` lists them all.
     """
-    try:
-        template = TEMPLATES[TemplateName(name)]
-    except ValueError:
-        known = ", ".join(TemplateName)
-        raise ValueError(f"workflows.{name}: unknown workflow template (known: {known})") from None
+    problems = settings_problems(name, overrides)
+    if problems:
+        raise problems[0]
+    template = TEMPLATES[TemplateName(name)]
     if not overrides:
         return template
-    where = f"workflows.{name}"
-    for key in overrides:
-        if key not in OVERRIDE_KEYS:
-            known = ", ".join(OVERRIDE_KEYS)
-            raise ValueError(f"{where}.{key}: unknown setting (known: {known})")
-    owners = _gate_mapping(template, overrides.get("owners"), f"{where}.owners")
-    sla = _gate_mapping(template, overrides.get("sla_hours"), f"{where}.sla_hours")
+    owners = overrides.get("owners") or {}
+    sla = overrides.get("sla_hours") or {}
     gates = tuple(
         replace(
             gate,
-            owner=_owner(owners.get(gate.id, gate.owner), f"{where}.owners.{gate.id}"),
-            sla_hours=_hours(sla.get(gate.id, gate.sla_hours), f"{where}.sla_hours.{gate.id}"),
+            owner=Role(owners.get(gate.id, gate.owner)),
+            sla_hours=float(sla.get(gate.id, gate.sla_hours)),
         )
         for gate in template.gates
     )
     return replace(template, gates=gates)
 
 
-def _gate_mapping(template: Template, value: object, where: str) -> Mapping[str, object]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{where}: expected a mapping of gate to value, got {value!r}")
-    known = {gate.id for gate in template.gates}
-    for gate_id in value:
-        if gate_id not in known:
-            names = ", ".join(gate.id for gate in template.gates)
-            raise ValueError(f"{where}.{gate_id}: unknown gate (known: {names})")
-    return value
-
-
-def _owner(value: object, where: str) -> Role:
+def _owner(value: object) -> str | None:
+    """Return what was expected of a gate owner, or None if ``value`` is one."""
+    deciding = ", ".join(role for role in Role if role in GATE_OWNING_ROLES)
     try:
         role = Role(value)
     except ValueError:
-        known = ", ".join(Role)
-        raise ValueError(f"{where}: unknown role {value!r} (known: {known})") from None
+        return f"unknown role {value!r}; expected one of {deciding}"
     if role not in GATE_OWNING_ROLES:
-        raise ValueError(f"{where}: {role} owns no gate; give the gate to a deciding role")
-    return role
+        return f"{role} owns no gate; expected a deciding role: {deciding}"
+    return None
 
 
-def _hours(value: object, where: str) -> float:
+def _hours(value: object) -> str | None:
+    """Return what was expected of an SLA, or None if ``value`` is one."""
     if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
-        raise ValueError(f"{where}: expected a positive number of hours, got {value!r}")
-    return float(value)
+        return f"expected a positive number of hours, got {value!r}"
+    return None

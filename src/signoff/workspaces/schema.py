@@ -75,8 +75,11 @@ class PersonEntry(_Strict):
 
 
 class WorkflowSettings(_Strict):
+    """One template's gate settings: which gate ids and owners are valid depends on the template,
+    so :func:`signoff.workflow.settings_problems` checks them, at load, with their lines."""
+
     sla_hours: dict[str, float] = {}
-    owners: dict[str, Role] = {}
+    owners: dict[str, str] = {}
 
 
 class WorkspaceFile(_Strict):
@@ -89,7 +92,7 @@ class WorkspaceFile(_Strict):
     people: list[PersonEntry] = []
     channels: list[str] = []
     channel_overrides: dict[str, dict[str, Any]] = {}
-    workflows: dict[Literal["ecommerce", "campaign", "social"], WorkflowSettings] = {}
+    workflows: dict[str, WorkflowSettings] = {}  # template name -> settings; see above
     # Which provider and model each agent uses here: {"copy_drafter": "anthropic:MODEL"}.
     providers: dict[Literal["copy_drafter", "brief_parser", "brief_enricher"], str] = {}
 

@@ -12,6 +12,7 @@ from signoff.audit.services import record
 from signoff.channels.catalog import catalog_ids, resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
+from signoff.workflow import settings_problems
 from signoff.workspaces.models import Claim, Person, Workspace
 from signoff.workspaces.schema import WorkspaceFile
 
@@ -31,6 +32,11 @@ def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
         parsed = WorkspaceFile.model_validate(data)
     except ValidationError as exc:
         problems += pydantic_problems(doc, exc)
+    # A workflow setting is checked against its template here, not when a command first uses
+    # it; where both see a value, the template's words (what was expected) replace pydantic's.
+    workflow_problems = _workflow_problems(doc, data.get("workflows"))
+    located = {p.field for p in workflow_problems}
+    problems = [p for p in problems if p.field not in located] + workflow_problems
     problems += _duplicates(
         doc, "claims", [_key(c, "id") for c in _list(data, "claims")], "claim id"
     )
@@ -46,6 +52,16 @@ def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0))
     return parsed
+
+
+def _workflow_problems(doc: SourceDocument, workflows: object) -> list[Problem]:
+    if not isinstance(workflows, dict):
+        return []  # absent, or not a mapping: pydantic says so
+    return [
+        doc.problem(error.expected, error.path)
+        for name, settings in workflows.items()
+        for error in settings_problems(str(name), settings)
+    ]
 
 
 def _list(data: dict, key: str) -> list:
