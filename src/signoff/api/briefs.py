@@ -34,6 +34,7 @@ from signoff.api.schemas import (
 from signoff.api.scope import brief_for
 from signoff.api.uploads import BriefIn, staged_brief
 from signoff.briefs.approval import approve_brief, brief_diff, update_brief
+from signoff.briefs.authority import ensure_may_add_briefs, ensure_may_run
 from signoff.briefs.services import add_brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
@@ -62,13 +63,17 @@ def list_briefs(request: HttpRequest) -> list[dict]:
     return queries.briefs_of(request.auth)
 
 
-@router.post("", response={200: BriefAddedOut, 201: BriefAddedOut, **error_responses(400, 409)})
+@router.post(
+    "", response={200: BriefAddedOut, 201: BriefAddedOut, **error_responses(400, 403, 409)}
+)
 def add(request: HttpRequest, payload: BriefIn) -> Status[dict]:
     """Add a brief, or its next version before G1 (201; 200 when nothing changed).
 
     The body is a brief document as in a brief file; ``products_csv`` is an optional PIM export
-    as text (the CSV wins on conflicts). Problems come back as 422 with field paths.
+    as text (the CSV wins on conflicts). Problems come back as 422 with field paths. Operators
+    and gate owners may add briefs; anyone else is refused (403 ``wrong_role``).
     """
+    ensure_may_add_briefs(request.auth)
     with staged_brief(payload, request.auth) as files:
         report = add_brief(files.brief, products_csv=files.products_csv, actor=request.auth.email)
     return Status(
@@ -118,8 +123,11 @@ def approve(request: HttpRequest, slug: str, payload: NoteIn) -> dict:
 
 @router.post("/{slug}/update", response={200: BriefUpdateOut, **error_responses(400, 403, 409)})
 def update(request: HttpRequest, slug: str, payload: BriefIn) -> dict:
-    """Store a new version; after G1 the packages it touches go back to draft and G1 reopens."""
+    """Store a new version; after G1 the packages it touches go back to draft and G1 reopens.
+
+    Operators and gate owners of the brief's template may (403 ``wrong_role`` otherwise)."""
     brief = brief_for(request.auth, slug)
+    ensure_may_run(request.auth, brief, "change")
     with staged_brief(payload, request.auth) as files:
         report = update_brief(
             brief=brief, path=files.brief, products_csv=files.products_csv, person=request.auth
@@ -135,14 +143,16 @@ def update(request: HttpRequest, slug: str, payload: BriefIn) -> dict:
     }
 
 
-@router.post("/{slug}/runs", response={202: RunQueuedOut, **error_responses(409)})
+@router.post("/{slug}/runs", response={202: RunQueuedOut, **error_responses(403, 409)})
 def run(request: HttpRequest, slug: str) -> Status[dict]:
     """Queue a run: expand, check completeness, draft and check every package that needs it.
 
-    Drafting happens in a worker (`signoff worker`), never in this request. Refused (409) before
-    G1, saying who can approve it.
+    Drafting happens in a worker (`signoff worker`), never in this request. Only an operator or
+    a gate owner of the brief may run it (403 ``wrong_role``); refused (409) before G1, saying
+    who can approve it.
     """
     brief = brief_for(request.auth, slug)
+    ensure_may_run(request.auth, brief)
     drafting_version(brief, template_for(brief))
     queued = run_brief_task.enqueue(brief.pk)
     return Status(202, {"task_id": str(queued.id), "status": str(queued.status)})

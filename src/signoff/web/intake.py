@@ -21,6 +21,7 @@ from django.utils import timezone
 from signoff.agents.brief_parser import parse_kickoff_notes
 from signoff.audit.registry import register_action
 from signoff.audit.services import record
+from signoff.briefs.authority import ensure_may_run, may_run
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.briefs.services import add_brief
@@ -30,14 +31,11 @@ from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Run, Version
 from signoff.packages.services import STEPS, drafting_version
 from signoff.packages.tasks import run_brief_task
-from signoff.workflow import WorkflowError
+from signoff.workflow import AuthorityError, WorkflowError
 from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
 
 DATA_REQUESTED = register_action("brief.data_requested", "Missing product data requested")
-
-# Who may add a brief: the contributor roles of every template (operators and gate owners).
-INTAKE_ROLES = frozenset({"operator", "content_lead", "brand_manager", "compliance", "cmo", "ceo"})
 REQUEST_PREFIX = "data request to "
 
 
@@ -48,14 +46,6 @@ class Intake:
     brief: Brief | None = None
     problems: list[Problem] = field(default_factory=list)
     report: object = None
-
-
-def may_add_briefs(person: Person) -> bool:
-    return bool(INTAKE_ROLES.intersection(person.roles))
-
-
-def may_run(person: Person, brief: Brief) -> bool:
-    return bool(template_for(brief).contributor_roles.intersection(person.roles))
 
 
 def workspace_channels(person: Person) -> list[str]:
@@ -188,12 +178,11 @@ class Queued:
 
 def queue_run(brief: Brief, person: Person) -> Queued:
     """Queue a run of the brief once it may draft (G1 passed where the template has G1)."""
-    if not may_run(person, brief):
-        return Queued(
-            False, "only an operator or a gate owner of this brief may run it", "forbidden"
-        )
     try:
+        ensure_may_run(person, brief)
         drafting_version(brief, template_for(brief))
+    except AuthorityError as exc:
+        return Queued(False, exc.message, "forbidden")
     except WorkflowError as exc:
         return Queued(False, exc.message, exc.code.value)
     run_brief_task.enqueue(brief.pk)
@@ -279,17 +268,25 @@ def data_requests_page(brief: Brief, person: Person) -> dict:
     }
 
 
-def request_data(brief: Brief, person: Person, *, sku: str, fact: str, operator: str) -> Queued:
-    """Assign one missing fact of one SKU to an operator: a note and an audit event."""
-    if not may_run(person, brief):
-        return Queued(
-            False, "only an operator or a gate owner of this brief may request data", "forbidden"
-        )
+def assign_data_request(
+    brief: Brief, person: Person, *, sku: str, fact: str, operator: str
+) -> Note:
+    """Assign one missing fact of one SKU to an operator: a note and an audit event.
+
+    Raises AuthorityError unless the person may run the brief, and InputError (at ``operator``,
+    ``sku`` or ``fact``) for a person who is not an operator or a fact the SKU is not missing.
+    """
+    ensure_may_run(person, brief, "request data for")
     if operator not in {p.email for p in operators(person)}:
-        return Queued(False, f"{operator} is not an operator of this workspace", "bad_input")
-    blocked = missing_facts(brief).get(sku, {}).get(fact)
+        raise InputError.single(
+            f"{operator} is not an operator of this workspace", field="operator"
+        )
+    gaps = missing_facts(brief)
+    if sku not in gaps:
+        raise InputError.single(f"{sku} is not missing any data", field="sku")
+    blocked = gaps[sku].get(fact)
     if not blocked:
-        return Queued(False, f"{sku} is not missing {fact}", "bad_input")
+        raise InputError.single(f"{sku} is not missing {fact}", field="fact")
     package = Package.objects.get(pk=blocked[0])
     with transaction.atomic():
         note = remember(
@@ -313,4 +310,15 @@ def request_data(brief: Brief, person: Person, *, sku: str, fact: str, operator:
                 "channel": package.channel,
             },
         )
+    return note
+
+
+def request_data(brief: Brief, person: Person, *, sku: str, fact: str, operator: str) -> Queued:
+    """Assign a missing fact to an operator (``assign_data_request``), as the screen says it."""
+    try:
+        assign_data_request(brief, person, sku=sku, fact=fact, operator=operator)
+    except AuthorityError as exc:
+        return Queued(False, exc.message, "forbidden")
+    except InputError as exc:
+        return Queued(False, "; ".join(p.message for p in exc.problems), "bad_input")
     return Queued(True, f"Asked {operator} for {fact} of {sku}.")

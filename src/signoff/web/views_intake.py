@@ -17,9 +17,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from signoff.briefs import authority
 from signoff.web import intake
 from signoff.web.scope import brief_for
 from signoff.web.views import with_person
+from signoff.workflow import AuthorityError
 from signoff.workspaces.models import Person
 
 MAX_UPLOAD = 2 * 1024 * 1024  # a brief or a PIM export; anything bigger is not one
@@ -86,8 +88,10 @@ def _decode(raw: bytes) -> str:
 
 
 def _require_intake(person: Person) -> None:
-    if not intake.may_add_briefs(person):
-        raise PermissionDenied("only an operator or a gate owner may add briefs")
+    try:
+        authority.ensure_may_add_briefs(person)
+    except AuthorityError as exc:
+        raise PermissionDenied(exc.message) from exc
 
 
 def _intake_page(
