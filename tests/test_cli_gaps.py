@@ -107,3 +107,45 @@ def test_a_negative_sla_is_bad_input_at_load_and_nothing_is_stored(cli, example_
         "expected a positive number of hours, got -4"
     ) in result.stderr
     assert not Workspace.objects.exists()
+
+
+# --- 3. a brief's template is fixed once G1 passes ----------------------------------------------
+
+
+def test_brief_update_after_g1_may_not_change_the_template(cli, tokens, example_dir):
+    from signoff.briefs.models import Brief
+
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    versions = Brief.objects.get(slug=BRIEF).versions.count()
+    for old, new in (
+        ("content_type: ecommerce\n", "content_type: campaign\n"),
+        ("content_type: ecommerce\n", "content_type: ecommerce\ntemplate: social\n"),
+    ):
+        changed = example_dir / "briefs" / "changed.yaml"
+        changed.write_text(path.read_text().replace(old, new))
+
+        result = cli("brief", "update", BRIEF, str(changed), token=tokens["maya"])
+
+        assert result.exit_code == 3, result.output
+        assert f"refused (invalid_state): brief {BRIEF} has passed G1" in result.stderr
+        assert "template (ecommerce)" in result.stderr
+        brief = Brief.objects.get(slug=BRIEF)
+        assert (brief.template, brief.content_type) == ("ecommerce", "ecommerce")
+        assert brief.versions.count() == versions
+        assert brief.latest_version().data["template"] == "ecommerce"
+
+
+def test_before_g1_a_new_version_may_change_the_template(cli, workspace_loaded):
+    from signoff.briefs.models import Brief
+
+    path = workspace_loaded / "briefs" / "spring-candles.yaml"
+    assert cli("brief", "add", str(path)).exit_code == 0
+    path.write_text(path.read_text().replace("content_type: ecommerce\n", "template: social\n"))
+
+    result = cli("brief", "add", str(path))
+
+    assert result.exit_code == 0, result.output
+    brief = Brief.objects.get(slug=BRIEF)
+    assert brief.versions.count() == 2
+    assert (brief.template, brief.content_type) == ("social", "ecommerce")
+    assert brief.latest_version().data["template"] == "social"

@@ -98,9 +98,13 @@ def add_brief(
                 f"brief {brief.slug} has passed G1; change it with `signoff brief update "
                 f"{brief.slug} FILE`, which says which packages the change touches",
             )
+        _refuse_template_change(brief, parsed.content_type, data["template"])
         brief.name = parsed.name
         brief.owner = parsed.owner or ""
-        brief.save(update_fields=["name", "owner"])
+        # Until the template is fixed, the brief follows its latest version's workflow.
+        brief.content_type = parsed.content_type
+        brief.template = data["template"]
+        brief.save(update_fields=["name", "owner", "content_type", "template"])
         version = BriefVersion.objects.create(
             brief=brief,
             number=(latest.number + 1) if latest else 1,
@@ -131,6 +135,25 @@ def add_brief(
             },
         )
     return BriefReport(brief, version, True, sources, conflicts, warnings)
+
+
+def _refuse_template_change(brief: Brief, content_type: str, template: str) -> None:
+    """Refuse a new version that changes the workflow once it is fixed.
+
+    The template is fixed once G1 passes, or, in a template without a brief gate, once
+    packages exist: their positions, gates and approvals only mean something in it.
+    """
+    if (brief.content_type, brief.template) == (content_type, template):
+        return
+    if brief.approved_version_id is None and not brief.packages.exists():
+        return
+    fixed_by = "has passed G1" if brief.approved_version_id is not None else "has packages"
+    raise StateError(
+        ErrorCode.INVALID_STATE,
+        f"brief {brief.slug} {fixed_by}, so its template ({brief.template}) and content type "
+        f"({brief.content_type}) are fixed; this version asks for template {template} and "
+        f"content type {content_type}. Keep them, or start a new brief for another workflow",
+    )
 
 
 def _check_brief(doc: SourceDocument, parsed: BriefFile, workspace: Workspace) -> list[Problem]:
