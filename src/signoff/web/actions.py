@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from signoff.briefs.approval import approve_brief
 from signoff.briefs.models import Brief
+from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound
 from signoff.delivery.services import LaunchResult, launch_channel
 from signoff.packages.assignment import reassign_item
@@ -27,6 +28,7 @@ from signoff.packages.decisions import (
     review_package,
 )
 from signoff.packages.models import Finding, Package
+from signoff.web.pages import at_launch_gate, launch_gate
 from signoff.workflow import WorkflowError
 from signoff.workspaces.models import Person
 
@@ -41,30 +43,90 @@ class Outcome:
 
 
 def _act(
-    person: Person, action: str, note: str, owner: str, *, batch: bool, package_id: int
+    person: Person,
+    action: str,
+    note: str,
+    owner: str,
+    *,
+    batch: bool,
+    expected_gate: str | None,
+    package_id: int,
 ) -> ItemResult:
     if action == "reassign":
         return reassign_item(package_id=package_id, person=person, owner_email=owner)
     if action == "review":
         return review_package(package_id=package_id, person=person)
     if action == "approve":
-        return approve_package(package_id=package_id, person=person, note=note, batch=batch)
+        return approve_package(
+            package_id=package_id,
+            person=person,
+            note=note,
+            batch=batch,
+            expected_gate=expected_gate,
+        )
     if action == "reject":
-        return reject_package(package_id=package_id, person=person, note=note, batch=batch)
+        return reject_package(
+            package_id=package_id,
+            person=person,
+            note=note,
+            batch=batch,
+            expected_gate=expected_gate,
+        )
     raise ValueError(f"unknown action {action!r}")
 
 
 def decide_packages(
-    package_ids: list[int], *, person: Person, action: str, note: str = "", owner: str = ""
+    package_ids: list[int],
+    *,
+    person: Person,
+    action: str,
+    note: str = "",
+    owner: str = "",
+    expected_gate: str | None = None,
+    batch: bool | None = None,
 ) -> list[ItemResult]:
     """Review, approve, reject or reassign (to ``owner``) each package in its own transaction;
     refusals per item.
 
-    Several packages are a batch: approval then covers only versions the person reviewed.
+    Several packages are a batch (or ``batch=True``): approval then covers only versions the
+    person reviewed. With ``expected_gate``, a package no longer waiting on it is refused.
     """
     ids = list(dict.fromkeys(package_ids))
-    act = partial(_act, person, action, note, owner, batch=len(ids) > 1)
+    act = partial(
+        _act,
+        person,
+        action,
+        note,
+        owner,
+        batch=len(ids) > 1 if batch is None else batch,
+        expected_gate=expected_gate,
+    )
     return decide_each(ids, lambda package_id: act(package_id=package_id))
+
+
+def approve_at_launch_gate(brief: Brief, package_id: int, *, person: Person) -> Outcome:
+    """Approve one matrix cell at the brief's launch gate (G4); refused if it waits elsewhere."""
+    gate = launch_gate(template_for(brief))
+    (result,) = decide_packages(
+        [package_id], person=person, action="approve", expected_gate=gate.id, batch=False
+    )
+    return Outcome(result.ok, result.message, result.code or "")
+
+
+def approve_for_launch(brief: Brief, channel: str, *, person: Person) -> list[ItemResult]:
+    """Approve, as one batch, every package of ``channel`` waiting on the launch gate (G4).
+
+    A batch: only the versions this person marked reviewed pass; the others are refused with
+    the reason, each in its own result.
+    """
+    gate = launch_gate(template_for(brief))
+    return decide_packages(
+        at_launch_gate(brief, channel),
+        person=person,
+        action="approve",
+        expected_gate=gate.id,
+        batch=True,
+    )
 
 
 def reassign_choices(person: Person) -> QuerySet[Person]:

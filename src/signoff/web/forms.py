@@ -96,6 +96,18 @@ class BriefApproveForm(forms.Form):
     )
 
 
+class MatrixApproveForm(forms.Form):
+    """Approve one cell of the approval matrix at the launch gate."""
+
+    package = forms.IntegerField(min_value=1)
+
+
+class ApproveForLaunchForm(forms.Form):
+    """Approve, as a batch, a channel's packages waiting on the launch gate."""
+
+    channel = forms.CharField(max_length=100)
+
+
 class LaunchForm(forms.Form):
     channel = forms.CharField(max_length=100)
     confirm = forms.BooleanField(

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from signoff.agents.context import field_texts
@@ -23,7 +24,7 @@ from signoff.briefs.models import Brief, BriefApproval
 from signoff.briefs.workflow import brief_gate, template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.packages.diffing import describe_changes
-from signoff.packages.models import Package, Version
+from signoff.packages.models import Package, Review, Version
 from signoff.packages.selectors import blocking, board, board_row, package_detail
 from signoff.workflow import Gate, PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
@@ -82,16 +83,26 @@ class BoardQuery:
     page: int | str = 1
 
 
-def waiting_on_roles(template: Template, roles: list[str]) -> Q:
-    """Return a filter for packages waiting on a gate one of ``roles`` owns."""
+def _waiting(template: Template, wanted: Callable[[Gate], bool]) -> Q:
+    """Return a filter for unblocked packages waiting on a gate that ``wanted`` accepts."""
     condition = Q(pk__in=[])
     for position in template.positions:
         if position.state is not PackageState.IN_REVIEW or position.blocked_from is not None:
             continue
         gate = gate_for(position, template)
-        if gate is not None and gate.owner.value in roles:
+        if gate is not None and wanted(gate):
             condition |= Q(stage=position.stage.value, state=position.state.value)
     return condition
+
+
+def waiting_on_roles(template: Template, roles: list[str]) -> Q:
+    """Return a filter for packages waiting on a gate one of ``roles`` owns."""
+    return _waiting(template, lambda gate: gate.owner.value in roles)
+
+
+def waiting_on_gate(template: Template, gate_id: str) -> Q:
+    """Return a filter for packages waiting on gate ``gate_id``."""
+    return _waiting(template, lambda gate: gate.id == gate_id)
 
 
 def board_choices(brief: Brief) -> dict[str, list[str]]:
@@ -417,38 +428,80 @@ def brief_page(brief: Brief) -> dict:
     }
 
 
-def matrix_page(brief: Brief) -> dict:
-    """Return the SKU x channel grid with each cell's state, and each channel's launch status."""
+def launch_gate(template: Template) -> Gate:
+    """Return the last gate a package meets (G4 in the e-commerce template): launch follows it."""
+    return template.gates[-1]
+
+
+def at_launch_gate(brief: Brief, channel: str | None = None) -> list[int]:
+    """Return the ids of the brief's packages (of ``channel``) waiting on the launch gate."""
+    template = template_for(brief)
+    packages = Package.objects.filter(brief=brief).filter(
+        waiting_on_gate(template, launch_gate(template).id)
+    )
+    if channel is not None:
+        packages = packages.filter(channel=channel)
+    return list(packages.order_by("id").values_list("id", flat=True))
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    package: Package
+    at_gate: bool  # waits on the launch gate: the matrix offers to approve it
+    reviewed: bool  # the person marked its current version reviewed
+
+
+def matrix_page(brief: Brief, person: Person) -> dict:
+    """Return the SKU x channel grid with each cell's state, what waits on the launch gate
+    (and which of it this person reviewed), and each channel's launch status."""
+    template = template_for(brief)
+    gate = launch_gate(template)
     version = brief.approved_version or brief.latest_version()
     channels = list(version.data.get("channels", [])) if version else []
     launched = {launch.channel: launch for launch in brief.launches.all()}
-    cells: dict[str, dict[str, list[Package]]] = defaultdict(lambda: defaultdict(list))
+    packages = list(Package.objects.filter(brief=brief).order_by("id"))
+    reviewed = set(
+        Review.objects.filter(
+            package__brief=brief, person=person.email, version_id=F("package__current_version_id")
+        ).values_list("package_id", flat=True)
+    )
+    cells: dict[str, dict[str, list[MatrixCell]]] = defaultdict(lambda: defaultdict(list))
     skus: list[str] = []
-    for package in Package.objects.filter(brief=brief).order_by("id"):
+    for package in packages:
         if package.sku not in skus:
             skus.append(package.sku)
         if package.channel not in channels:
             channels.append(package.channel)
-        cells[package.sku][package.channel].append(package)
+        cells[package.sku][package.channel].append(
+            MatrixCell(package, _gate_of(package, template) == gate, package.pk in reviewed)
+        )
     # Rows in the brief's product order; SKUs no longer in the brief go last.
     order = list(version.products.order_by("position").values_list("sku", flat=True))
     skus.sort(key=lambda sku: order.index(sku) if sku in order else len(order))
     columns = []
     for channel in channels:
-        packages = [p for sku in skus for p in cells[sku][channel]]
-        ready = sum(1 for p in packages if p.state == PackageState.APPROVED)
+        column = [c for sku in skus for c in cells[sku][channel]]
+        ready = sum(1 for c in column if c.package.state == PackageState.APPROVED)
         columns.append(
             {
                 "channel": channel,
-                "total": len(packages),
+                "total": len(column),
                 "ready": ready,
-                "published": sum(1 for p in packages if p.state == PackageState.PUBLISHED),
+                "at_gate": sum(1 for c in column if c.at_gate),
+                "reviewed": sum(1 for c in column if c.at_gate and c.reviewed),
+                "published": sum(1 for c in column if c.package.state == PackageState.PUBLISHED),
                 "launch": launched.get(channel),
-                "launchable": bool(packages) and ready == len(packages) and channel not in launched,
+                "launchable": bool(column) and ready == len(column) and channel not in launched,
             }
         )
     grid = [{"sku": sku, "cells": [cells[sku][c["channel"]] for c in columns]} for sku in skus]
-    return {"brief": brief, "columns": columns, "grid": grid}
+    return {
+        "brief": brief,
+        "gate": gate,
+        "holds_role": gate.owner.value in person.roles,
+        "columns": columns,
+        "grid": grid,
+    }
 
 
 def now() -> datetime:

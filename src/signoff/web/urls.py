@@ -19,6 +19,12 @@ urlpatterns = [
     path("briefs/<slug:slug>/brief/", views.brief, name="brief"),
     path("briefs/<slug:slug>/brief/approve/", views.brief_approve, name="brief-approve"),
     path("briefs/<slug:slug>/matrix/", views.matrix, name="matrix"),
+    path("briefs/<slug:slug>/matrix/approve/", views.matrix_approve, name="matrix-approve"),
+    path(
+        "briefs/<slug:slug>/matrix/approve-for-launch/",
+        views.matrix_approve_channel,
+        name="matrix-approve-channel",
+    ),
     path("briefs/<slug:slug>/launch/", views.launch, name="launch"),
     path("briefs/<slug:slug>/run/", views_intake.brief_run, name="brief-run"),
     path(

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -25,12 +25,14 @@ from signoff.memory.services import comment_on
 from signoff.web import actions, pages
 from signoff.web.accounts import person_of
 from signoff.web.forms import (
+    ApproveForLaunchForm,
     BatchForm,
     BoardFilterForm,
     BriefApproveForm,
     DecisionForm,
     FixForm,
     LaunchForm,
+    MatrixApproveForm,
     SignInForm,
 )
 from signoff.web.scope import brief_for, current_finding, package_for
@@ -224,11 +226,45 @@ def brief_approve(request: HttpRequest, person: Person, slug: str) -> HttpRespon
     return redirect("web:brief", slug=found.slug)
 
 
+def _matrix(request: HttpRequest, person: Person, brief: Brief, **extra: Any) -> HttpResponse:
+    context = {"person": person, **pages.matrix_page(brief, person), **extra}
+    return render(request, "web/matrix.html", context)
+
+
 @require_GET
 @with_person
 def matrix(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    return _matrix(request, person, brief_for(person, slug))
+
+
+@require_POST
+@with_person
+def matrix_approve(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    """Approve one cell at the launch gate (G4)."""
     found = brief_for(person, slug)
-    return render(request, "web/matrix.html", {"person": person, **pages.matrix_page(found)})
+    form = MatrixApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a package to approve.")
+    else:
+        package = package_for(person, form.cleaned_data["package"])
+        if package.brief_id != found.pk:
+            raise Http404(f"no package {package.pk} in {found.slug}")
+        _flash(request, actions.approve_at_launch_gate(found, package.pk, person=person))
+    return redirect(reverse("web:matrix", kwargs={"slug": found.slug}))
+
+
+@require_POST
+@with_person
+def matrix_approve_channel(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
+    """Approve for launch: a batch over the channel's packages at G4, one result per item."""
+    found = brief_for(person, slug)
+    form = ApproveForLaunchForm(request.POST)
+    if not form.is_valid():
+        return _matrix(request, person, found, error="Choose a channel to approve for launch.")
+    channel = form.cleaned_data["channel"]
+    results = actions.approve_for_launch(found, channel, person=person)
+    error = "" if results else f"No {channel} package waits on the launch gate."
+    return _matrix(request, person, found, results=results, error=error, batch_channel=channel)
 
 
 @require_POST
