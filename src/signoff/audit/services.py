@@ -30,6 +30,7 @@ from signoff.audit.chain import (
 from signoff.audit.errors import NotInTransaction
 from signoff.audit.models import ActorKind, Event
 from signoff.audit.registry import PACKAGE_GATE_APPROVED, require_registered
+from signoff.core.rows import insert_rows
 
 # Fixed key for pg_advisory_xact_lock: every audit append in the cluster queues on it.
 # (Arbitrary, but must never change while two versions of the app could run side by side.)
@@ -55,6 +56,7 @@ _EVENT_KEYS = frozenset(
         "gate",
     }
 )
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 _REQUIRED_KEYS = frozenset({"action", "actor", "subject_type", "subject_id"})
 _ACTOR_PREFIX = {ActorKind.AGENT: "agent:", ActorKind.SYSTEM: "system:"}
 # JSON numbers at or above this are printed in exponent form by Python and read back from
@@ -134,19 +136,20 @@ def record_many(
     rows = []
     for spec in specs:
         seq += 1
-        fields = {**spec, "seq": seq, "occurred_at": now}
-        digest = event_hash(fields, prev_hash)
-        rows.append(Event(**fields, prev_hash=prev_hash, hash=digest))
-        prev_hash = digest
-    if len(rows) == 1:
-        rows[0].save(using=using)
-    else:
-        Event.objects.using(using).bulk_create(rows, batch_size=500)
-    for row in rows:
-        # bulk_create leaves instances marked as unsaved; they are stored and must stay so.
-        row._state.adding = False
-        row._state.db = using
-    return rows
+        fields = {**spec, "seq": seq, "occurred_at": now, "prev_hash": prev_hash}
+        fields["hash"] = prev_hash = event_hash(fields, prev_hash)
+        rows.append(fields)
+    # Plain rows, not Event.save()/bulk_create: a run appends thousands of events, and the
+    # field types above are already the stored ones (the hash depends on that).
+    insert_rows(Event, _COLUMNS, ([row[name] for name in _COLUMNS] for row in rows), using=using)
+    return [_stored(row, using) for row in rows]
+
+
+def _stored(fields: dict[str, Any], using: str) -> Event:
+    event = Event(**fields)
+    event._state.adding = False
+    event._state.db = using
+    return event
 
 
 def head(*, using: str | None = None) -> tuple[int, str]:
@@ -170,7 +173,7 @@ def verify(
 
     Streams rows (server-side cursor on PostgreSQL) so memory stays flat at any size.
     """
-    names = (*HASHED_FIELDS, "prev_hash", "hash")
+    names = _COLUMNS
     queryset = Event.objects.using(using or router.db_for_read(Event))
     rows = queryset.order_by("seq").values_list(*names).iterator(chunk_size=chunk_size)
     return verify_chain(_as_dicts(names, rows), expected_head=expected_head)

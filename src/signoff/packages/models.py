@@ -107,20 +107,42 @@ class Finding(models.Model):
     def __str__(self) -> str:
         return f"{self.severity} {self.rule_id} on {self.field}"
 
+    # The columns of ``row()``'s tuples, for ``signoff.core.rows.insert_rows``.
+    ROW_COLUMNS = (
+        "version_id",
+        "agent",
+        "rule_id",
+        "severity",
+        "field",
+        "span_start",
+        "span_end",
+        "message",
+        "suggested_fix",
+    )
+
     @classmethod
     def from_check(cls, version: Version, found: CheckFinding) -> Finding:
         """Return the row that stores one check's finding on a version (not saved yet)."""
-        return cls(
-            version=version,
-            agent=found.agent,
-            rule_id=found.rule_id,
-            severity=found.severity,
-            field=found.field or "",
-            span_start=found.span[0] if found.span else None,
-            span_end=found.span[1] if found.span else None,
-            message=found.message,
-            suggested_fix=found.suggested_fix or "",
-        )
+        return cls(version=version, **dict(zip(cls.ROW_COLUMNS[1:], _values(found), strict=True)))
+
+    @classmethod
+    def row(cls, version_id: int, found: CheckFinding) -> tuple:
+        """Return the same finding as a value tuple in ``ROW_COLUMNS`` order."""
+        return (version_id, *_values(found))
+
+
+def _values(found: CheckFinding) -> tuple:
+    span = found.span
+    return (
+        found.agent,
+        found.rule_id,
+        str(found.severity),
+        found.field or "",
+        span[0] if span else None,
+        span[1] if span else None,
+        found.message,
+        found.suggested_fix or "",
+    )
 
 
 class Review(models.Model):

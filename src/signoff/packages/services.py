@@ -35,6 +35,7 @@ from signoff.briefs.workflow import brief_gate, first_package_position, template
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.hashing import content_hash
+from signoff.core.rows import insert_rows
 from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
@@ -88,6 +89,10 @@ class PlannedPackage:
     origin: dict | None = None
     failure: DraftFailed | None = None
     findings: list[CheckFinding] = field(default_factory=list)
+    # Set when stored: the package row, and the version the draft became.
+    package_id: int | None = None
+    version_number: int | None = None
+    content_hash: str = ""
 
     @property
     def all_moves(self) -> list[tuple[str, Position, Position]]:
@@ -463,64 +468,99 @@ class _Batch:
             self.pending = []
 
 
+# The columns the run writes, in the order of the value tuples below.
+PACKAGE_COLUMNS = ("brief_id", "sku", "channel", "market", "variant", "owner", *POSITION_FIELDS)
+VERSION_COLUMNS = (
+    "package_id",
+    "number",
+    "fields",
+    "origin",
+    "author",
+    "parent_id",
+    "brief_version_id",
+    "content_hash",
+    "created_at",
+)
+
+
 def _store(
     brief: Brief, version: BriefVersion, run: Run, plans: list[PlannedPackage], actor: str
 ) -> None:
-    """Store packages, versions, findings and their events: one transaction."""
+    """Store packages, versions, findings and their events: one transaction.
+
+    Rows go in as plain value tuples (``insert_rows``): a run writes thousands of them, and
+    building a model instance per row would cost more than drafting and checking them.
+    """
     now = timezone.now()
     with transaction.atomic():
         new, changed = [], []
         for plan in plans:
             values = _position_fields(plan, now)
             if plan.existing is None:
-                plan.existing = Package(
-                    brief=brief,
-                    sku=plan.cell.sku,
-                    channel=plan.cell.channel,
-                    market=plan.cell.market,
-                    variant=plan.cell.variant,
-                    owner=brief.owner,
-                    **values,
+                cell = plan.cell
+                new.append(
+                    (
+                        plan,
+                        (
+                            brief.pk,
+                            cell.sku,
+                            cell.channel,
+                            cell.market,
+                            cell.variant,
+                            brief.owner,
+                            *(values[name] for name in POSITION_FIELDS),
+                        ),
+                    )
                 )
-                new.append(plan.existing)
             else:
                 for name, value in values.items():
                     setattr(plan.existing, name, value)
+                plan.package_id = plan.existing.pk
                 changed.append(plan.existing)
-        Package.objects.bulk_create(new)
+        ids = insert_rows(Package, PACKAGE_COLUMNS, (row for _, row in new), returning=True)
+        for (plan, _), pk in zip(new, ids, strict=True):
+            plan.package_id = pk
         if changed:
             Package.objects.bulk_update(changed, POSITION_FIELDS, batch_size=500)
-        versions: dict[int, Version] = {}
-        for plan in plans:
-            if plan.draft_fields is not None:
-                previous = plan.existing.current_version
-                versions[id(plan)] = Version(
-                    package=plan.existing,
-                    number=(previous.number + 1) if previous else 1,
-                    fields=plan.draft_fields,
-                    origin=plan.origin,
-                    author=DRAFTER.id,
-                    parent=previous,
-                    brief_version=version,
-                    content_hash=content_hash(plan.draft_fields),
+        drafted = [plan for plan in plans if plan.draft_fields is not None]
+        for plan in drafted:
+            previous = plan.existing.current_version if plan.existing else None
+            plan.version_number = (previous.number + 1) if previous else 1
+            plan.content_hash = content_hash(plan.draft_fields)
+        version_ids = insert_rows(
+            Version,
+            VERSION_COLUMNS,
+            (
+                (
+                    plan.package_id,
+                    plan.version_number,
+                    plan.draft_fields,
+                    plan.origin,
+                    DRAFTER.id,
+                    plan.existing.current_version_id if plan.existing else None,
+                    version.pk,
+                    plan.content_hash,
+                    now,
                 )
-        Version.objects.bulk_create(versions.values())
-        Finding.objects.bulk_create(
-            (Finding.from_check(versions[id(plan)], f) for plan in plans for f in plan.findings),
-            batch_size=2000,
+                for plan in drafted
+            ),
+            returning=True,
         )
-        if versions:
+        insert_rows(
+            Finding,
+            Finding.ROW_COLUMNS,
+            (
+                Finding.row(version_id, found)
+                for plan, version_id in zip(drafted, version_ids, strict=True)
+                for found in plan.findings
+            ),
+        )
+        if version_ids:
             latest = Version.objects.filter(package=OuterRef("pk")).order_by("-number")
-            Package.objects.filter(pk__in=[v.package_id for v in versions.values()]).update(
+            Package.objects.filter(pk__in=[plan.package_id for plan in drafted]).update(
                 current_version=Subquery(latest.values("pk")[:1])
             )
-        record_many(
-            [
-                event
-                for plan in plans
-                for event in _events(brief, run, plan, versions.get(id(plan)), actor)
-            ]
-        )
+        record_many([event for plan in plans for event in _events(brief, run, plan, actor)])
 
 
 def _finish_run(
@@ -564,10 +604,8 @@ def _finish_run(
     return summary
 
 
-def _events(
-    brief: Brief, run: Run, plan: PlannedPackage, stored: Version | None, actor: str
-) -> list[dict]:
-    package = plan.existing
+def _events(brief: Brief, run: Run, plan: PlannedPackage, actor: str) -> list[dict]:
+    stored = plan.draft_fields is not None
     events = []
     if plan.failure is not None:
         events.append(
@@ -576,12 +614,12 @@ def _events(
                 "actor": DRAFTER.id,
                 "actor_kind": "agent",
                 "subject_type": "package",
-                "subject_id": str(package.pk),
+                "subject_id": str(plan.package_id),
                 "workspace": brief.workspace.slug,
                 "from_position": str(plan.target),
                 "to_position": str(plan.target),
-                "sku": package.sku,
-                "channel": package.channel,
+                "sku": plan.cell.sku,
+                "channel": plan.cell.channel,
                 "data": {
                     "run": run.pk,
                     "reason": plan.failure.reason,
@@ -599,16 +637,16 @@ def _events(
                 "actor": DRAFTER.id if drafted else actor,
                 "actor_kind": "agent" if drafted else "system",
                 "subject_type": "package",
-                "subject_id": str(package.pk),
+                "subject_id": str(plan.package_id),
                 "workspace": brief.workspace.slug,
                 "from_position": str(before),
                 "to_position": str(after),
-                "content_hash": stored.content_hash if drafted and stored else "",
-                "sku": package.sku,
-                "channel": package.channel,
+                "content_hash": plan.content_hash if drafted and stored else "",
+                "sku": plan.cell.sku,
+                "channel": plan.cell.channel,
                 "data": {
                     "run": run.pk,
-                    "version": stored.number if drafted and stored else None,
+                    "version": plan.version_number if drafted and stored else None,
                     "findings": len(plan.findings) if drafted else 0,
                     "missing": [g.field for g in plan.gaps],
                 },

@@ -1,0 +1,88 @@
+"""Insert plain rows of a model's table: Django's column types, no model instance per row.
+
+``bulk_create`` builds a model instance per row and compiles every value through the full
+field API (pre_save, get_db_prep_save, placeholder SQL per value). For the run's thousands of
+rows that is most of the run's time, and none of it is needed when the caller already holds
+values of the column's own type. This writes the same rows with one multi-row
+``INSERT ... RETURNING`` per chunk; values of types that need the backend's conversion (JSON,
+dates, UUIDs, decimals) still go through the field's own ``get_db_prep_save``, so what lands in
+the table is exactly what ``bulk_create`` would have stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from django.db import connections, models, router
+
+# Field types whose Python value the database driver takes as it is.
+_AS_IS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.FloatField,
+    models.ForeignKey,
+    models.AutoField,
+)
+
+
+def insert_rows(
+    model: type[models.Model],
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    returning: bool = False,
+    using: str | None = None,
+) -> list[Any]:
+    """Insert ``rows`` (value tuples in ``columns`` order, attnames such as ``package_id``).
+
+    Returns the new primary keys in row order when ``returning`` is set, else an empty list.
+    Must run inside the caller's transaction when it belongs with other writes.
+    """
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    meta = model._meta
+    fields = [meta.get_field(name) for name in columns]
+    prepare = [_preparer(field, connection) for field in fields]
+    quote = connection.ops.quote_name
+    head = (
+        f"INSERT INTO {quote(meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) VALUES "
+    )
+    tail = f" RETURNING {quote(meta.pk.column)}" if returning else ""
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    limit = connection.features.max_query_params or 65535
+    per_statement = max(1, min(500, limit // max(1, len(fields))))
+    ids: list[Any] = []
+    chunk: list[Any] = []
+    count = 0
+
+    def flush(cursor: Any) -> None:
+        cursor.execute(head + ", ".join([one] * count) + tail, chunk)
+        if returning:
+            ids.extend(row[0] for row in cursor.fetchall())
+
+    with connection.cursor() as cursor:
+        for row in rows:
+            chunk.extend(p(v) if p else v for p, v in zip(prepare, row, strict=True))
+            count += 1
+            if count == per_statement:
+                flush(cursor)
+                chunk, count = [], 0
+        if count:
+            flush(cursor)
+    return ids
+
+
+def _preparer(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:
+    if isinstance(field, _AS_IS) and not field.choices:
+        return None
+    if isinstance(field, models.CharField | models.TextField):
+        return _as_text  # choices: an enum member is stored as its plain value
+    return lambda value: field.get_db_prep_save(value, connection)
+
+
+def _as_text(value: Any) -> Any:
+    return None if value is None else str(value)
