@@ -149,3 +149,49 @@ def test_before_g1_a_new_version_may_change_the_template(cli, workspace_loaded):
     assert brief.versions.count() == 2
     assert (brief.template, brief.content_type) == ("social", "ecommerce")
     assert brief.latest_version().data["template"] == "social"
+
+
+# --- 4. launch exits 4 for a wrong-role refusal, as approve does ----------------------------------
+
+
+def approve_channel(cli, tokens, channel: str) -> list[str]:
+    from signoff.packages.models import Package
+
+    refs = [ref(p.sku, p.channel) for p in Package.objects.filter(channel=channel).order_by("id")]
+    for name in ("maya", "omar", "lena"):
+        assert cli("review", *refs, token=tokens[name]).exit_code == 0
+        result = cli("approve", *refs, token=tokens[name])
+        assert result.exit_code == 0, result.output
+    return refs
+
+
+def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_path):
+    approve_channel(cli, tokens, "meta_feed_ad")
+    out = tmp_path / "exports"
+
+    # when: the content lead (not a publisher) launches an approved channel
+    result = cli(
+        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=tokens["maya"]
+    )
+
+    # then: an authority error, exit 4; nothing written
+    assert result.exit_code == 4, result.output
+    assert "meta_feed_ad: refused (wrong_role)" in result.stdout
+    assert not (out / BRIEF / "meta_feed_ad").exists()
+
+    # when: refusals of two kinds (not ready: state; not a publisher: authority)
+    mixed = cli(
+        "launch",
+        BRIEF,
+        "--channel",
+        "instagram_post",
+        "--channel",
+        "meta_feed_ad",
+        "--out",
+        str(out),
+        token=tokens["maya"],
+    )
+    # then: exit 1, each refusal on its line
+    assert mixed.exit_code == 1, mixed.output
+    assert "instagram_post: refused (invalid_state)" in mixed.stdout
+    assert "meta_feed_ad: refused (wrong_role)" in mixed.stdout

@@ -30,6 +30,9 @@ DEMO_DIR = Path(__file__).parent / "demo" / "lumen-home"
 DEMO_BRIEF = "spring-candles-2027"
 DEMO_BRIEF_FILE = Path("briefs") / "spring-candles.yaml"
 DEMO_CONTENT_LEAD = "maya@lumen.example"
+# How a refusal exits, by its HTTP status: 3 wrong state (409), 4 not allowed (403), 2 missing
+# input (422). Scripts tell "try later" from "ask someone else" by these.
+REFUSAL_EXIT = {409: 3, 403: 4, 422: 2}
 
 
 def _setup_django() -> None:
@@ -92,9 +95,8 @@ def command(needs_db: bool = True) -> Callable:
             except NotFound as exc:
                 raise click.ClickException(str(exc)) from exc
             except WorkflowError as exc:
-                # 3: wrong state (HTTP 409); 4: not allowed (403); 2: missing input (422).
                 click.echo(f"refused ({exc.code.value}): {exc.message}", err=True)
-                sys.exit({409: 3, 403: 4}.get(exc.http_status, 2))
+                sys.exit(REFUSAL_EXIT.get(exc.http_status, 2))
             except InvalidToken as exc:
                 click.echo(f"error: {exc}", err=True)
                 sys.exit(4)
@@ -868,7 +870,7 @@ def _print_results(results: list, as_json: bool) -> None:
     refused = [r for r in results if not r.ok]
     if len(results) == 1 and refused:
         # One package: exit as any single refusal does (3 wrong state, 4 not allowed).
-        sys.exit({409: 3, 403: 4, 422: 2}.get(refused[0].http_status, 1))
+        sys.exit(REFUSAL_EXIT.get(refused[0].http_status, 1))
     if refused:
         sys.exit(1)
 
@@ -1020,20 +1022,24 @@ def launch(brief_ref: str, channels: tuple[str, ...], out_dir: str | None, token
     person = _acting_person(token)
     target = get_brief(brief_ref)
     out = Path(out_dir) if out_dir else settings.SIGNOFF_HOME / "exports"
-    refused = 0
+    refused: set[int] = set()  # the exit codes of the refusals
+    launched = 0
     for channel in channels or launchable_channels(target):
         try:
             result = launch_channel(brief=target, channel=channel, person=person, out_dir=out)
         except WorkflowError as exc:
-            refused += 1
+            refused.add(REFUSAL_EXIT.get(exc.http_status, 1))
             click.echo(f"{channel}: refused ({exc.code.value}): {exc.message}")
             continue
+        launched += 1
         click.echo(
             f"{channel}: launched {len(result.packages)} packages -> {result.bundle} "
             f"(manifest {result.manifest_hash[:12]})"
         )
     if refused:
-        sys.exit(3)
+        # As approve: refusals of one kind exit with its code (3 state, 4 authority); a mix of
+        # kinds, or a launch that went through for some channels, exits 1.
+        sys.exit(refused.pop() if len(refused) == 1 and not launched else 1)
 
 
 @main.command()
