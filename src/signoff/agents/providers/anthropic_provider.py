@@ -1,7 +1,8 @@
 """Drafts through Anthropic's Messages API, with the official SDK.
 
-Structured output through a tool: the request offers one tool, ``submit_fields``, whose
-``input_schema`` is the channel's JSON Schema, and forces it with ``tool_choice``. The tool's
+Structured output through a tool: the request offers one tool, ``submit_fields`` for a draft
+(another agent's prompt names its own, e.g. ``submit_brief``), whose ``input_schema`` is the
+reply's JSON Schema, and forces it with ``tool_choice``. The tool's
 input is the reply, already parsed; it is validated here all the same. A correction goes back
 as the tool's result with ``is_error: true`` and the validation errors, which is how the
 Messages API expects a failed tool call to be answered.
@@ -27,7 +28,7 @@ from signoff.agents.providers.structured import (
     parse_json,
 )
 
-TOOL_NAME = "submit_fields"
+TOOL_NAME = "submit_fields"  # a draft's tool; other agents name theirs in their Prompt
 
 
 class AnthropicProvider(StructuredProvider):
@@ -75,13 +76,13 @@ class AnthropicProvider(StructuredProvider):
         )
         self.base_url = str(self.client.base_url)
 
-    def _parameters(self) -> dict[str, Any]:
-        return {**super()._parameters(), "base_url": self.base_url, "tool": TOOL_NAME}
+    def _parameters(self, prompt: Prompt) -> dict[str, Any]:
+        return {**super()._parameters(prompt), "base_url": self.base_url, "tool": prompt.tool_name}
 
     def _tool(self, prompt: Prompt) -> dict[str, Any]:
         return {
-            "name": TOOL_NAME,
-            "description": "Submit the copy: one value per channel field, within its limits.",
+            "name": prompt.tool_name,
+            "description": prompt.tool_description,
             "input_schema": prompt.schema,
         }
 
@@ -100,7 +101,7 @@ class AnthropicProvider(StructuredProvider):
             system=prompt.system,
             messages=messages,
             tools=[self._tool(prompt)],
-            tool_choice={"type": "tool", "name": TOOL_NAME},
+            tool_choice={"type": "tool", "name": prompt.tool_name},
             **kwargs,
         )
         usage = response.usage
@@ -112,7 +113,11 @@ class AnthropicProvider(StructuredProvider):
         )
         blocks = list(response.content or [])
         call = next(
-            (b for b in blocks if b.type == "tool_use" and getattr(b, "name", "") == TOOL_NAME),
+            (
+                b
+                for b in blocks
+                if b.type == "tool_use" and getattr(b, "name", "") == prompt.tool_name
+            ),
             None,
         )
         reply.text = "".join(getattr(b, "text", "") for b in blocks if b.type == "text")
@@ -126,7 +131,8 @@ class AnthropicProvider(StructuredProvider):
             # A compatible server that ignores tools may still answer with the JSON as text.
             reply.data, reply.problem = parse_json(reply.text)
         else:
-            reply.problem = f"no {TOOL_NAME} call in the reply; call {TOOL_NAME} with the fields"
+            tool = prompt.tool_name
+            reply.problem = f"no {tool} call in the reply; call {tool} with the JSON object"
         return reply
 
     def _correct(

@@ -90,9 +90,9 @@ class OpenAIProvider(StructuredProvider):
         )
         self.base_url = str(self.client.base_url)
 
-    def _parameters(self) -> dict[str, Any]:
+    def _parameters(self, prompt: Prompt) -> dict[str, Any]:
         return {
-            **super()._parameters(),
+            **super()._parameters(prompt),
             "base_url": self.base_url,
             "response_format": self.response_format,
             "strict": self.strict,

@@ -7,11 +7,18 @@ state: the services decide what to store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from signoff.agents.context import BrandRules, BriefFacts, FieldValue, ProductFacts
 from signoff.channels.spec import ChannelSpec
+
+if TYPE_CHECKING:
+    from signoff.agents.providers.prompting import Prompt
+
+# Checks a parsed reply: returns the value to keep and why it is not valid (empty when it is).
+Check = Callable[[Any], tuple[Any, list[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +45,53 @@ class DraftResult:
     cost: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A structured answer to any prompt (not a draft): the checked JSON and its record."""
+
+    data: Any
+    provider: str
+    model: str
+    prompt: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+    cost: float = 0.0
+
+    def origin(self) -> dict[str, Any]:
+        """Where the answer came from, as stored next to what was made of it."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "prompt": self.prompt,
+            "parameters": self.parameters,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "latency_ms": self.latency_ms,
+            "cost": self.cost,
+        }
+
+
 class Provider(Protocol):
     """Draft content for one package."""
 
     name: str
 
     def draft(self, request: DraftRequest) -> DraftResult: ...
+
+
+class Completer(Protocol):
+    """Answer one prompt with a JSON object that ``check`` accepts (the remote providers).
+
+    Agents other than the copy drafter (the brief parser) ask through this: the same PII
+    guard on the prompt, the same re-prompting with the problems, the same record, and
+    ``DraftFailed`` when no valid answer came.
+    """
+
+    name: str
+
+    def complete(self, prompt: Prompt, check: Check) -> Completion: ...
 
 
 class DraftFailed(Exception):

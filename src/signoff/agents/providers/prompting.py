@@ -70,6 +70,9 @@ class Prompt:
     schema_name: str = "fields"
     redactions: int = 0
     redaction_kinds: tuple[str, ...] = ()
+    # The forced tool a provider without JSON modes (Anthropic) is asked to call.
+    tool_name: str = "submit_fields"
+    tool_description: str = "Submit the copy: one value per channel field, within its limits."
 
     @property
     def text(self) -> str:

@@ -168,3 +168,48 @@ def validate_fields(channel: ChannelSpec, data: Any) -> list[str]:
         return (order.get(str(head), -1), _path(error), str(error.validator))
 
     return [_message(channel, e) for e in sorted(validator.iter_errors(data), key=key)]
+
+
+def _generic_message(schema: Mapping[str, Any], error: ValidationError) -> str:
+    path = _path(error) or "reply"
+    value, limit = error.instance, error.validator_value
+    match error.validator:
+        case "required":
+            missing = re.search(r"'([^']+)'", error.message)
+            name = missing.group(1) if missing else "a key"
+            where = f"{path}." if error.absolute_path else ""
+            return f"{where}{name}: missing; it is required (null when unknown)"
+        case "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            extra = sorted(set(value) - set(allowed)) if isinstance(value, dict) else []
+            return f"{', '.join(extra) or path}: not allowed; use only {', '.join(allowed)}"
+        case "type":
+            expected = limit if isinstance(limit, str) else " or ".join(limit)
+            return f"{path}: should be {expected}"
+        case "enum":
+            return f"{path}: {value!r} is not one of {', '.join(map(str, limit))}"
+        case "pattern":
+            described = error.schema.get("description")
+            return f"{path}: {value!r} should be {described or f'like {limit}'}"
+        case "maxLength":
+            return f"{path}: {len(value)} characters, at most {limit} allowed; shorten it"
+        case "minLength":
+            return f"{path}: empty; write it or leave it out"
+        case "maxItems":
+            return f"{path}: {len(value)} items, at most {limit} allowed"
+        case "minimum" | "maximum":
+            return f"{path}: {value!r} is out of range ({error.validator} {limit})"
+        case _:
+            return f"{path}: {error.message}"
+
+
+def validate_json(schema: Mapping[str, Any], data: Any) -> list[str]:
+    """Return why ``data`` does not match ``schema``, one short located line per problem.
+
+    For replies that are not a channel's fields (the brief parser's brief): the same rule as
+    ``validate_fields``, validated against the very schema the model was shown, in a stable
+    order because the lines are recorded and sent back to the model.
+    """
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (_path(e), str(e.validator)))
+    return [_generic_message(schema, e) for e in errors]

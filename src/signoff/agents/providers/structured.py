@@ -1,7 +1,8 @@
 """What every remote model provider shares: ask for JSON, validate, re-prompt, record.
 
 A subclass only says how to send one turn through its SDK and how to append a correction to
-the conversation. This class owns the rules the issue sets for every provider:
+the conversation. This class owns the rules the issue sets for every provider, for drafts
+(``draft``) and for any other agent's structured question (``complete``, the brief parser):
 
 - The prompt is built (and PII redacted) by ``prompting.build_prompt``.
 - The reply is parsed and validated against the channel's schema. An invalid reply (not
@@ -28,7 +29,13 @@ from typing import Any, ClassVar
 from django.core.exceptions import ImproperlyConfigured
 
 from signoff.agents.context import FieldValue
-from signoff.agents.providers.port import DraftFailed, DraftRequest, DraftResult
+from signoff.agents.providers.port import (
+    Check,
+    Completion,
+    DraftFailed,
+    DraftRequest,
+    DraftResult,
+)
 from signoff.agents.providers.prompting import Prompt, Redactor, build_prompt, repair_message
 from signoff.agents.providers.schema import drop_nulls, validate_fields
 
@@ -151,7 +158,7 @@ class StructuredProvider:
         """Append the reply and the correction so the next turn can fix it."""
         raise NotImplementedError
 
-    def _parameters(self) -> dict[str, Any]:
+    def _parameters(self, prompt: Prompt) -> dict[str, Any]:
         """What this provider sent besides the prompt, recorded with the version."""
         return {
             "temperature": self.temperature,
@@ -171,7 +178,33 @@ class StructuredProvider:
     # ------------------------------------------------------------ the loop
 
     def draft(self, request: DraftRequest) -> DraftResult:
-        prompt = build_prompt(request)
+        channel = request.channel
+
+        def check(data: Any) -> tuple[Any, list[str]]:
+            data = drop_nulls(channel, data)
+            return data, validate_fields(channel, data)
+
+        data, record = self._ask(build_prompt(request), check)
+        # Only the channel's fields, as plain strings: validation already refused anything
+        # else, and the copy is rebuilt here so no SDK object or extra key travels on.
+        fields: dict[str, FieldValue] = {}
+        for name in channel.fields:
+            if name in data:
+                value = data[name]
+                fields[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
+        return DraftResult(fields=fields, **record)
+
+    def complete(self, prompt: Prompt, check: Check) -> Completion:
+        """Return the JSON object the model answers ``prompt`` with, once ``check`` accepts it.
+
+        ``prompt`` must already be redacted (every agent builds its own with a ``Redactor``).
+        Raises ``DraftFailed`` like ``draft`` does: after ``output_retries`` corrections, or
+        when the transport gives up.
+        """
+        data, record = self._ask(prompt, check)
+        return Completion(data=data, **record)
+
+    def _ask(self, prompt: Prompt, check: Check) -> tuple[Any, dict[str, Any]]:
         messages = self._start(prompt)
         tally = _Tally()
         # Echoed replies and corrections are redacted too: nothing leaves unguarded, even text
@@ -187,10 +220,12 @@ class StructuredProvider:
             tally.input_tokens += reply.input_tokens
             tally.output_tokens += reply.output_tokens
             tally.served_model = reply.served_model or tally.served_model
-            data = drop_nulls(request.channel, reply.data)
-            problems = [reply.problem] if reply.problem else validate_fields(request.channel, data)
+            if reply.problem:
+                data, problems = None, [reply.problem]
+            else:
+                data, problems = check(reply.data)
             if not problems:
-                return self._result(request, data, prompt, tally, started, echo)
+                return data, self._record(prompt, tally, started, echo)
             tally.repairs.append(problems)
             if tally.attempts > self.output_retries:
                 reason = "invalid output: " + "; ".join(problems)
@@ -203,7 +238,7 @@ class StructuredProvider:
         prices = self._prices if self._prices is not None else price_table()
         cost = cost_of(prices, self.model, tally.input_tokens, tally.output_tokens)
         parameters = {
-            **self._parameters(),
+            **self._parameters(prompt),
             "attempts": tally.attempts,
             "redactions": prompt.redactions + echo.count,
             "redaction_kinds": sorted(set(prompt.redaction_kinds) | set(echo.kinds)),
@@ -222,24 +257,6 @@ class StructuredProvider:
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),
             "cost": cost or 0.0,
         }
-
-    def _result(
-        self,
-        request: DraftRequest,
-        data: dict[str, Any],
-        prompt: Prompt,
-        tally: _Tally,
-        started: float,
-        echo: Redactor,
-    ) -> DraftResult:
-        # Only the channel's fields, as plain strings: validation already refused anything
-        # else, and the copy is rebuilt here so no SDK object or extra key travels on.
-        fields: dict[str, FieldValue] = {}
-        for name in request.channel.fields:
-            if name in data:
-                value = data[name]
-                fields[name] = [str(v) for v in value] if isinstance(value, list) else str(value)
-        return DraftResult(fields=fields, **self._record(prompt, tally, started, echo))
 
     def _failed(
         self, reason: str, prompt: Prompt, tally: _Tally, started: float, echo: Redactor
