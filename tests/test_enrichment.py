@@ -82,3 +82,32 @@ def test_enrich_and_accept_from_the_cli(spring_brief):
     )
     assert result.exit_code == 0, result.output
     assert "version 2" in result.output
+
+
+def test_a_model_configured_for_the_enricher_is_refused_not_ignored(spring_brief, settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    builtin = {"BACKEND": "signoff.agents.providers.builtin.BuiltinProvider"}
+    openai = {
+        "BACKEND": "signoff.agents.providers.openai_provider.OpenAIProvider",
+        "OPTIONS": {"model": "gpt-x"},
+    }
+    # Every agent's default pointing at a model is not a choice for the enricher: it proposes.
+    settings.SIGNOFF_PROVIDERS = {"default": openai, "brief_enricher": builtin}
+    assert proposals_for(spring_brief)
+    settings.SIGNOFF_PROVIDERS = {"default": builtin, "brief_enricher": openai}
+    with pytest.raises(ImproperlyConfigured, match="brief_enricher is builtin-only"):
+        proposals_for(spring_brief)
+
+    settings.SIGNOFF_PROVIDERS = {"default": builtin}
+    workspace = spring_brief.workspace
+    workspace.providers = {"brief_enricher": "anthropic:claude-x"}
+    workspace.save(update_fields=["providers"])
+    with pytest.raises(InputError) as refused:
+        proposals_for(spring_brief)
+    (problem,) = refused.value.problems
+    assert problem.field == "providers.brief_enricher"
+    assert "builtin-only" in problem.message
+    workspace.providers = {"brief_enricher": "builtin"}
+    workspace.save(update_fields=["providers"])
+    assert proposals_for(spring_brief)

@@ -1,9 +1,16 @@
-"""The brief enricher's offline composer: proposals a person accepts, edits or ignores. Pure.
+"""The brief enricher: proposals a person accepts, edits or ignores. Builtin only.
 
 It proposes key messages per channel (from the approved claims every SKU may make and the
 channel's kind), facts to request (what completeness says each channel will miss) and
 references to reuse (copy that passed the last gate before, on the same channel). It never
 changes a brief itself: accepting proposals makes a new brief version, which G1 then approves.
+
+It uses no model, and a model configured for it is refused rather than ignored
+(:func:`refuse_models`). The reason is how proposals are accepted: by id, with the proposals
+computed again at acceptance (``signoff brief accept BRIEF ID...``). A model answers
+differently each time, so its ids would not survive until a person accepts them; that needs
+the proposals stored with the brief version first. ``SIGNOFF_PROVIDER`` (every agent's
+default) does not apply here.
 """
 
 from __future__ import annotations
@@ -11,6 +18,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from signoff.agents.context import BrandRules, ClaimStatus, ProductFacts
 from signoff.briefs.completeness import fact_label, family_attributes, find_gaps
@@ -44,6 +54,43 @@ def _proposal(kind: str, target: str, value: str, reason: str) -> Proposal:
     return Proposal(_id(kind, target, value), kind, target, value, reason)
 
 
+AGENT = "brief_enricher"
+_BUILTIN = "signoff.agents.providers.builtin.BuiltinProvider"
+
+
+def refuse_models(workspace: str | None) -> None:
+    """Refuse a model configured for the enricher, in settings or by the workspace.
+
+    Raises ``ImproperlyConfigured`` for ``SIGNOFF_AGENT_PROVIDERS`` / ``SIGNOFF_PROVIDERS``
+    and ``InputError`` (located at ``providers.brief_enricher``) for the workspace file.
+    """
+    from signoff.core.errors import InputError, Problem
+
+    configured = (getattr(settings, "SIGNOFF_PROVIDERS", {}) or {}).get(AGENT)
+    if configured and configured.get("BACKEND") != _BUILTIN:
+        raise ImproperlyConfigured(
+            f"{AGENT} is builtin-only (its proposals are accepted by id, so they must be the "
+            f"same each time): remove {AGENT} from SIGNOFF_AGENT_PROVIDERS / SIGNOFF_PROVIDERS"
+        )
+    if not workspace:
+        return
+    from signoff.workspaces.models import Workspace
+
+    choices = Workspace.objects.filter(slug=workspace).values_list("providers", flat=True)
+    spec = (choices.first() or {}).get(AGENT, "")
+    if spec and spec.partition(":")[0].strip() != "builtin":
+        raise InputError(
+            [
+                Problem(
+                    f"{spec!r}: the brief enricher is builtin-only (its proposals are "
+                    "accepted by id, so they must be the same each time); remove it or say "
+                    "'builtin'",
+                    field=f"providers.{AGENT}",
+                )
+            ]
+        )
+
+
 def propose(
     brief: Mapping,
     products: Sequence[ProductFacts],
@@ -51,7 +98,11 @@ def propose(
     rules: BrandRules,
     winners: Sequence[tuple[str, str, str]] = (),  # (sku, channel, copy) that passed the last gate
 ) -> list[Proposal]:
-    """Return the proposals for a brief, in a stable order."""
+    """Return the proposals for a brief, in a stable order.
+
+    Refuses (see :func:`refuse_models`) when a model is configured for the enricher.
+    """
+    refuse_models(brief.get("workspace"))
     proposals: list[Proposal] = []
     approved = {c.id: c for c in rules.claims if c.status is ClaimStatus.APPROVED and c.text}
     shared = [c for c in approved if products and all(c in p.claims for p in products)]
