@@ -167,6 +167,32 @@ def test_board_filters_and_mine(as_person, spring_run):
 
 
 @pytest.mark.django_db
+def test_board_filters_by_gate_and_owner(as_person, person, spring_run):
+    from signoff.packages.assignment import reassign_item
+
+    maya = person("maya")
+    lav = list(Package.objects.filter(sku="LUM-SPR-LAV-08", state="in_review").order_by("id"))
+    assert approve_package(package_id=lav[0].pk, person=maya).ok  # on to G3
+    for package in lav[1:3]:
+        assert reassign_item(package_id=package.pk, person=maya, owner_email="ari@lumen.example").ok
+    client = as_person("maya")
+
+    page = client.get(board_url())
+    assert '<option value="G2">waiting on G2 · draft quality</option>' in page.text
+    assert '<option value="G4">waiting on G4 · final launch approval</option>' in page.text
+    assert '<option value="ari@lumen.example">ari@lumen.example</option>' in page.text
+    assert rows(client.get(board_url(gate="G3"))) == [lav[0].pk]
+    assert len(rows(client.get(board_url(gate="G2")))) == 31
+    assert rows(client.get(board_url(gate="G4"))) == []
+    assert rows(client.get(board_url(owner="ari@lumen.example"))) == [p.pk for p in lav[1:3]]
+    assert len(rows(client.get(board_url(owner="maya@lumen.example")))) == 34
+    combined = board_url(gate="G2", owner="ari@lumen.example", channel=lav[1].channel)
+    assert rows(client.get(combined)) == [lav[1].pk]
+    # An unknown value is dropped rather than failing the board.
+    assert len(rows(client.get(board_url(gate="G9", owner="nobody")))) == 36
+
+
+@pytest.mark.django_db
 def test_board_htmx_request_returns_only_the_table(as_person, spring_run):
     client = as_person("maya")
     response = client.get(
@@ -224,6 +250,8 @@ def test_board_query_count_does_not_grow_with_packages(as_person, spring_run, sp
     assert len(rows(last_page)) == 16
     assert large == small
     assert queries(board_url(page="3")) == small
+    filtered = board_url(gate="G2", owner="maya@lumen.example", state="in_review", mine="on")
+    assert queries(filtered) == small
 
 
 # --- decisions ------------------------------------------------------------------------------

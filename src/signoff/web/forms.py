@@ -7,7 +7,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
 from signoff.web.accounts import person_of
-from signoff.web.pages import BoardQuery
+from signoff.web.pages import NO_OWNER, BoardQuery
 
 
 class SignInForm(AuthenticationForm):
@@ -32,10 +32,12 @@ class BoardFilterForm(forms.Form):
     sku = forms.ChoiceField(required=False, label="SKU")
     state = forms.ChoiceField(required=False)
     severity = forms.ChoiceField(required=False, label="Findings")
+    gate = forms.ChoiceField(required=False)
+    owner = forms.ChoiceField(required=False)
     mine = forms.BooleanField(required=False, label="Waiting on me")
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, data: object, *, choices: dict[str, list[str]]) -> None:
+    def __init__(self, data: object, *, choices: dict[str, list]) -> None:
         super().__init__(data)
         self.fields["channel"].choices = [("", "All channels")] + [
             (c, c) for c in choices["channels"]
@@ -47,6 +49,14 @@ class BoardFilterForm(forms.Form):
         self.fields["severity"].choices = [("", "Any findings")] + [
             (s, f"has {s}") for s in choices["severities"]
         ]
+        self.fields["gate"].choices = [("", "Any gate")] + [
+            (g, f"waiting on {label}") for g, label in choices["gates"]
+        ]
+        self.fields["owner"].choices = [("", "Any owner")] + [
+            (o, "no owner" if o == NO_OWNER else o) for o in choices["owners"]
+        ]
+        for name in ("channel", "sku", "state", "gate", "owner", "severity"):
+            self.fields[name].widget.attrs["aria-label"] = self.fields[name].label or name.title()
 
     def query(self) -> BoardQuery:
         """Return the filters; unknown values are dropped rather than failing the board."""
@@ -57,6 +67,8 @@ class BoardFilterForm(forms.Form):
             sku=data.get("sku") or "",
             state=data.get("state") or "",
             severity=data.get("severity") or "",
+            gate=data.get("gate") or "",
+            owner=data.get("owner") or "",
             mine=bool(data.get("mine")),
             page=data.get("page") or 1,
         )

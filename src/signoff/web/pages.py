@@ -26,7 +26,7 @@ from signoff.channels.catalog import resolve_spec
 from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Package, Review, Version
 from signoff.packages.selectors import blocking, board, board_row, package_detail
-from signoff.workflow import Gate, PackageState, Position, Template, gate_for
+from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
 from signoff.workspaces.selectors import role_holders
 
@@ -79,8 +79,13 @@ class BoardQuery:
     sku: str = ""
     state: str = ""
     severity: str = ""
+    gate: str = ""  # waiting on this gate
+    owner: str = ""  # an email, or NO_OWNER
     mine: bool = False
     page: int | str = 1
+
+
+NO_OWNER = "-"  # the owner filter's value for packages nobody owns
 
 
 def _waiting(template: Template, wanted: Callable[[Gate], bool]) -> Q:
@@ -105,15 +110,21 @@ def waiting_on_gate(template: Template, gate_id: str) -> Q:
     return _waiting(template, lambda gate: gate.id == gate_id)
 
 
-def board_choices(brief: Brief) -> dict[str, list[str]]:
-    """Return the values the board's filters offer (one query)."""
+def board_choices(brief: Brief) -> dict[str, list]:
+    """Return the values the board's filters offer (two queries)."""
+    template = template_for(brief)
     version = brief.approved_version or brief.latest_version()
     data = version.data if version else {}
+    owners = Package.objects.filter(brief=brief).order_by("owner").values_list("owner", flat=True)
     return {
         "channels": list(data.get("channels", [])),
         "skus": list(version.products.values_list("sku", flat=True)) if version else [],
         "states": [s.value for s in PackageState],
         "severities": ["block", "warn", "info"],
+        "gates": [
+            (g.id, f"{g.id} · {g.label}") for g in template.gates if g.level is GateLevel.PACKAGE
+        ],
+        "owners": [o or NO_OWNER for o in owners.distinct()],
     }
 
 
@@ -126,6 +137,10 @@ def board_packages(brief: Brief, person: Person, query: BoardQuery) -> QuerySet[
         state=query.state or None,
         severity=query.severity or None,
     )
+    if query.gate:
+        packages = packages.filter(waiting_on_gate(template, query.gate))
+    if query.owner:
+        packages = packages.filter(owner="" if query.owner == NO_OWNER else query.owner)
     if query.mine:
         packages = packages.filter(waiting_on_roles(template, person.roles))
     return packages
