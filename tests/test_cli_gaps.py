@@ -195,3 +195,30 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_pat
     assert mixed.exit_code == 1, mixed.output
     assert "instagram_post: refused (invalid_state)" in mixed.stdout
     assert "meta_feed_ad: refused (wrong_role)" in mixed.stdout
+
+
+# --- 5. show prints a version's origin by its kind ------------------------------------------------
+
+
+def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens):
+    package = ref(LAV, "meta_feed_ad")
+    drafted = cli("show", package).stdout
+    assert "by agent:copy_drafter: drafted with builtin" in drafted
+    assert ", template builtin/meta_feed_ad/variant-A@" in drafted
+
+    edited = cli(
+        "edit",
+        package,
+        "--set",
+        "headline=Lavender Fields Candle, 8 oz",
+        "--note",
+        "size in the headline",
+        token=tokens["ari"],
+    )
+    assert edited.exit_code == 0, edited.output
+    text = cli("show", package).stdout
+
+    assert (
+        "by ari@lumen.example: an edit of version 1 ('size in the headline'; changed headline)"
+    ) in text
+    assert "None" not in text

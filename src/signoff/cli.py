@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -496,7 +497,8 @@ def show(package_ref: str, as_json: bool) -> None:
     """A package's current version, its origin, findings and completeness."""
     from signoff.packages.selectors import get_package, package_detail
 
-    detail = package_detail(get_package(package_ref))
+    package = get_package(package_ref)
+    detail = package_detail(package)
     if as_json:
         _emit_json(detail)
         return
@@ -523,12 +525,11 @@ def show(package_ref: str, as_json: bool) -> None:
             markup=False,
         )
         return
-    origin = version["origin"]
+    parent = package.current_version.parent
     out.print(
         f"\n[bold]Version {version['number']}[/] {version['content_hash'][:12]} by "
-        f"{version['author']} ({origin.get('provider')} / {origin.get('model')}, "
-        f"prompt {origin.get('prompt')})",
-        markup=True,
+        f"{escape(version['author'])}: "
+        + escape(_origin_text(version["origin"], parent.number if parent else None))
     )
     for name, value in version["fields"].items():
         out.print(f"\n[bold]{name}[/]")
@@ -538,6 +539,25 @@ def show(package_ref: str, as_json: bool) -> None:
         else:
             out.print(f"  {value}", markup=False)
     _print_findings(detail["findings"])
+
+
+def _origin_text(origin: dict, parent_number: int | None) -> str:
+    """Say where a version came from in the words of its kind: an agent's draft or an edit."""
+    if origin.get("kind") == "person":
+        note = repr(origin["note"]) if origin.get("note") else "no note"
+        parent = f"of version {parent_number}" if parent_number else "with no parent version"
+        changed = ", ".join(origin.get("changed", [])) or "-"
+        return f"an edit {parent} ({note}; changed {changed})"
+    if origin.get("kind") == "agent":
+        provider = origin.get("provider") or "?"
+        # The builtin composer names its template; a remote model's prompt is long text.
+        label = "template" if provider == "builtin" else "prompt"
+        prompt = " ".join(str(origin.get("prompt") or "-").split())
+        if len(prompt) > 80:
+            prompt = prompt[:77] + "..."
+        model = f" / {origin['model']}" if origin.get("model") else ""
+        return f"drafted with {provider}{model}, {label} {prompt}"
+    return f"origin {origin.get('kind') or 'not recorded'}"
 
 
 def _print_findings(findings: list[dict]) -> None:
