@@ -9,6 +9,7 @@ of its attribute values are product facts, not claims: "Green Fig Candle" is not
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -25,6 +26,7 @@ from signoff.agents.context import (
     Claim,
     ClaimStatus,
     Draft,
+    FieldValue,
     ProductFacts,
     Severity,
     field_texts,
@@ -158,18 +160,28 @@ def _fact_spans(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
 
 def claim_mentions(draft: Draft, rules: BrandRules) -> list[ClaimMention]:
     """Return every claim the draft makes, leaving out words that quote product facts."""
+    return mentions_in_fields(draft.fields, rules, draft.product)
+
+
+def mentions_in_fields(
+    fields: Mapping[str, FieldValue], rules: BrandRules, product: ProductFacts | None = None
+) -> list[ClaimMention]:
+    """Return every claim the fields make; with ``product``, not the words that quote it.
+
+    For what has no whole draft: the diff reporter compares two versions' fields.
+    """
     detectors = _detectors.get(rules.claims)
     found_memo, mentions_memo = detectors.found, detectors.mentions
     mentions: list[ClaimMention] = []
     fact_phrases: tuple[str, ...] | None = None
-    for field_path, text in field_texts(draft.fields):
+    for field_path, text in field_texts(fields):
         found = found_memo.get(text)
         if found is None:
             found = remember(found_memo, text, tuple(_scan(text, detectors)))
         if not found:
             continue
         if fact_phrases is None:
-            fact_phrases = product_fact_phrases(draft.product)
+            fact_phrases = product_fact_phrases(product) if product is not None else ()
         key = (field_path, text, fact_phrases)
         in_field = mentions_memo.get(key)
         if in_field is None:
