@@ -222,3 +222,42 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens)
         "by ari@lumen.example: an edit of version 1 ('size in the headline'; changed headline)"
     ) in text
     assert "None" not in text
+
+
+# --- 6, 9. unknown option values are bad input (exit 2), naming the known ones --------------------
+
+
+def test_check_with_an_unknown_channel_or_workspace_exits_2(cli, workspace_loaded, tmp_path):
+    copy = tmp_path / "copy.yaml"
+    copy.write_text("title: Lavender Fields Candle\n")
+
+    result = cli("check", "--channel", "amazon_uk", "--workspace", "lumen-home", str(copy))
+
+    assert result.exit_code == 2, result.output
+    assert "<command line>: --channel: unknown channel 'amazon_uk'; expected one of " in (
+        result.stderr
+    )
+    assert "amazon_us_pdp" in result.stderr
+    result = cli("check", "--channel", "amazon_us_pdp", "--workspace", "lumen", str(copy))
+    assert result.exit_code == 2, result.output
+    assert "--workspace: unknown workspace 'lumen'; expected one of lumen-home" in result.stderr
+
+
+def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, tokens):
+    board = cli("board", BRIEF, "--channel", "bogus")
+    assert board.exit_code == 2, board.output
+    assert "--channel: unknown channel 'bogus' in spring-candles-2027; expected one of " in (
+        board.stderr
+    )
+    assert "instagram_post" in board.stderr
+    sku = cli("board", BRIEF, "--sku", "LUM-NOPE")
+    assert sku.exit_code == 2
+    assert LAV in sku.stderr
+    assert cli("board", BRIEF, "--channel", "instagram_post").exit_code == 0
+
+    gate = cli("audit", "who-approved", "--sku", LAV, "--channel", "amazon_us_pdp", "--gate", "G9")
+    assert gate.exit_code == 2, gate.output
+    assert "--gate: unknown gate 'G9'; expected one of G1, G2, G3, G4" in gate.stderr
+    channel = cli("audit", "who-approved", "--sku", LAV, "--channel", "amazon")
+    assert channel.exit_code == 2
+    assert "unknown channel 'amazon'" in channel.stderr

@@ -111,6 +111,24 @@ def _emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def _known_value(option: str, value: str | None, known: Any, what: str, within: str = "") -> None:
+    """Refuse an option value that names nothing: bad input (exit 2), never an empty answer.
+
+    A filter naming a channel or gate that does not exist would otherwise print no rows or
+    "nobody approved", which reads as a true answer.
+    """
+    from signoff.core.errors import InputError
+
+    if value is not None and value not in known:
+        choices = ", ".join(sorted(known)) or "none yet"
+        scope = f" in {within}" if within else ""
+        raise InputError.single(
+            f"unknown {what} {value!r}{scope}; expected one of {choices}",
+            file="<command line>",
+            field=option,
+        )
+
+
 @click.group()
 @click.version_option(package_name="signoff")
 def main() -> None:
@@ -324,11 +342,18 @@ def board(
     from signoff.packages.selectors import board as board_query
     from signoff.packages.selectors import board_row
 
+    target = get_brief(brief_ref)
+    latest = target.latest_version()
+    channels = set(target.packages.values_list("channel", flat=True))
+    skus = set(target.packages.values_list("sku", flat=True))
+    if latest is not None:
+        channels |= set(latest.data["channels"])
+        skus |= set(latest.products.values_list("sku", flat=True))
+    _known_value("--channel", channel, channels, "channel", target.slug)
+    _known_value("--sku", sku, skus, "SKU", target.slug)
     rows = [
         board_row(p)
-        for p in board_query(
-            get_brief(brief_ref), channel=channel, sku=sku, state=state, severity=severity
-        )
+        for p in board_query(target, channel=channel, sku=sku, state=state, severity=severity)
     ]
     if as_json:
         _emit_json(rows)
@@ -583,8 +608,18 @@ def _print_findings(findings: list[dict]) -> None:
 @command()
 def check(file: str, channel: str, workspace_slug: str, as_json: bool) -> None:
     """Check a copy file (YAML or JSON with the channel's fields) like a linter."""
+    from signoff.channels.catalog import catalog_ids
     from signoff.packages.linting import lint_file
+    from signoff.workspaces.models import Workspace
+    from signoff.workspaces.services import get_workspace
 
+    # Exit 1 means "blocking findings" here, so a mistyped option must not exit 1 too.
+    known_workspaces = Workspace.objects.values_list("slug", flat=True)
+    _known_value("--workspace", workspace_slug, set(known_workspaces), "workspace")
+    workspace = get_workspace(workspace_slug)
+    _known_value(
+        "--channel", channel, set(catalog_ids()) | set(workspace.channel_overrides), "channel"
+    )
     findings = lint_file(file, channel_id=channel, workspace_slug=workspace_slug)
     if as_json:
         _emit_json(findings)
@@ -1156,7 +1191,14 @@ def audit_head() -> None:
 def audit_who_approved(sku: str, channel: str, gate: str | None, as_json: bool) -> None:
     """Who approved this SKU on this channel (at this gate), when, and for which content."""
     from signoff.audit.selectors import who_approved
+    from signoff.channels.catalog import catalog_ids
+    from signoff.workflow.templates import TEMPLATES
+    from signoff.workspaces.models import Workspace
 
+    custom = {c for o in Workspace.objects.values_list("channel_overrides", flat=True) for c in o}
+    _known_value("--channel", channel, set(catalog_ids()) | custom, "channel")
+    gates = {g.id for template in TEMPLATES.values() for g in template.gates}
+    _known_value("--gate", gate, gates, "gate")
     event = who_approved(sku=sku, channel=channel, gate=gate)
     if event is None:
         if as_json:
