@@ -46,6 +46,13 @@ def _orm_beside_playwright() -> Iterator[None]:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Hash the test people's passwords cheaply: PBKDF2's million rounds cost a second or
+    more per sign-in and per person set up on a busy machine, and prove nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="module")
 def browser(sync_api) -> Iterator[object]:
     with sync_api.sync_playwright() as playwright:

@@ -24,7 +24,46 @@ def site(live_server, spring_run, lumen_workspace, settings, tmp_path):
     return live_server.url
 
 
-def test_maya_approves_at_g2_and_ari_is_refused(site, watched) -> None:
+ROLES = [
+    ("maya", "Maya Chen", "content_lead"),
+    ("omar", "Omar Haddad", "compliance"),
+    ("lena", "Lena Park", "brand_manager"),
+    ("ari", "Ari Novak", "operator"),
+    ("sofia", "Sofia Reyes", "cmo"),
+    ("daniel", "Daniel Brooks", "ceo"),
+    ("ines", "Ines Duval", "admin"),  # not in the demo file: an admin added by `signoff init`
+]
+
+
+def test_each_role_signs_in(live_server, spring_brief, lumen_workspace, watched) -> None:
+    from signoff.web.accounts import ensure_users
+    from signoff.workspaces.models import Person
+
+    Person.objects.create(
+        workspace=lumen_workspace, email="ines@lumen.example", name="Ines Duval", roles=["admin"]
+    )
+    ensure_users(lumen_workspace, PASSWORD)
+    page = watched.page
+    for name, display, role in ROLES:
+        sign_in(page, live_server.url, name)
+        assert page.inner_text("header .who span") == f"{display} · {role}", name
+        assert "Spring Candles 2027 launch" in page.inner_text("main"), name
+        if role in ("ceo", "admin"):
+            page.goto(f"{live_server.url}/dashboard/")
+            widgets = page.locator("#dashboard-widgets section.widget").evaluate_all(
+                "sections => sections.map(s => s.dataset.widget)"
+            )
+            assert widgets[0] == "pipeline", name
+            assert len(widgets) == (3 if role == "ceo" else 2), name
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/sign-in/")
+    page.fill("input[name=username]", "ines@lumen.example")
+    page.fill("input[name=password]", "not the password")
+    page.click("button[type=submit]")
+    assert "correct" in page.inner_text("main").lower()  # Django: enter a correct email ...
+
+
+def test_content_lead_at_g1_and_g2_and_ari_is_refused(site, watched, example_dir) -> None:
     from signoff.packages.models import Package
 
     page = watched.page
@@ -54,6 +93,33 @@ def test_maya_approves_at_g2_and_ari_is_refused(site, watched) -> None:
     shot(page, "04-package")
     package.refresh_from_db()
     assert package.position == "S5/in_review"
+
+    # G2 reject, with the note the next draft reads.
+    other = Package.objects.get(sku="LUM-SPR-LAV-08", channel="walmart_us")
+    page.goto(f"{site}/packages/{other.pk}/")
+    page.fill("#gate-note", "Lead with the scent, not the vessel")
+    page.click("#gate-panel button[value=reject]")
+    page.locator(".messages .success").wait_for()
+    assert "G2 rejected" in page.inner_text(".messages")
+    other.refresh_from_db()
+    assert other.position == "S2/rejected"
+
+    # G1 on a new brief: the content lead approves it, which locks the version for drafting.
+    from signoff.briefs.models import Brief
+    from signoff.briefs.services import add_brief
+
+    text = (example_dir / "briefs" / "spring-candles.yaml").read_text()
+    summer = example_dir / "briefs" / "summer-candles.yaml"
+    summer.write_text(text.replace(f"brief: {SLUG}", "brief: summer-candles-2027", 1))
+    add_brief(summer, products_csv=example_dir / "products.csv")
+    page.goto(f"{site}/briefs/summer-candles-2027/brief/")
+    assert "Waiting on G1" in page.inner_text(".gate-panel")
+    page.fill("#id_note", "Go: same facts as spring")
+    page.click("text=Approve brief version 1")
+    page.locator(".messages .success").wait_for()
+    assert "G1 approved" in page.inner_text(".messages")
+    assert "Approved by maya@lumen.example" in page.inner_text(".gate-panel")
+    assert Brief.objects.get(slug="summer-candles-2027").approved_version is not None
 
 
 def test_board_filters_and_batch_approve_with_a_mixed_selection(site, watched) -> None:
@@ -128,26 +194,68 @@ def test_apply_a_suggested_fix(site, watched) -> None:
     assert "hand-poured" in package.current_version.fields["bullet_points"][2]
 
 
-def test_launch_a_channel(site, watched) -> None:
-    from signoff.packages.decisions import approve_package
+def test_g3_by_compliance_g4_on_the_matrix_then_launch(site, watched) -> None:
+    """G2 passes through the services; G3, G4 (per cell and per channel) and launch in the
+    browser, each by the role that owns it."""
+    from signoff.packages.decisions import approve_package, review_package
     from signoff.packages.models import Package
     from signoff.workspaces.models import Person
 
     people = {p.email.split("@")[0]: p for p in Person.objects.all()}
-    for package in Package.objects.filter(channel="instagram_post"):
-        for name in ("maya", "omar", "lena"):
-            assert approve_package(package_id=package.pk, person=people[name]).ok
+    instagram = list(Package.objects.filter(channel="instagram_post").order_by("id"))
+    for package in instagram:
+        assert approve_package(package_id=package.pk, person=people["maya"]).ok
+    for package in instagram[1:]:
+        assert approve_package(package_id=package.pk, person=people["omar"]).ok
+    for package in instagram[2:]:
+        assert review_package(package_id=package.pk, person=people["lena"]).ok
+    first, unreviewed = instagram[0], instagram[1]
     page = watched.page
+
+    # G3: compliance approves on the package page.
+    sign_in(page, site, "omar")
+    page.goto(f"{site}/packages/{first.pk}/")
+    assert "G3" in page.inner_text("#gate-title")
+    page.click("#gate-panel button[value=approve]")
+    page.locator(".messages .success").wait_for()
+    assert "G3 approved" in page.inner_text(".messages")
+
+    # G4: the brand manager approves one cell, then the channel for launch as a batch.
     sign_in(page, site, "lena")
     page.goto(f"{site}/briefs/{SLUG}/matrix/")
-    assert "point of no return" in page.inner_text("main")
-    cell = page.locator("td[data-channel=instagram_post]")
-    cell.locator("input[name=confirm]").check()
+    main = page.inner_text("main")
+    assert "point of no return" in main
+    assert "You hold brand_manager" in main
+    expect(page.locator(".cell-approve button")).to_have_count(6)
+    page.click(f".cell[data-package='{first.pk}'] .cell-approve button")
+    page.locator(".messages .success").wait_for()
+    assert "G4 approved" in page.inner_text(".messages")
+    column = page.locator("td[data-channel=instagram_post]")
+    assert "5 at G4, 4 reviewed by you" in column.inner_text()
+    column.locator("button", has_text="for launch").click()
+    results = page.locator("#matrix-results .results li")
+    expect(results).to_have_count(5)
+    refused = results.filter(has_text="refused")
+    expect(refused).to_have_count(1)
+    assert refused.get_attribute("data-package") == str(unreviewed.pk)
+    assert "has not marked this version reviewed" in refused.inner_text()
+
+    # The refused one: review it on its page, then approve the channel for launch again.
+    page.goto(f"{site}/packages/{unreviewed.pk}/")
+    page.click("#gate-panel button[value=review]")
+    page.locator(".messages .success").wait_for()
+    page.goto(f"{site}/briefs/{SLUG}/matrix/")
+    column.locator("button", has_text="for launch").click()
+    expect(results).to_have_count(1)
+    expect(results.first).to_contain_text("G4 approved")
+
+    # Launch: the point of no return, confirmed.
+    column.locator("input[name=confirm]").check()
     shot(page, "08-approval-matrix")
-    cell.locator("button").click()
+    column.locator("button", has_text="Launch").click()
     page.locator(".messages .success").wait_for()
     assert "instagram_post launched: 6 packages published" in page.inner_text(".messages")
-    assert "launched" in page.locator("td[data-channel=instagram_post]").inner_text()
+    assert "launched" in column.inner_text()
     shot(page, "09-launched")
     assert Package.objects.filter(channel="instagram_post", state="published").count() == 6
 
