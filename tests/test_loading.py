@@ -117,7 +117,11 @@ def test_yaml_syntax_error_names_file_and_line(lumen_workspace, tmp_path):
     assert problem.file == str(bad)
     assert problem.line is not None
     assert problem.line >= 3
-    assert "YAML syntax error" in problem.message
+    assert problem.line == 4
+    assert problem.message == (
+        "YAML syntax error: expected ',' or ']', but got ':' "
+        "(while parsing a flow sequence that starts at line 3)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,7 +150,7 @@ def test_yaml_syntax_error_names_file_and_line(lumen_workspace, tmp_path):
             "amount: 32.00",
             "amount: -32.00",
             "products.0.price.amount",
-            "greater than or equal to 0",
+            "expected a price of 0 or more, got -32.0",
             "amount: -32.00",
             1,
         ),
@@ -177,6 +181,42 @@ def test_bad_brief_fails_with_location_and_stores_nothing(
     assert problem.line == _line_of(path, marker, occurrence)
     assert not Brief.objects.exists()
     assert not Product.objects.exists()
+
+
+def test_brief_price_errors_are_worded_as_the_csv_words_them(lumen_workspace, example_dir):
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("amount: 32.00", "amount: -48.0", 1))
+    with pytest.raises(InputError) as exc:
+        add_brief(path)
+    (problem,) = _problems(exc)
+    assert problem.message == "expected a price of 0 or more, got -48.0"
+    path.write_text(text.replace("amount: 32.00", "amount: 32.005", 1))
+    with pytest.raises(InputError) as exc:
+        add_brief(path)
+    (problem,) = _problems(exc)
+    assert problem.message == "expected at most 2 decimal places, got 32.005"
+
+
+def test_csv_unknown_claim_lists_the_known_claim_ids(lumen_workspace, example_dir):
+    csv = example_dir / "products.csv"
+    lines = csv.read_text().splitlines()
+    header = lines[0].split(",")
+    assert "claims" in header, header
+    column = header.index("claims")
+    cells = lines[1].split(",")
+    cells[column] = "hand-made"
+    lines[1] = ",".join(cells)
+    csv.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as exc:
+        add_brief(example_dir / "briefs" / "spring-candles.yaml", products_csv=csv)
+    (problem,) = _problems(exc)
+    assert (problem.file, problem.line, problem.field) == (str(csv), 2, "claims")
+    assert problem.message == (
+        "claim 'hand-made' is not in the workspace's claims registry (known: clean-burning, "
+        "eco, hand-poured, non-toxic, phthalate-free)"
+    )
+    assert not Brief.objects.exists()
 
 
 def test_csv_missing_column_names_the_header_row(lumen_workspace, example_dir):

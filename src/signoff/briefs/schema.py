@@ -32,8 +32,18 @@ class _Strict(BaseModel):
 
 
 class Price(_Strict):
-    amount: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    amount: Decimal = Field(max_digits=12)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+    @field_validator("amount")
+    @classmethod
+    def _a_price(cls, value: Decimal) -> Decimal:
+        # Worded as the products CSV words it: one message for one mistake, whatever the file.
+        if value < 0:
+            raise ValueError(f"expected a price of 0 or more, got {value}")
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError(f"expected at most 2 decimal places, got {value}")
+        return value
 
 
 class ProductEntry(_Strict):

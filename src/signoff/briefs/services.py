@@ -269,7 +269,8 @@ def _merge_products(
             if claim not in claim_ids:
                 problems.append(
                     Problem(
-                        f"claim {claim!r} is not in the workspace's claims registry",
+                        f"claim {claim!r} is not in the workspace's claims registry "
+                        f"(known: {', '.join(sorted(claim_ids))})",
                         file=csv_path,
                         line=row.row,
                         field="claims",

@@ -75,11 +75,7 @@ def parse_yaml(text: str, path: str = "<input>") -> SourceDocument:
         node = loader.get_single_node()
         data = None if node is None else _construct(loader, node, (), lines)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise InputError(
-            [Problem(f"YAML syntax error: {exc.problem or exc}", file=path, line=line)]
-        ) from exc
+        raise InputError([_syntax_problem(exc, path)]) from exc
     except InputError as exc:
         raise InputError(
             [Problem(p.message, file=path, line=p.line, field=p.field) for p in exc.problems]
@@ -87,6 +83,22 @@ def parse_yaml(text: str, path: str = "<input>") -> SourceDocument:
     finally:
         loader.dispose()
     return SourceDocument(path=path, data=data, lines=lines)
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, path: str) -> Problem:
+    """Say what the parser expected, and what it was reading, at the line it stopped.
+
+    The context (``while parsing a flow sequence``) often starts lines earlier than the
+    problem, at the bracket or quote that was never closed, so its line is given too.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    message = f"YAML syntax error: {exc.problem or exc}"
+    if exc.context:
+        message += f" ({exc.context}"
+        if exc.context_mark and exc.context_mark.line != (mark.line if mark else None):
+            message += f" that starts at line {exc.context_mark.line + 1}"
+        message += ")"
+    return Problem(message, file=path, line=mark.line + 1 if mark else None)
 
 
 def read_document(path: str | Path) -> SourceDocument:
@@ -114,7 +126,12 @@ def pydantic_problems(doc: SourceDocument, exc: Any, prefix: Loc = ()) -> list[P
     for err in exc.errors():
         loc = (*prefix, *err["loc"])
         expected = err["msg"]
-        if err["type"] == "missing":
+        if err["type"] == "value_error":
+            # Our validators word the message; pydantic's "Value error, " adds nothing.
+            expected = str(
+                err.get("ctx", {}).get("error") or expected.removeprefix("Value error, ")
+            )
+        elif err["type"] == "missing":
             expected = "this field is required"
         elif err["type"] == "extra_forbidden":
             expected = "unknown field"
