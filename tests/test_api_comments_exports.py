@@ -243,6 +243,38 @@ def test_manifest_not_found(api, launched, other_workspace) -> None:
     assert len(api("maya").get(base).json()) == 1
 
 
+@pytest.mark.django_db
+def test_the_bundle_downloads_as_a_zip(api, launched) -> None:
+    import io
+    import zipfile
+
+    response = api("omar").get(f"/api/briefs/{BRIEF}/launches/{CHANNEL}/bundle")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"] == f'attachment; filename="{BRIEF}-{CHANNEL}.zip"'
+    assert response["Signoff-Manifest-Hash"] == launched.manifest_hash
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    names = archive.namelist()
+    assert f"{BRIEF}-{CHANNEL}/manifest.json" in names
+    assert len(names) == len(launched.packages) + 1
+    written = (Path(launched.bundle) / "manifest.json").read_bytes()
+    assert archive.read(f"{BRIEF}-{CHANNEL}/manifest.json") == written
+    # the same bundle gives the same bytes
+    again = api("maya").get(f"/api/briefs/{BRIEF}/launches/{CHANNEL}/bundle")
+    assert again.content == response.content
+
+
+@pytest.mark.django_db
+def test_bundle_not_found(api, launched, other_workspace) -> None:
+    base = f"/api/briefs/{BRIEF}/launches"
+
+    _error(api("maya").get(f"{base}/amazon_us_pdp/bundle"), 404, "not_found")
+    _error(api("maya", "other-brand").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
+    shutil.rmtree(launched.bundle)
+    _error(api("maya").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
+
+
 def test_openapi_lists_the_new_paths(client: Client) -> None:
     paths = set(client.get("/api/openapi.json").json()["paths"])
 
@@ -251,4 +283,18 @@ def test_openapi_lists_the_new_paths(client: Client) -> None:
         "/api/packages/{package_id}/comments",
         "/api/briefs/{slug}/launches",
         "/api/briefs/{slug}/launches/{channel}/manifest",
+        "/api/briefs/{slug}/launches/{channel}/bundle",
+        "/api/briefs/parse-notes",
+        "/api/briefs/{slug}/proposals",
+        "/api/briefs/{slug}/proposals/accept",
+        "/api/briefs/{slug}/data-requests",
+        "/api/packages/{package_id}/findings/{finding_id}/apply",
+        "/api/packages/{package_id}/compare",
+        "/api/packages/{package_id}/versions/{number}/ratings",
+        "/api/dashboard/layout",
+        "/api/review-links",
+        "/api/review-links/{link_id}/revoke",
+        "/api/memory/search",
+        "/api/memory/suggestions",
+        "/api/memory/banned-phrases",
     } <= paths

@@ -1,31 +1,44 @@
-"""Briefs: intake, G1, changes after G1, runs, the board, what is blocking, SLA, launch, and
-the launches' manifests."""
+"""Briefs: intake (a document, or kickoff notes to draft one), the enricher's proposals, G1,
+changes after G1, runs, data requests, the board, what is blocking, SLA, launch, and the
+launches' manifests and bundles."""
 
+import dataclasses
+import io
 import json
+import zipfile
 from pathlib import Path
 
+import yaml
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from signoff.api import queries
 from signoff.api.errors import error_responses
 from signoff.api.schemas import (
+    AcceptProposalsIn,
     BlockingOut,
     BoardPageOut,
     BriefAddedOut,
     BriefApprovalOut,
     BriefDetailOut,
     BriefDiffOut,
+    BriefDraftOut,
     BriefOut,
     BriefUpdateOut,
+    DataRequestIn,
+    DataRequestsOut,
+    EnrichedOut,
     LaunchIn,
     LaunchOut,
     LaunchRecordOut,
     ManifestOut,
     NoteIn,
+    NoteOut,
+    NotesIn,
     PackageStateName,
+    ProposalOut,
     RunQueuedOut,
     RunRecordOut,
     Severity,
@@ -35,15 +48,17 @@ from signoff.api.scope import brief_for
 from signoff.api.uploads import BriefIn, staged_brief
 from signoff.briefs.approval import approve_brief, brief_diff, update_brief
 from signoff.briefs.authority import ensure_may_add_briefs, ensure_may_run
+from signoff.briefs.enrichment import accept_proposals, proposals_for
 from signoff.briefs.services import add_brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
-from signoff.packages.models import Run
+from signoff.packages.models import Note, Run
 from signoff.packages.selectors import blocking, sla_report
 from signoff.packages.services import drafting_version
 from signoff.packages.tasks import run_brief_task
+from signoff.web import intake
 
 router = Router(tags=["briefs"])
 
@@ -53,6 +68,9 @@ class BoardFilters(Schema):
     sku: str | None = None
     state: PackageStateName | None = None
     severity: Severity | None = None  # only packages with at least one finding of it
+    gate: str | None = Field(None, max_length=50)  # only packages waiting on this gate, e.g. G3
+    owner: str | None = Field(None, max_length=254)  # only packages this person owns (email)
+    mine: bool = False  # only packages waiting on a gate one of your roles owns
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10**9)
 
@@ -91,6 +109,22 @@ def add(request: HttpRequest, payload: BriefIn) -> Status[dict]:
     )
 
 
+@router.post("/parse-notes", response={200: BriefDraftOut, **error_responses(400, 403)})
+def parse_notes(request: HttpRequest, payload: NotesIn) -> dict:
+    """Draft a brief from kickoff notes, with the questions they leave open. Nothing is
+    stored: complete the document and POST it to ``/briefs``. Operators and gate owners may
+    (403 ``wrong_role`` otherwise), as they may add briefs."""
+    ensure_may_add_briefs(request.auth)
+    proposed = intake.propose_from_notes(request.auth, payload.notes)
+    return {
+        "brief": yaml.safe_load(proposed.yaml),
+        "yaml": proposed.yaml,
+        "open_questions": proposed.open_questions,
+        "findings": proposed.findings,
+        "mentioned_products": proposed.mentioned_products,
+    }
+
+
 @router.get("/{slug}", response={200: BriefDetailOut, **error_responses()})
 def detail(request: HttpRequest, slug: str) -> dict:
     """The brief, its latest version's document and products."""
@@ -102,6 +136,38 @@ def diff(request: HttpRequest, slug: str) -> dict:
     """What G1 approves: the user's brief against the enriched brief Signoff drafts from."""
     version = brief_for(request.auth, slug).latest_version()
     return {"brief": slug, "version": version.number, "lines": brief_diff(version)}
+
+
+@router.get("/{slug}/proposals", response={200: list[ProposalOut], **error_responses()})
+def proposals(request: HttpRequest, slug: str) -> list[dict]:
+    """The enricher's proposals for the latest version: key messages per channel, facts to
+    request, past winners to reuse. Nothing changes until a person accepts some."""
+    return [dataclasses.asdict(p) for p in proposals_for(brief_for(request.auth, slug))]
+
+
+@router.post(
+    "/{slug}/proposals/accept",
+    response={201: EnrichedOut, **error_responses(400, 403, 409)},
+)
+def accept(request: HttpRequest, slug: str, payload: AcceptProposalsIn) -> Status[dict]:
+    """Accept proposals as they are (``proposals``) or in your words (``edits``: id -> text)
+    into a new brief version for G1. Before G1 only (409 after); operators and gate owners of
+    the brief (403 otherwise); unknown ids are a 422 at ``proposals``."""
+    version = accept_proposals(
+        brief=brief_for(request.auth, slug),
+        person=request.auth,
+        ids=list(payload.proposals),
+        edits=payload.edits,
+    )
+    return Status(
+        201,
+        {
+            "brief": slug,
+            "version": version.number,
+            "content_hash": version.content_hash,
+            "added_by": version.added_by,
+        },
+    )
 
 
 @router.post("/{slug}/approve", response={200: BriefApprovalOut, **error_responses(400, 403, 409)})
@@ -164,10 +230,51 @@ def runs(request: HttpRequest, slug: str) -> list[Run]:
     return list(brief_for(request.auth, slug).runs.order_by("-started_at", "-id")[:50])
 
 
+def _request_row(note: Note) -> dict:
+    return {
+        "id": note.pk,
+        "kind": note.kind,
+        "person": note.person,
+        "text": note.text,
+        "version": None,
+        "gate": note.gate,
+        "created_at": note.created_at,
+    }
+
+
+@router.get("/{slug}/data-requests", response={200: DataRequestsOut, **error_responses()})
+def data_requests(request: HttpRequest, slug: str) -> dict:
+    """The product facts blocked packages miss, per SKU, with the requests already made."""
+    page = intake.data_requests_page(brief_for(request.auth, slug), request.auth)
+    return {
+        "brief": slug,
+        "rows": [
+            {
+                "sku": row["sku"],
+                "facts": [{"fact": fact, "label": label} for fact, label in row["facts"]],
+                "requests": [_request_row(n) for n in row["requests"]],
+            }
+            for row in page["rows"]
+        ],
+        "operators": [p.email for p in page["operators"]],
+        "may_request": page["may_request"],
+    }
+
+
+@router.post("/{slug}/data-requests", response={201: NoteOut, **error_responses(400, 403)})
+def request_data(request: HttpRequest, slug: str, payload: DataRequestIn) -> Status[dict]:
+    """Assign one missing fact of one SKU to an operator: a note on a blocked package and an
+    audit event. Operators and gate owners of the brief may (403 otherwise); a person who is
+    not an operator, or a fact the SKU is not missing, is a 422 at its field."""
+    brief = brief_for(request.auth, slug)
+    note = intake.assign_data_request(brief, request.auth, **payload.dict())
+    return Status(201, _request_row(note))
+
+
 @router.get("/{slug}/board", response={200: BoardPageOut, **error_responses()})
 def board(request: HttpRequest, slug: str, filters: Query[BoardFilters]) -> dict:
     """One row per package, filtered and paginated; the same number of queries at any size."""
-    return queries.board_page(brief_for(request.auth, slug), **filters.dict())
+    return queries.board_page(brief_for(request.auth, slug), request.auth, **filters.dict())
 
 
 @router.get("/{slug}/blocking", response={200: BlockingOut, **error_responses()})
@@ -229,3 +336,39 @@ def manifest(request: HttpRequest, slug: str, channel: str) -> dict:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise NotFound(f"the manifest of {slug}/{channel} is missing from its bundle") from exc
+
+
+BUNDLE = {
+    "description": "The bundle as a zip: manifest.json and one JSON file per package",
+    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+}
+
+
+@router.get(
+    "/{slug}/launches/{channel}/bundle",
+    response=error_responses(),
+    openapi_extra={"responses": {200: BUNDLE}},
+)
+def bundle(request: HttpRequest, slug: str, channel: str) -> HttpResponse:
+    """Download a launched channel's export bundle as a zip (the manifest and each package's
+    content). The ``Signoff-Manifest-Hash`` header is the launch's receipt, the SHA-256 of
+    its manifest. 404 if the channel was not launched or its bundle is gone."""
+    brief = brief_for(request.auth, slug)
+    launch = Launch.objects.filter(brief=brief, channel=channel).first()
+    if launch is None:
+        raise NotFound(f"{channel!r} of {slug!r} was not launched")
+    folder = Path(launch.bundle_path)
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    if not files:
+        raise NotFound(f"the bundle of {slug}/{channel} is missing")
+    stamp = launch.created_at.timetuple()[:6]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            entry = zipfile.ZipInfo(f"{slug}-{channel}/{path.relative_to(folder)}", stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, path.read_bytes())
+    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-{channel}.zip"'
+    response["Signoff-Manifest-Hash"] = launch.manifest_hash
+    return response

@@ -1,12 +1,13 @@
-"""Packages: detail, versions, findings, comments, reassignment, and the gate decisions (one,
-or a batch)."""
+"""Packages: detail, versions, findings and their suggested fixes, comments, compare and
+ratings, reassignment, and the gate decisions (one, or a batch)."""
 
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.http import HttpRequest
-from ninja import Router, Status
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
 
 from signoff.api import queries
 from signoff.api.errors import error_responses
@@ -15,6 +16,7 @@ from signoff.api.schemas import (
     BatchIn,
     BatchOut,
     CommentIn,
+    CompareOut,
     EditIn,
     EditOut,
     FindingOut,
@@ -22,11 +24,12 @@ from signoff.api.schemas import (
     ItemResultOut,
     NoteOut,
     PackageOut,
+    RatingIn,
     ReassignIn,
     RejectIn,
     VersionOut,
 )
-from signoff.api.scope import owned_package_ids, package_for
+from signoff.api.scope import current_finding, owned_package_ids, package_for
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import comment_on
 from signoff.packages.assignment import reassign_item, reassign_package
@@ -40,10 +43,18 @@ from signoff.packages.decisions import (
 )
 from signoff.packages.models import Note
 from signoff.packages.selectors import package_detail
+from signoff.web import compare as comparing
 from signoff.workspaces.models import Person
 
 router = Router(tags=["packages"])
 DECIDES = error_responses(400, 403, 409)
+
+
+class CompareQuery(Schema):
+    others: list[Id] = Field(
+        [], max_length=3
+    )  # other variants of the cell (their current versions)
+    versions: list[Id] = Field([], max_length=3)  # earlier version numbers of this package
 
 
 @contextmanager
@@ -162,6 +173,33 @@ def edit(request: HttpRequest, package_id: Id, payload: EditIn) -> dict:
     return {"result": dataclasses.asdict(result), "changes": changes}
 
 
+@router.post("/{package_id}/findings/{finding_id}/apply", response={200: EditOut, **DECIDES})
+def apply_fix(request: HttpRequest, package_id: Id, finding_id: Id) -> dict:
+    """Apply a finding's suggested fix as a new version by you, like any edit: approvals it no
+    longer matches are voided, and you may not approve it yourself (maker-checker).
+
+    The finding must be on the current version (404 otherwise) and suggest a fix (422).
+    """
+    package = package_for(request.auth, package_id)
+    finding = current_finding(package, finding_id)
+    if not finding.suggested_fix:
+        raise InputError(
+            [Problem(f"finding {finding.pk} suggests no fix to apply", field="finding_id")]
+        )
+    try:
+        result, changes = edit_package(
+            package_id=package.pk,
+            person=request.auth,
+            changes={finding.field: finding.suggested_fix},
+            note=f"applied the suggested fix for {finding.rule_id}",
+        )
+    except InputError as exc:  # the fix no longer fits the field: say so about this finding
+        raise InputError(
+            [Problem(f"{finding.field}: {p.message}", field="finding_id") for p in exc.problems]
+        ) from exc
+    return {"result": dataclasses.asdict(result), "changes": changes}
+
+
 @router.post("/{package_id}/reassign", response={200: ItemResultOut, **DECIDES})
 def reassign(request: HttpRequest, package_id: Id, payload: ReassignIn) -> ItemResult:
     """Make ``owner`` (an active person of your workspace) the package's owner. Operators and
@@ -170,13 +208,13 @@ def reassign(request: HttpRequest, package_id: Id, payload: ReassignIn) -> ItemR
     return reassign_package(package_id=package.pk, person=request.auth, owner_email=payload.owner)
 
 
-def _note_row(note: Note) -> dict:
+def _note_row(note: Note, version_number: int | None = None) -> dict:
     return {
         "id": note.pk,
         "kind": note.kind,
         "person": note.person,
         "text": note.text,
-        "version": note.version.number if note.version else None,
+        "version": version_number or (note.version.number if note.version else None),
         "gate": note.gate,
         "created_at": note.created_at,
     }
@@ -202,3 +240,59 @@ def comments(request: HttpRequest, package_id: Id) -> list[dict]:
         .order_by("-created_at", "-id")
     )
     return [_note_row(n) for n in notes]
+
+
+@router.get("/{package_id}/compare", response={200: CompareOut, **error_responses()})
+def compare(request: HttpRequest, package_id: Id, query: Query[CompareQuery]) -> dict:
+    """Two to four candidates side by side: the current version, and ``others`` (variants of
+    the same SKU, channel and market) or earlier ``versions``; with neither, every variant.
+    A package that is not a variant of this one is not found (404)."""
+    package = package_for(request.auth, package_id)
+    try:
+        pairs = comparing.choose(
+            package, [str(i) for i in query.others], [str(n) for n in query.versions]
+        )
+    except comparing.CompareError as exc:
+        raise InputError([Problem(str(exc), field="others")]) from exc
+    page = comparing.compare_page(package, request.auth, pairs)
+    return {
+        "package": package.pk,
+        "candidates": [
+            {
+                "key": c.key,
+                "package": c.package.pk,
+                "variant": c.package.variant,
+                "version": c.version.number,
+                "current": c.current,
+                "base": c.base,
+                "content_hash": c.version.content_hash,
+                "fields": c.version.fields,
+                "findings": c.findings,
+                "counts": {s: c.counts.get(s, 0) for s in ("block", "warn", "info")},
+                "ratings": [_note_row(n, c.version.number) for n in c.ratings],
+            }
+            for c in page["candidates"]
+        ],
+        "differs": [row["path"] for row in page["table"] if row["differs"]],
+        "siblings": [s["package"].pk for s in page["siblings"]],
+        "tags": list(comparing.TAGS),
+    }
+
+
+@router.post(
+    "/{package_id}/versions/{number}/ratings",
+    response={201: NoteOut, **error_responses(400)},
+)
+def rate(request: HttpRequest, package_id: Id, number: Id, payload: RatingIn) -> Status[dict]:
+    """Rate one version 1-5 with feedback tags (any person of the workspace). The rating is a
+    comment in memory: later drafts of the SKU and channel read it, memory search finds it."""
+    package = package_for(request.auth, package_id)
+    note = comparing.rate_candidate(
+        person=request.auth,
+        package=package,
+        version_number=number,
+        rating=payload.rating,
+        tags=list(payload.tags),
+        text=payload.text,
+    )
+    return Status(201, _note_row(note, number))

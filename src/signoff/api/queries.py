@@ -4,14 +4,17 @@ Each returns plain data shaped like its response schema. Candidates to move into
 ``selectors`` modules once the web screens need them too.
 """
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from signoff.briefs.models import Brief
+from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
 from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Finding, Package, Version
 from signoff.packages.selectors import board, board_row, package_detail
+from signoff.web.pages import waiting_on_roles
+from signoff.workflow import PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
 
 
@@ -68,24 +71,61 @@ def brief_detail(brief: Brief) -> dict:
     return {**brief_summary(brief), "version": version, "products": products}
 
 
+def _waiting_at(template: Template, gate_id: str) -> Q:
+    """Return a filter for packages waiting on gate ``gate_id`` (none if it has no such gate)."""
+    condition = Q(pk__in=[])
+    for position in template.positions:
+        if position.state is not PackageState.IN_REVIEW or position.blocked_from is not None:
+            continue
+        gate = gate_for(position, template)
+        if gate is not None and gate.id == gate_id:
+            condition |= Q(stage=position.stage.value, state=position.state.value)
+    return condition
+
+
+def _gate_id(package: Package, template: Template) -> str:
+    if package.state != PackageState.IN_REVIEW:
+        return ""
+    gate = gate_for(Position.parse(package.position), template)
+    return gate.id if gate else ""
+
+
 def board_page(
     brief: Brief,
+    person: Person,
     *,
     channel: str | None,
     sku: str | None,
     state: str | None,
     severity: str | None,
+    gate: str | None,
+    owner: str | None,
+    mine: bool,
     limit: int,
     offset: int,
 ) -> dict:
-    """Return one page of the board and the total matching rows. Two queries at any size."""
+    """Return one page of the board and the total matching rows. Two queries at any size.
+
+    ``mine`` keeps the packages waiting on a gate one of the person's roles owns, as the
+    board screen's "waiting on me" does.
+    """
+    template = template_for(brief)
     rows = board(brief, channel=channel, sku=sku, state=state, severity=severity)
+    if gate:
+        rows = rows.filter(_waiting_at(template, gate))
+    if owner:
+        rows = rows.filter(owner=owner)
+    if mine:
+        rows = rows.filter(waiting_on_roles(template, person.roles))
     now = timezone.now()
     return {
         "count": rows.count(),
         "limit": limit,
         "offset": offset,
-        "items": [board_row(p, now) for p in rows[offset : offset + limit]],
+        "items": [
+            {**board_row(p, now), "gate": _gate_id(p, template)}
+            for p in rows[offset : offset + limit]
+        ],
     }
 
 

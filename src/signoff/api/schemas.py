@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 from ninja import Schema
 from pydantic import Field
 
+from signoff.web.compare import TAGS
+
 FieldValue = str | list[str]
 # A database id: positive and within a 64-bit integer (larger ones cannot even be looked up).
 Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -168,6 +170,49 @@ class ManifestOut(Schema):
     packages: list[dict[str, Any]]  # content and provenance of each package
 
 
+class NotesIn(Schema):
+    notes: str = Field(min_length=1, max_length=50_000)  # the kickoff notes, as typed
+
+
+class ParseFindingOut(Schema):
+    rule_id: str
+    severity: str
+    message: str
+    excerpt: str  # the words it flags ("" when it is about the notes as a whole)
+
+
+class BriefDraftOut(Schema):
+    """A brief drafted from kickoff notes: nothing is stored until you POST it to /briefs."""
+
+    brief: dict[str, Any]  # the brief document, to complete and send as the body of POST /briefs
+    yaml: str  # the same document as a brief file
+    open_questions: list[str]  # what the notes did not say
+    findings: list[ParseFindingOut]
+    mentioned_products: list[dict[str, Any]]  # products named in the notes, as said
+
+
+class ProposalOut(Schema):
+    id: str  # stable for the same proposal on the same brief version
+    kind: Literal["key_message", "request_data", "reference"]
+    target: str  # where it goes: "channel_messages.amazon_us_pdp", "data_requests", ...
+    value: str
+    reason: str
+
+
+class AcceptProposalsIn(Schema):
+    proposals: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        [], max_length=200
+    )  # ids accepted as proposed
+    edits: dict[Annotated[str, Field(min_length=1, max_length=64)], str] = {}  # id -> own text
+
+
+class EnrichedOut(Schema):
+    brief: str
+    version: int  # the new brief version, which G1 approves
+    content_hash: str
+    added_by: str
+
+
 # ---- board, blocking, SLA -------------------------------------------------------------------
 
 
@@ -190,6 +235,7 @@ class BoardRowOut(Schema):
     confidence: int | None
     findings: FindingCountsOut
     blocking_reason: str
+    gate: str  # the gate it waits on ("" unless in review), e.g. "G2"
 
 
 class BoardPageOut(Schema):
@@ -372,6 +418,67 @@ class BatchOut(Schema):
     refused: int
 
 
+# ---- data requests ------------------------------------------------------------------------
+
+
+class FactOut(Schema):
+    fact: str  # e.g. "gtin", "attributes.burn_time"
+    label: str  # as people say it
+
+
+class DataRequestRowOut(Schema):
+    sku: str
+    facts: list[FactOut]  # the facts blocked packages of this SKU miss
+    requests: list[NoteOut]  # the requests already made for it, oldest first
+
+
+class DataRequestsOut(Schema):
+    brief: str
+    rows: list[DataRequestRowOut]
+    operators: list[str]  # who a fact can be assigned to
+    may_request: bool  # whether you may assign them
+
+
+class DataRequestIn(Schema):
+    sku: str = Field(min_length=1, max_length=100)
+    fact: str = Field(min_length=1, max_length=100)
+    operator: str = Field(min_length=1, max_length=254)  # an operator's email
+
+
+# ---- compare and ratings -------------------------------------------------------------------
+
+
+RatingTag = Literal[TAGS]  # the compare screen's feedback tags
+
+
+class RatingIn(Schema):
+    rating: int = Field(ge=1, le=5)
+    tags: list[RatingTag] = Field([], max_length=9)
+    text: str = Field("", max_length=2000)
+
+
+class CandidateOut(Schema):
+    key: str  # "<package id>:<version number>"
+    package: int
+    variant: str
+    version: int
+    current: bool  # the package's current version
+    base: bool  # the package asked about
+    content_hash: str
+    fields: dict[str, FieldValue]
+    findings: list[FindingOut]
+    counts: FindingCountsOut
+    ratings: list[NoteOut]  # comments and ratings on this version, newest first
+
+
+class CompareOut(Schema):
+    package: int
+    candidates: list[CandidateOut]  # the base package's first
+    differs: list[str]  # field paths whose text differs between the candidates
+    siblings: list[int]  # the other variants of the cell, to compare with ``with``
+    tags: list[str]  # the feedback tags a rating may carry
+
+
 # ---- claims ---------------------------------------------------------------------------------
 
 
@@ -426,3 +533,97 @@ class VerifyOut(Schema):
     reason: str | None
     head_seq: int
     head_hash: str
+
+
+# ---- dashboard ------------------------------------------------------------------------------
+
+
+class WidgetOut(Schema):
+    name: str
+    title: str
+    description: str
+
+
+class LayoutOut(Schema):
+    widgets: list[WidgetOut]  # your dashboard, in order (your roles' defaults until you change it)
+    addable: list[WidgetOut]  # the widgets you can still add
+
+
+class LayoutChangeIn(Schema):
+    action: Literal["add", "remove", "up", "down", "reset"]
+    widget: str = Field("", max_length=100)  # required except for reset
+
+
+# ---- review links ---------------------------------------------------------------------------
+
+
+class ReviewLinkIn(Schema):
+    """Name the packages, or a brief and one of its channels (every package of it)."""
+
+    packages: list[Id] = Field([], max_length=500)
+    brief: str | None = Field(None, max_length=100)
+    channel: str | None = Field(None, max_length=100)
+    days: int = Field(7, ge=1, le=30)  # until it expires
+    note: str = Field("", max_length=2000)  # what you ask the reviewer
+
+
+class ReviewLinkOut(Schema):
+    id: int
+    status: Literal["active", "expired", "revoked"]
+    created_by: str
+    note: str
+    scope: dict[str, Any]  # {"kind": "packages"} or {"kind": "channel", "brief", "channel"}
+    packages: int  # how many packages it opens
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str
+
+
+class ReviewLinkCreatedOut(Schema):
+    link: ReviewLinkOut
+    token: str  # shown once: only its hash is stored
+    url: str  # the guest's page (view and comment only)
+
+
+# ---- memory ---------------------------------------------------------------------------------
+
+
+class MemorySearchQuery(Schema):
+    q: str = Field(min_length=1, max_length=500)
+    sku: str | None = Field(None, max_length=100)
+    channel: str | None = Field(None, max_length=100)
+    limit: int = Field(20, ge=1, le=100)
+
+
+class MemoryNoteOut(Schema):
+    id: int
+    kind: str  # comment | rejection | approval | edit | winner
+    package: int
+    brief: str
+    sku: str
+    channel: str
+    gate: str
+    person: str
+    rule_ids: list[str]  # the rules open on the version it was said about
+    created_at: datetime
+    text: str
+
+
+class SuggestionOut(Schema):
+    phrase: str
+    packages: list[int]  # the packages whose rejections quoted it
+    examples: list[str]  # up to three of those notes
+
+
+class BannedPhraseIn(Schema):
+    phrase: str = Field(min_length=2, max_length=200)
+    suggest: str = Field("", max_length=200)  # the wording to use instead
+    reason: str = Field("", max_length=500)
+
+
+class BannedPhraseOut(Schema):
+    phrase: str
+    suggest: str | None
+    reason: str
+    accepted_by: str

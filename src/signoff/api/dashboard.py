@@ -1,0 +1,42 @@
+"""Your dashboard's layout: which widgets, in which order. The widgets' data is what the
+board, blocking, SLA and audit endpoints answer; the screen draws them."""
+
+from django.http import HttpRequest
+from ninja import Router
+
+from signoff.api.errors import error_responses
+from signoff.api.schemas import LayoutChangeIn, LayoutOut
+from signoff.core.errors import InputError, Problem
+from signoff.web import dashboards
+
+router = Router(tags=["dashboard"])
+
+
+def _widget(name: str) -> dict:
+    widget = dashboards.WIDGETS[name]
+    return {"name": widget.name, "title": widget.title, "description": widget.description}
+
+
+def _layout(widgets: list[str]) -> dict:
+    return {
+        "widgets": [_widget(name) for name in widgets],
+        "addable": [_widget(name) for name in dashboards.WIDGETS if name not in widgets],
+    }
+
+
+@router.get("/layout", response={200: LayoutOut, **error_responses()})
+def layout(request: HttpRequest) -> dict:
+    """Your widgets in order: your roles' defaults until you change them."""
+    return _layout(dashboards.layout_for(request.auth))
+
+
+@router.post("/layout", response={200: LayoutOut, **error_responses(400)})
+def change(request: HttpRequest, payload: LayoutChangeIn) -> dict:
+    """Add, remove or move (``up``, ``down``) one widget, or ``reset`` to your roles'
+    defaults. The layout is saved and the same on every device; an unknown widget is a 422
+    listing the known ones."""
+    try:
+        widgets = dashboards.change_layout(request.auth, payload.action, payload.widget)
+    except dashboards.UnknownWidget as exc:
+        raise InputError([Problem(str(exc), field="widget")]) from exc
+    return _layout(widgets)
