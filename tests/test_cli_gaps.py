@@ -261,3 +261,37 @@ def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, tokens):
     channel = cli("audit", "who-approved", "--sku", LAV, "--channel", "amazon")
     assert channel.exit_code == 2
     assert "unknown channel 'amazon'" in channel.stderr
+
+
+# --- 8. every read command takes --json -----------------------------------------------------------
+
+READ_COMMANDS = [
+    "board",
+    "blocking",
+    "show",
+    "check",
+    "sla",
+    "brief enrich",
+    "audit verify",
+    "audit head",
+    "audit who-approved",
+    "audit log",
+    "compare",
+    "memory search",
+    "memory suggestions",
+]
+
+
+@pytest.mark.parametrize("name", READ_COMMANDS)
+def test_every_read_command_accepts_json(name):
+    command = main
+    for part in name.split():
+        command = command.commands[part]
+    assert "--json" in [opt for param in command.params for opt in getattr(param, "opts", [])]
+
+
+def test_audit_head_json_is_one_document(cli, workspace_loaded):
+    head = cli("audit", "head").stdout.strip()
+    data = json.loads(cli("audit", "head", "--json").stdout)
+    assert data["head"] == head
+    assert f"{data['seq']}:{data['hash']}" == head

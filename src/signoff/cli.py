@@ -1173,12 +1173,16 @@ def audit_verify(expected: str | None, as_json: bool) -> None:
 
 
 @audit.command("head")
+@click.option("--json", "as_json", is_flag=True)
 @command()
-def audit_head() -> None:
+def audit_head(as_json: bool) -> None:
     """Print SEQ:HASH of the last event, to keep somewhere else."""
     from signoff.audit.services import head
 
     seq, digest = head()
+    if as_json:
+        _emit_json({"seq": seq, "hash": digest, "head": f"{seq}:{digest}"})
+        return
     click.echo(f"{seq}:{digest}")
 
 
