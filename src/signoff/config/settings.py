@@ -225,3 +225,19 @@ SIGNOFF_PROVIDERS = {
 # change; set them for the models you use: {"gpt-4o-mini": {"input_per_1k": 0.00015,
 # "output_per_1k": 0.0006}}. A model without a price is recorded with cost 0, unpriced.
 SIGNOFF_PRICES = json.loads(os.environ.get("SIGNOFF_PRICES", "").strip() or "{}")
+
+
+def _whole_number(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of 0 or more, got {raw!r}")
+    return int(raw)
+
+
+# Processes that draft and check with a local provider (the builtin composer): 0 means one per
+# core, 1 keeps everything in this process. Runs with fewer packages than the minimum stay in
+# one process: starting workers costs more than it saves there.
+SIGNOFF_DRAFT_PROCESSES = _whole_number("SIGNOFF_DRAFT_PROCESSES", 0)
+SIGNOFF_FORK_MIN_PACKAGES = _whole_number("SIGNOFF_FORK_MIN_PACKAGES", 200)

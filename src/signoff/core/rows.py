@@ -44,8 +44,17 @@ def insert_rows(
     using = using or router.db_for_write(model)
     connection = connections[using]
     meta = model._meta
-    fields = [meta.get_field(name) for name in columns]
+    given = [meta.get_field(name) for name in columns]
+    # Django applies model defaults in Python, not in the table: fill them in for the columns
+    # the caller left out, as a model instance would.
+    defaults = _defaults(model, given)
+    fields = given + [field for field, _ in defaults]
     prepare = [_preparer(field, connection) for field in fields]
+    prepare_given = prepare[: len(given)]
+    extra = tuple(
+        prepared(value) if prepared else value
+        for (_, value), prepared in zip(defaults, prepare[len(given) :], strict=True)
+    )
     quote = connection.ops.quote_name
     head = (
         f"INSERT INTO {quote(meta.db_table)} "
@@ -66,7 +75,8 @@ def insert_rows(
 
     with connection.cursor() as cursor:
         for row in rows:
-            chunk.extend(p(v) if p else v for p, v in zip(prepare, row, strict=True))
+            chunk.extend(p(v) if p else v for p, v in zip(prepare_given, row, strict=True))
+            chunk.extend(extra)
             count += 1
             if count == per_statement:
                 flush(cursor)
@@ -76,12 +86,40 @@ def insert_rows(
     return ids
 
 
+def _defaults(model: type[models.Model], given: list[models.Field]) -> list[tuple]:
+    names = {field.name for field in given}
+    defaults = []
+    for field in model._meta.concrete_fields:
+        if field.name in names or field.primary_key and not field.has_default():
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            raise TypeError(f"insert_rows: give {model.__name__}.{field.name} (auto_now) a value")
+        # As Model.__init__ does: the declared default, else "" for text and None otherwise.
+        defaults.append((field, field.get_default()))
+    return defaults
+
+
 def _preparer(field: models.Field, connection: Any) -> Callable[[Any], Any] | None:
     if isinstance(field, _AS_IS) and not field.choices:
         return None
     if isinstance(field, models.CharField | models.TextField):
         return _as_text  # choices: an enum member is stored as its plain value
-    return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.JSONField):
+        return lambda value: field.get_db_prep_save(value, connection)
+    return _same_as_last(lambda value: field.get_db_prep_save(value, connection))
+
+
+def _same_as_last(prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    # The rows of one write share their timestamps and correlation ids: convert each distinct
+    # object once. Only for immutable values (datetimes, UUIDs, decimals), so identity is safe.
+    last: list[Any] = [object(), None]
+
+    def prepared(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, prepare(value)
+        return last[1]
+
+    return prepared
 
 
 def _as_text(value: Any) -> Any:

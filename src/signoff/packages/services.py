@@ -34,6 +34,7 @@ from signoff.briefs.models import Brief, BriefVersion
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
+from signoff.core.forked import can_fork, default_workers, map_forked
 from signoff.core.hashing import content_hash
 from signoff.core.rows import insert_rows
 from signoff.memory.services import as_prompt_note, notes_for_drafts
@@ -270,6 +271,14 @@ def run_brief(
     checked = 0
     channel_messages = data.get("channel_messages") or {}
     requests = [(plan, _request(plan, facts, rules, memory, channel_messages)) for plan in ready]
+    processes = _processes(provider, budget, len(requests))
+    if processes > 1:
+        for group in _draft_and_check_forked(provider, requests, rules, image_findings, processes):
+            checked += len(group)
+            progress(STEPS[2], checked, len(ready))
+            progress(STEPS[3], checked, len(ready))
+            batch.add(group)
+        requests = []
     drafted = _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
     for i, plan in enumerate(drafted, 1):
         progress(STEPS[2], i, len(ready))
@@ -313,6 +322,31 @@ def _request(
     )
 
 
+def _draft_one(provider: Provider, plan: PlannedPackage, request: DraftRequest) -> PlannedPackage:
+    """Draft one package (refitted to its spec where the provider needs it) into its plan."""
+    try:
+        result, refit = draft_and_refit(provider, request)
+    except DraftFailed as failure:
+        plan.failure = failure
+        return plan
+    plan.draft_fields = result.fields
+    plan.origin = {
+        "kind": "agent",
+        "agent": "copy_drafter",
+        "provider": result.provider,
+        "model": result.model,
+        "prompt": result.prompt,
+        "parameters": result.parameters,
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "latency_ms": result.latency_ms,
+        "cost": result.cost,
+        **({"refit": refit} if refit else {}),
+        **(plan.origin or {}),
+    }
+    return plan
+
+
 def _draft_all(
     provider: Provider,
     requests: list[tuple[PlannedPackage, DraftRequest]],
@@ -321,29 +355,6 @@ def _draft_all(
 ) -> Iterator[PlannedPackage]:
     """Yield each plan as its draft (or failure) comes back; stop starting new ones when the
     budget is spent. The provider runs in worker threads: it touches no database."""
-
-    def one(plan: PlannedPackage, request: DraftRequest) -> PlannedPackage:
-        try:
-            result, refit = draft_and_refit(provider, request)
-        except DraftFailed as failure:
-            plan.failure = failure
-            return plan
-        plan.draft_fields = result.fields
-        plan.origin = {
-            "kind": "agent",
-            "agent": "copy_drafter",
-            "provider": result.provider,
-            "model": result.model,
-            "prompt": result.prompt,
-            "parameters": result.parameters,
-            "input_tokens": result.input_tokens,
-            "output_tokens": result.output_tokens,
-            "latency_ms": result.latency_ms,
-            "cost": result.cost,
-            **({"refit": refit} if refit else {}),
-            **(plan.origin or {}),
-        }
-        return plan
 
     def spent(plan: PlannedPackage) -> None:
         if plan.failure is not None:
@@ -357,12 +368,12 @@ def _draft_all(
         for plan, request in requests:
             if budget.exhausted():
                 return
-            spent(one(plan, request))
+            spent(_draft_one(provider, plan, request))
             yield plan
         return
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="draft") as pool:
         queue = iter(requests)
-        running = {pool.submit(one, *item) for item in islice(queue, concurrency)}
+        running = {pool.submit(_draft_one, provider, *item) for item in islice(queue, concurrency)}
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -370,7 +381,60 @@ def _draft_all(
                 spent(plan)
                 yield plan
             if not budget.exhausted():
-                running |= {pool.submit(one, *item) for item in islice(queue, len(finished))}
+                running |= {
+                    pool.submit(_draft_one, provider, *item)
+                    for item in islice(queue, len(finished))
+                }
+
+
+def _processes(provider: Provider, budget: Budget, packages: int) -> int:
+    """How many processes draft and check: more than one only for a provider that computes
+    locally (a remote model waits on the network, and threads cover that), for a run large
+    enough to repay starting them, and with no budget to stop at exactly (tokens are counted
+    as drafts come back)."""
+    if not getattr(provider, "computes_locally", False) or not can_fork():
+        return 1
+    if budget.max_tokens is not None or budget.max_cost is not None:
+        return 1
+    if packages < settings.SIGNOFF_FORK_MIN_PACKAGES:
+        return 1
+    return settings.SIGNOFF_DRAFT_PROCESSES or default_workers()
+
+
+def _draft_and_check_forked(
+    provider: Provider,
+    requests: list[tuple[PlannedPackage, DraftRequest]],
+    rules: BrandRules,
+    image_findings: dict,
+    processes: int,
+) -> Iterator[list[PlannedPackage]]:
+    """Draft and check each SKU's packages in worker processes; yield each SKU's checked plans.
+
+    The same functions as the one-process path, so the drafts and findings are the same.
+    """
+    by_sku: dict[str, list[tuple[PlannedPackage, DraftRequest]]] = {}
+    for item in requests:
+        by_sku.setdefault(item[0].cell.sku, []).append(item)
+    groups = list(by_sku.values())
+    jobs = [(provider, rules, image_findings, group) for group in groups]
+    for index, results in map_forked(_draft_and_check_group, jobs, workers=processes):
+        plans = [plan for plan, _ in groups[index]]
+        for plan, (fields, origin, failure, findings) in zip(plans, results, strict=True):
+            plan.draft_fields, plan.origin, plan.failure, plan.findings = (
+                fields,
+                origin,
+                failure,
+                findings,
+            )
+        yield plans
+
+
+def _draft_and_check_group(job: tuple) -> list[tuple]:
+    """In a worker process: draft and check one SKU's packages; return what the plans gained."""
+    provider, rules, image_findings, group = job
+    plans = [_draft_one(provider, plan, request) for plan, request in group]
+    _check(plans, rules, image_findings)
+    return [(p.draft_fields, p.origin, p.failure, p.findings) for p in plans]
 
 
 def _check(group: list[PlannedPackage], rules: BrandRules, image_findings: dict) -> None:

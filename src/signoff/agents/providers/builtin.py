@@ -1052,6 +1052,7 @@ class BuiltinProvider:
     name = "builtin"
     model = MODEL
     spec_valid = True  # composes within every limit by construction: nothing to refit
+    computes_locally = True  # pure CPU work in this process: a run may spread it over cores
 
     def draft(self, request: DraftRequest) -> DraftResult:
         channel, rules = request.channel, request.rules

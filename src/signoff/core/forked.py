@@ -1,0 +1,62 @@
+"""Spread pure, CPU-bound work over the machine's cores with forked worker processes.
+
+Threads do not help CPU-bound Python (the GIL runs one at a time); processes do. Forked
+children start with a copy of the parent's memory, so the work (large inputs such as channel
+specs and product facts) is read from that copy: only an index goes to a child and only the
+result comes back through the pipe. The function must be pure: no database, no files written,
+no shared state; the children exit without running the parent's cleanup, so an inherited
+database connection is never touched.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# The job of the pool being forked: set just before the first child starts, read by children.
+_job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def can_fork() -> bool:
+    """Whether this platform forks (Linux does; macOS and Windows default to spawning)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def map_forked(
+    function: Callable[[T], R], items: Sequence[T], *, workers: int
+) -> Iterator[tuple[int, R]]:
+    """Yield ``(index, function(items[index]))`` for every item, in the order they finish.
+
+    At most ``workers`` children run at once. An exception in ``function`` is raised here,
+    in the parent, when its result comes up.
+    """
+    global _job
+    if _job is not None:
+        raise RuntimeError("map_forked does not nest")
+    _job = (function, items)
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            # The first `workers` tasks fork every child while _job is set; later ones reuse them.
+            pending = {pool.submit(_run, index) for index in range(len(items))}
+            while pending:
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    yield future.result()
+    finally:
+        _job = None
+
+
+def _run(index: int) -> tuple[int, Any]:
+    function, items = _job  # the child's copy, made when it was forked
+    return index, function(items[index])
