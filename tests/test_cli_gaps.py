@@ -295,3 +295,40 @@ def test_audit_head_json_is_one_document(cli, workspace_loaded):
     data = json.loads(cli("audit", "head", "--json").stdout)
     assert data["head"] == head
     assert f"{data['seq']}:{data['hash']}" == head
+
+
+# --- 10. a second G1 approval is worded for a brief -----------------------------------------------
+
+
+def test_a_second_brief_approval_says_the_version_passed_g1_already(cli, tokens):
+    result = cli("brief", "approve", BRIEF, "--yes", token=tokens["maya"])
+
+    assert result.exit_code == 3, result.output
+    assert (
+        f"refused (invalid_state): brief {BRIEF} version 1 has passed G1 already "
+        "(approved by maya@lumen.example on "
+    ) in result.stderr
+    assert "package" not in result.stderr
+
+
+def test_a_refused_move_at_a_brief_stage_names_the_brief():
+    from signoff.workflow import (
+        Action,
+        Actor,
+        ActorKind,
+        Facts,
+        Position,
+        StateError,
+        decide,
+        load_template,
+    )
+
+    lead = Actor(id="maya@lumen.example", kind=ActorKind.PERSON, roles={"content_lead"})
+    with pytest.raises(StateError, match=r"^cannot approve a brief at S1/approved in the eco"):
+        decide(
+            Position.parse("S1/approved"), Action.APPROVE, lead, Facts(), load_template("ecommerce")
+        )
+    with pytest.raises(StateError, match=r"^cannot approve a package at S2/draft "):
+        decide(
+            Position.parse("S2/draft"), Action.APPROVE, lead, Facts(), load_template("ecommerce")
+        )

@@ -98,6 +98,16 @@ def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefAppro
                 ErrorCode.INVALID_STATE, f"the {template.name} workflow has no brief gate"
             )
         version = brief.latest_version()
+        done = version.approvals.filter(gate=brief_gate(template).id).first()
+        if done is not None:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"brief {brief.slug} version {version.number} has passed "
+                f"{done.gate} already (approved by {done.person} on "
+                f"{done.created_at:%Y-%m-%d %H:%M} UTC); a change is a new version: "
+                f"signoff brief update {brief.slug} FILE",
+                gate=done.gate,
+            )
         # Maker-checker at G1: whoever added this brief version may not approve it.
         makers = frozenset({version.added_by}) if "@" in version.added_by else frozenset()
         decision = decide(

@@ -171,9 +171,11 @@ def _move(position: Position, action: Action, template: Template) -> Transition:
             move = template.transition(position, action)
         if move is not None:
             return move
+    # At a brief stage (e-commerce S1) the brief itself moves, so say so.
+    subject = "a brief" if position.stage in template.brief_stages else "a package"
     raise StateError(
         ErrorCode.INVALID_STATE,
-        f"cannot {action} a package at {position} in the {template.name} workflow",
+        f"cannot {action} {subject} at {position} in the {template.name} workflow",
     )
 
 
