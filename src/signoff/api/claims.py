@@ -12,10 +12,11 @@ from signoff.packages.claims import set_claim_status
 router = Router(tags=["claims"])
 
 
-@router.post("/{claim_id}/status", response={200: ClaimChangeOut, **error_responses(400)})
+@router.post("/{claim_id}/status", response={200: ClaimChangeOut, **error_responses(400, 403)})
 def set_status(request: HttpRequest, claim_id: str, payload: ClaimStatusIn) -> dict:
-    """Change a claim's status, with a note saying why; packages using it across briefs are
-    blocked (flagged, withdrawn, ...) or released (approved)."""
+    """Change a claim's status, with a note saying why (compliance only: 403 otherwise);
+    packages using it across briefs are blocked (flagged, withdrawn, ...) or released
+    (approved). An unknown claim is a 404; no note is a 422 at ``note``."""
     change = set_claim_status(
         workspace=request.auth.workspace,
         claim_id=claim_id,

@@ -10,8 +10,11 @@ NotFound, Http404      404     ``not_found`` (also for objects of another worksp
 StateError             409     the workflow's code: ``invalid_state``, ``not_reviewed``, ...
 InputError             422     ``invalid_input``, with ``problems`` (field path + message)
 request validation     422     ``invalid_input``, with ``problems``
-DecisionInputError     422     the workflow's code: ``note_required``
+DecisionInputError     422     the workflow's code: ``note_required``, with ``problems`` too
 =====================  ======  ===============================================================
+
+Every 422 carries ``problems``, each located by ``field``: a dotted path into the request.
+Each operation declares in the OpenAPI document every status it can answer (``error_responses``).
 """
 
 from collections.abc import Iterable
@@ -23,7 +26,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from signoff.core.errors import InputError, NotFound, Problem
-from signoff.workflow import WorkflowError
+from signoff.workflow import DecisionInputError, ErrorCode, WorkflowError
 from signoff.workspaces.tokens import InvalidToken
 
 
@@ -39,6 +42,8 @@ class ApiErrorCode(StrEnum):
 
 # Option names the services use for the CLI, and the request field that carries them here.
 _CLI_FIELDS = {"--note": "note", "--set": "changes"}
+# The request field a workflow refusal of bad input (422) is about.
+_DECISION_FIELDS = {ErrorCode.NOTE_REQUIRED: "note"}
 # pydantic's messages that read better said the way intake says them.
 _MESSAGES = {"missing": "this field is required", "extra_forbidden": "unknown field"}
 # Request-level locations ninja puts in front of a field path.
@@ -64,7 +69,12 @@ class ErrorOut(Schema):
 
 
 def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
-    """Declare the error envelope for these statuses and those every endpoint can return."""
+    """Declare the error envelope for these statuses and those every endpoint can return.
+
+    Every operation can answer 401 (token), 404 (an object outside your workspace, or none)
+    and 422 (bad parameters, or a NUL byte anywhere). Add 400 where there is a JSON body to
+    read, 403 where a service checks authority, 409 where it checks state.
+    """
     return dict.fromkeys(sorted({401, 404, 422, *codes}), ErrorOut)
 
 
@@ -120,11 +130,16 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(WorkflowError)
     def refused(request: HttpRequest, exc: WorkflowError) -> HttpResponse:
+        extra: dict[str, Any] = {}
+        if isinstance(exc, DecisionInputError):  # bad input: say where, like any other 422
+            field = _DECISION_FIELDS.get(exc.code)
+            extra["problems"] = [{"field": field, "message": exc.message, "line": None}]
         body = _envelope(
             exc.code.value,
             exc.message,
             gate=exc.gate,
             required_roles=sorted(str(r) for r in exc.required_roles),
+            **extra,
         )
         return respond(request, exc.http_status, body)
 

@@ -47,7 +47,8 @@ from signoff.web import compare as comparing
 from signoff.workspaces.models import Person
 
 router = Router(tags=["packages"])
-DECIDES = error_responses(400, 403, 409)
+DECIDES = error_responses(400, 403, 409)  # a decision with a body
+NO_BODY_DECIDES = error_responses(403, 409)
 
 
 class CompareQuery(Schema):
@@ -137,7 +138,7 @@ def findings(request: HttpRequest, package_id: Id, version: Id | None = None) ->
     return queries.findings_of(package_for(request.auth, package_id), version)
 
 
-@router.post("/{package_id}/review", response={200: ItemResultOut, **DECIDES})
+@router.post("/{package_id}/review", response={200: ItemResultOut, **NO_BODY_DECIDES})
 def review(request: HttpRequest, package_id: Id) -> ItemResult:
     """Mark the current version reviewed by you (batch approval takes reviewed versions only)."""
     package = package_for(request.auth, package_id)
@@ -173,7 +174,9 @@ def edit(request: HttpRequest, package_id: Id, payload: EditIn) -> dict:
     return {"result": dataclasses.asdict(result), "changes": changes}
 
 
-@router.post("/{package_id}/findings/{finding_id}/apply", response={200: EditOut, **DECIDES})
+@router.post(
+    "/{package_id}/findings/{finding_id}/apply", response={200: EditOut, **NO_BODY_DECIDES}
+)
 def apply_fix(request: HttpRequest, package_id: Id, finding_id: Id) -> dict:
     """Apply a finding's suggested fix as a new version by you, like any edit: approvals it no
     longer matches are voided, and you may not approve it yourself (maker-checker).

@@ -56,7 +56,7 @@ def links(request: HttpRequest) -> list[dict]:
     return [_link_row(link, link.package_count) for link in services.links_of(request.auth)]
 
 
-@router.post("/{link_id}/revoke", response={200: ReviewLinkOut, **error_responses(400, 403)})
+@router.post("/{link_id}/revoke", response={200: ReviewLinkOut, **error_responses(403)})
 def revoke(request: HttpRequest, link_id: Id) -> dict:
     """Revoke a link: it no longer opens (content leads only). Revoking it again is harmless."""
     link = services.revoke_review_link(request.auth, link_id)

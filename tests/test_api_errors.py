@@ -1,0 +1,135 @@
+"""The error contract: every 422 says where, and every operation declares what it answers."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+BRIEF = "spring-candles-2027"
+
+# What each operation can answer besides its success: 401, 404 and 422 everywhere; 400 where
+# a JSON body is read; 403 where a service checks authority; 409 where it checks state.
+ERRORS = {401, 404, 422}
+WITH_BODY = ERRORS | {400}
+DECLARED = {
+    ("get", "/api/me"): {200} | ERRORS,
+    ("get", "/api/briefs"): {200} | ERRORS,
+    ("post", "/api/briefs"): {200, 201, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/parse-notes"): {200, 403} | WITH_BODY,
+    ("get", "/api/briefs/{slug}"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/diff"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/proposals"): {200} | ERRORS,
+    ("post", "/api/briefs/{slug}/proposals/accept"): {201, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/approve"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/update"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/runs"): {202, 403, 409} | ERRORS,
+    ("get", "/api/briefs/{slug}/runs"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/data-requests"): {200} | ERRORS,
+    ("post", "/api/briefs/{slug}/data-requests"): {201, 403} | WITH_BODY,
+    ("get", "/api/briefs/{slug}/board"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/blocking"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/sla"): {200} | ERRORS,
+    ("post", "/api/briefs/{slug}/launch"): {200, 403, 409} | WITH_BODY,
+    ("get", "/api/briefs/{slug}/launches"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/launches/{channel}/manifest"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/launches/{channel}/bundle"): {200} | ERRORS,
+    ("post", "/api/packages/batch"): {200} | WITH_BODY,
+    ("get", "/api/packages/{package_id}"): {200} | ERRORS,
+    ("get", "/api/packages/{package_id}/versions"): {200} | ERRORS,
+    ("get", "/api/packages/{package_id}/findings"): {200} | ERRORS,
+    ("post", "/api/packages/{package_id}/review"): {200, 403, 409} | ERRORS,
+    ("post", "/api/packages/{package_id}/approve"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/packages/{package_id}/reject"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/packages/{package_id}/edit"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/packages/{package_id}/findings/{finding_id}/apply"): {200, 403, 409} | ERRORS,
+    ("post", "/api/packages/{package_id}/reassign"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/packages/{package_id}/comments"): {201} | WITH_BODY,
+    ("get", "/api/packages/{package_id}/comments"): {200} | ERRORS,
+    ("get", "/api/packages/{package_id}/compare"): {200} | ERRORS,
+    ("post", "/api/packages/{package_id}/versions/{number}/ratings"): {201} | WITH_BODY,
+    ("post", "/api/claims/{claim_id}/status"): {200, 403} | WITH_BODY,
+    ("get", "/api/audit/who-approved"): {200} | ERRORS,
+    ("get", "/api/audit/log"): {200} | ERRORS,
+    ("get", "/api/audit/verify"): {200} | ERRORS,
+    ("get", "/api/memory/search"): {200} | ERRORS,
+    ("get", "/api/memory/suggestions"): {200} | ERRORS,
+    ("post", "/api/memory/banned-phrases"): {201, 403} | WITH_BODY,
+    ("get", "/api/dashboard/layout"): {200} | ERRORS,
+    ("post", "/api/dashboard/layout"): {200} | WITH_BODY,
+    ("post", "/api/review-links"): {201, 403} | WITH_BODY,
+    ("get", "/api/review-links"): {200} | ERRORS,
+    ("post", "/api/review-links/{link_id}/revoke"): {200, 403} | ERRORS,
+}
+
+
+def _error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def test_every_operation_declares_the_statuses_it_answers(client: Client) -> None:
+    paths = client.get("/api/openapi.json").json()["paths"]
+
+    declared = {
+        (method, path): {int(status) for status in operation["responses"]}
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+
+    assert declared == DECLARED
+
+
+@pytest.mark.django_db
+def test_a_rejection_without_a_note_says_which_field(api, spring_run) -> None:
+    from signoff.packages.models import Package
+
+    package = Package.objects.filter(stage="S3", state="in_review").order_by("id").first()
+
+    error = _error(api("maya").post(f"/api/packages/{package.pk}/reject"), 422, "note_required")
+
+    assert [(p["field"], p["line"]) for p in error["problems"]] == [("note", None)]
+    assert error["problems"][0]["message"] == error["message"]
+    assert error["gate"] == "G2"
+    blank = _error(
+        api("maya").post(f"/api/packages/{package.pk}/reject", {"note": "   "}),
+        422,
+        "note_required",
+    )
+    assert [p["field"] for p in blank["problems"]] == ["note"]
+
+
+@pytest.mark.django_db
+def test_refusals_other_than_bad_input_carry_no_problems(api, spring_run) -> None:
+    from signoff.packages.models import Package
+
+    package = Package.objects.filter(stage="S3", state="in_review").order_by("id").first()
+
+    error = _error(api("omar").post(f"/api/packages/{package.pk}/reject"), 403, "wrong_role")
+
+    assert error.get("problems", []) == []
+
+
+@pytest.mark.django_db
+def test_a_claim_change_by_anyone_but_compliance_is_the_documented_403(api, spring_run) -> None:
+    error = _error(
+        api("ari").post("/api/claims/hand-poured/status", {"status": "withdrawn", "note": "x"}),
+        403,
+        "wrong_role",
+    )
+
+    assert error["required_roles"] == ["compliance"]
+    missing = _error(
+        api("omar").post("/api/claims/hand-poured/status", {"status": "withdrawn"}),
+        422,
+        "invalid_input",
+    )
+    assert [p["field"] for p in missing["problems"]] == ["note"]
+    _error(
+        api("omar").post("/api/claims/no-such-claim/status", {"status": "withdrawn", "note": "x"}),
+        404,
+        "not_found",
+    )
