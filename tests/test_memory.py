@@ -136,3 +136,103 @@ def test_memory_cli_search_suggest_and_ban(spring_run, spring_brief, person, tmp
     )
     assert checked.exit_code == 1
     assert "voice.banned_phrase" in {f["rule_id"] for f in json.loads(checked.stdout)}
+
+
+# ---------------------------------------------------------------- notes, versions and events
+
+
+def _search(brief, text, **filters):
+    from signoff.memory.search import search_memory
+
+    return search_memory(workspace_id=brief.workspace_id, query=text, **filters)
+
+
+@pytest.mark.django_db
+def test_version_copy_is_searchable_current_and_earlier(spring_run, spring_brief, person):
+    from signoff.packages.decisions import edit_package
+
+    package = _in_review(spring_brief, 1)[0]
+    field = next(iter(package.current_version.fields))
+    edit_package(
+        package_id=package.pk,
+        person=person("maya"),
+        changes={field: "Quietly marmalade-scented evenings"},
+    )
+
+    (hit,) = _search(spring_brief, "marmalade")
+
+    assert (hit.source, hit.kind, hit.package_id, hit.version) == (
+        "version",
+        "current",
+        package.pk,
+        2,
+    )
+    assert (hit.sku, hit.channel, hit.brief) == (package.sku, package.channel, spring_brief.slug)
+    assert hit.person == "maya@lumen.example"
+    assert f"{field}: Quietly marmalade-scented evenings" in hit.text
+    # The drafted first version is still found by its own words, as an earlier version.
+    first_words = " ".join(str(package.versions.get(number=1).fields[field]).split()[:3])
+    kinds = {(h.version, h.kind) for h in _search(spring_brief, first_words, sku=package.sku)}
+    assert (1, "earlier") in kinds
+
+
+@pytest.mark.django_db
+def test_decision_events_with_notes_are_searchable(spring_brief, person):
+    from signoff.briefs.approval import approve_brief
+    from signoff.packages.claims import set_claim_status
+
+    approve_brief(brief=spring_brief, person=person("maya"), note="Zebrawood tone approved")
+    set_claim_status(
+        workspace=spring_brief.workspace,
+        claim_id="hand-poured",
+        status="withdrawn",
+        note="zebrawood audit pending",
+        person=person("omar"),
+    )
+
+    hits = _search(spring_brief, "zebrawood")
+
+    assert {(h.source, h.kind, h.person) for h in hits} == {
+        ("event", "brief.gate.approved", "maya@lumen.example"),
+        ("event", "claim.status_changed", "omar@lumen.example"),
+    }
+    assert {h.text for h in hits} == {"Zebrawood tone approved", "zebrawood audit pending"}
+    # Events about a whole brief or claim have no SKU: a SKU filter leaves them out.
+    assert _search(spring_brief, "zebrawood", sku="LUM-SPR-LAV-08") == []
+    assert [h.source for h in _search(spring_brief, "zebrawood", sources=("note",))] == []
+
+
+@pytest.mark.django_db
+def test_a_package_decision_is_found_once_as_its_note(spring_run, spring_brief, person):
+    package = _in_review(spring_brief, 1)[0]
+    reject_package(package_id=package.pk, person=person("maya"), note="too quokka-like")
+
+    (hit,) = _search(spring_brief, "quokka")
+
+    assert (hit.source, hit.kind, hit.gate, hit.package_id) == (
+        "note",
+        "rejection",
+        "G2",
+        package.pk,
+    )
+
+
+@pytest.mark.django_db
+def test_memory_search_is_scoped_to_the_workspace(spring_brief, person, other_workspace):
+    from signoff.briefs.approval import approve_brief
+
+    approve_brief(brief=spring_brief, person=person("maya"), note="pangolin launch")
+
+    assert len(_search(spring_brief, "pangolin")) == 1
+    from signoff.memory.search import search_memory
+
+    assert search_memory(workspace_id=other_workspace.pk, query="pangolin") == []
+
+
+@pytest.mark.django_db
+def test_query_text_is_never_search_syntax(spring_run, spring_brief):
+    for text in ('"', "NEAR(a b)", "title: OR AND *", "x' OR 1=1 --"):
+        assert isinstance(_search(spring_brief, text), list)
+    assert _search(spring_brief, "   ") == []
+    with pytest.raises(ValueError, match="unknown sources"):
+        _search(spring_brief, "x", sources=("files",))
