@@ -13,11 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from signoff.agents.checks.claims import scan_claims
+from signoff.agents.checks.consistency import audit_consistency
+from signoff.agents.checks.spec import check_spec
+from signoff.agents.checks.voice import check_voice
 from signoff.agents.context import (
     BannedTerm,
     BrandRules,
@@ -172,19 +175,8 @@ def _squashed(text: str) -> str:
     return re.sub(r"[\s\-]+", " ", text.lower())
 
 
-def _check_modules() -> dict[str, Any]:
-    """The sibling checks, where they exist; the property still runs the spec check without."""
-    found: dict[str, Any] = {}
-    for module, name in (("claims", "scan_claims"), ("voice", "check_voice")):
-        try:
-            imported = __import__(f"signoff.agents.checks.{module}", fromlist=[name])
-        except ImportError:
-            continue
-        found[name] = getattr(imported, name)
-    return found
-
-
-CHECKS = _check_modules()
+# Imported plainly: a check that fails to import must fail these tests, not drop out of them.
+CHECKS = (scan_claims, check_voice)
 
 
 # ---------------------------------------------------------------- (a) property over products
@@ -279,17 +271,13 @@ def products(draw: st.DrawFn) -> ProductFacts:
 
 
 def _assert_clean(result: DraftResult, channel: ChannelSpec, product: ProductFacts) -> None:
-    from signoff.agents.checks.spec import check_spec
-
     draft = Draft(channel=channel, fields=result.fields, product=product)
     assert set(result.fields) == set(channel.fields)
     for name in channel.required_fields:
         assert result.fields[name], f"{channel.id}.{name} is empty"
     problems = _blocking_or_warning(check_spec(draft))
-    if "scan_claims" in CHECKS:
-        problems += _blocking_or_warning(CHECKS["scan_claims"](draft, PROPERTY_RULES))
-    if "check_voice" in CHECKS:
-        problems += _blocking_or_warning(CHECKS["check_voice"](draft, PROPERTY_RULES))
+    for check in CHECKS:
+        problems += _blocking_or_warning(check(draft, PROPERTY_RULES))
     assert not problems, (channel.id, result.fields, [(f.rule_id, f.message) for f in problems])
     copy = _squashed(_all_copy(result.fields))
     for claim in PROPERTY_RULES.claims:
@@ -316,7 +304,6 @@ def _assert_clean(result: DraftResult, channel: ChannelSpec, product: ProductFac
 def test_every_channel_gets_clean_copy_for_any_product(
     product: ProductFacts, messages: list[str]
 ) -> None:
-    pytest.importorskip("signoff.agents.checks.spec")
     brief = BriefFacts(name="Generated", key_messages=tuple(messages))
     for channel in CATALOG.values():
         for variant in ("A", "B"):
@@ -403,9 +390,6 @@ def test_key_messages_with_unbacked_numbers_or_claims_are_left_out() -> None:
 
 
 def test_green_in_a_product_name_is_a_name_not_a_claim() -> None:
-    scan_claims = CHECKS.get("scan_claims")
-    if scan_claims is None:
-        pytest.skip("the claims scanner is not there yet")
     fig = BY_SKU["LUM-SPR-FIG-08"]
     for channel_id, channel in CATALOG.items():
         result = _draft(channel_id, fig)
@@ -415,7 +399,6 @@ def test_green_in_a_product_name_is_a_name_not_a_claim() -> None:
 
 
 def test_lumen_example_passes_every_check_on_every_channel() -> None:
-    check_spec = pytest.importorskip("signoff.agents.checks.spec").check_spec
     for brief, items in ((SPRING_BRIEF, SPRING_PRODUCTS), (COZY_BRIEF, COZY_PRODUCTS)):
         for product in items:
             for channel_id, channel in CATALOG.items():
@@ -423,7 +406,7 @@ def test_lumen_example_passes_every_check_on_every_channel() -> None:
                     result = _draft(channel_id, product, brief=brief, variant=variant)
                     draft = Draft(channel=channel, fields=result.fields, product=product)
                     findings = check_spec(draft)
-                    findings += [f for check in CHECKS.values() for f in check(draft, RULES)]
+                    findings += [f for check in CHECKS for f in check(draft, RULES)]
                     problems = [(f.rule_id, f.field) for f in _blocking_or_warning(findings)]
                     assert not problems, (channel_id, product.sku, variant, problems)
 
@@ -586,7 +569,6 @@ def test_trimming_stops_at_a_word_and_drops_dangling_connectives() -> None:
 
 
 def test_a_skus_packages_agree_with_each_other_and_the_data() -> None:
-    consistency = pytest.importorskip("signoff.agents.checks.consistency")
     drafts = []
     for brief, items in ((SPRING_BRIEF, SPRING_PRODUCTS), (COZY_BRIEF, COZY_PRODUCTS)):
         for product in items:
@@ -595,5 +577,5 @@ def test_a_skus_packages_agree_with_each_other_and_the_data() -> None:
                     fields = _draft(channel_id, product, brief=brief, variant=variant).fields
                     key = f"{product.sku}/{channel_id}/{variant}"
                     drafts.append((key, Draft(channel=channel, fields=fields, product=product)))
-    findings = consistency.audit_consistency(drafts, RULES)
+    findings = audit_consistency(drafts, RULES)
     assert not [(key, f.rule_id) for key, f in findings if f.severity != Severity.INFO]
