@@ -27,6 +27,7 @@ _VARS = (
     "SIGNOFF_OUTPUT_RETRIES",
     "SIGNOFF_PRICES",
     "SIGNOFF_PROVIDER_OPTIONS",
+    "SIGNOFF_CONCURRENCY",
 )
 
 
@@ -118,3 +119,51 @@ def test_provider_from_spec() -> None:
     assert built.model == "claude-x"
     with pytest.raises(ImproperlyConfigured, match="Unknown provider"):
         provider_from_spec("gemini:pro")
+
+
+@pytest.mark.parametrize(
+    ("value", "limits"),
+    [
+        ("", {}),
+        ("8", {"openai": 8, "anthropic": 8}),
+        ("openai=8, Anthropic=4", {"openai": 8, "anthropic": 4}),
+        ("openai=8,2", {"openai": 8, "anthropic": 2}),  # named wins, whatever the order
+        ("builtin=2", {"builtin": 2}),
+    ],
+)
+def test_concurrency_per_provider_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, value: str, limits: dict[str, int]
+) -> None:
+    assert load_settings(monkeypatch, SIGNOFF_CONCURRENCY=value)["SIGNOFF_CONCURRENCY"] == limits
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("openai=0", "'openai=0': the limit must be a whole number of 1 or more"),
+        ("openai=many", "'openai=many': the limit must be a whole number"),
+        ("eight", "'eight': the limit must be a whole number"),
+        ("openai=-1", "'openai=-1': the limit must be"),
+        ("openai=", "'openai=': the limit must be"),
+        ("gemini=3", "'gemini=3': unknown provider 'gemini'"),
+        ("openai=2.5", "'openai=2.5': the limit must be a whole number"),
+    ],
+)
+def test_bad_concurrency_is_refused_naming_the_entry(
+    monkeypatch: pytest.MonkeyPatch, value: str, says: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SIGNOFF_CONCURRENCY entry") as refused:
+        load_settings(monkeypatch, SIGNOFF_CONCURRENCY=value)
+    assert says in str(refused.value)
+
+
+def test_a_run_drafts_as_many_at_once_as_the_setting_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    from signoff.packages.services import _concurrency
+
+    limits = load_settings(monkeypatch, SIGNOFF_CONCURRENCY="openai=8")["SIGNOFF_CONCURRENCY"]
+    remote = OpenAIProvider(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")
+    with override_settings(SIGNOFF_CONCURRENCY=limits):
+        assert _concurrency(remote) == 8
+        assert _concurrency(BuiltinProvider()) == 1
+    with override_settings(SIGNOFF_CONCURRENCY={}):
+        assert _concurrency(remote) == 4  # the default for a remote provider

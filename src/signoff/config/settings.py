@@ -221,6 +221,44 @@ SIGNOFF_PROVIDERS = {
     "default": _provider_config(SIGNOFF_PROVIDER, SIGNOFF_MODEL),
     **_agent_providers(os.environ.get("SIGNOFF_AGENT_PROVIDERS", "")),
 }
+
+
+def _concurrency(value: str) -> dict[str, int]:
+    """Parse SIGNOFF_CONCURRENCY: "8" (every remote provider) or "openai=8,anthropic=4".
+
+    A bare number sets every remote provider; named entries override it, whatever the order.
+    The builtin composer runs one at a time unless named (it is CPU-bound: threads add nothing).
+    """
+    remote = [kind for kind in _PROVIDER_BACKENDS if kind != "builtin"]
+    limits: dict[str, int] = {}
+    named: dict[str, int] = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        kind, sep, number = entry.rpartition("=") if "=" in entry else ("", "", entry)
+        kind = kind.strip().lower()
+        if sep and kind not in _PROVIDER_BACKENDS:
+            raise ImproperlyConfigured(
+                f"SIGNOFF_CONCURRENCY entry {entry!r}: unknown provider {kind!r}; use "
+                f"{', '.join(_PROVIDER_BACKENDS)} (e.g. openai=8,anthropic=4) or one number"
+            )
+        try:
+            limit = int(number.strip())
+        except ValueError:
+            limit = 0
+        if limit < 1:
+            raise ImproperlyConfigured(
+                f"SIGNOFF_CONCURRENCY entry {entry!r}: the limit must be a whole number of 1 "
+                "or more (e.g. openai=8,anthropic=4, or 8 for every remote provider)"
+            )
+        if sep:
+            named[kind] = limit
+        else:
+            limits |= dict.fromkeys(remote, limit)
+    return limits | named
+
+
+# Drafts in flight at once, per provider name; a provider not listed drafts 4 at a time
+# (1 for builtin). See docs/providers.md.
+SIGNOFF_CONCURRENCY = _concurrency(os.environ.get("SIGNOFF_CONCURRENCY", ""))
 # Price per 1,000 tokens by model name, for the cost recorded with every version. Prices
 # change; set them for the models you use: {"gpt-4o-mini": {"input_per_1k": 0.00015,
 # "output_per_1k": 0.0006}}. A model without a price is recorded with cost 0, unpriced.
