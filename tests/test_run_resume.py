@@ -71,6 +71,32 @@ def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(spring_brief, exa
 
 
 @pytest.mark.django_db
+def test_what_a_crashed_run_spent_counts_against_the_budget(spring_brief, example_dir, person):
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+    from signoff.packages.models import Run
+
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    capped = path.read_text().replace("variants: 1\n", "variants: 1\nbudget: {max_tokens: 2000}\n")
+    path.write_text(capped)
+    add_brief(path, products_csv=example_dir / "products.csv")
+    approve_brief(brief=spring_brief, person=person("maya"))
+    spring_brief.refresh_from_db()
+    with pytest.raises(RuntimeError, match="worker died"):
+        run_brief(
+            spring_brief, provider=RemoteLikeProvider(tokens=100, crash_after=14), concurrency=1
+        )
+    kept = Version.objects.count()
+    crashed = Run.objects.get(brief=spring_brief)
+    assert crashed.summary["status"] == "running"
+    assert crashed.summary["input_tokens"] + crashed.summary["output_tokens"] == 100 * kept
+    again = run_brief(spring_brief, provider=RemoteLikeProvider(tokens=100), concurrency=1)
+    # 2000 tokens in all: the crashed run's committed drafts count, so together they draft 20.
+    assert again.status == "stopped"
+    assert kept + again.drafted == 20
+
+
+@pytest.mark.django_db
 def test_a_crashed_run_keeps_finished_skus_and_the_next_run_does_the_rest(approved_spring_brief):
     with pytest.raises(RuntimeError, match="worker died"):
         run_brief(approved_spring_brief, provider=RemoteLikeProvider(crash_after=14), concurrency=1)

@@ -527,9 +527,30 @@ class _Batch:
 
     def flush(self) -> None:
         if self.pending:
+            stored = self.stored + self.pending
+            # What the run has spent so far goes into the same transaction as what it bought,
+            # so a run that crashes later still counts against the brief's budget.
+            self.run.summary = {"status": "running", **_spent(stored)}
             _store(self.brief, self.version, self.run, self.pending, self.actor)
-            self.stored += self.pending
+            self.stored = stored
             self.pending = []
+
+
+def _spent(plans: list[PlannedPackage]) -> dict:
+    """Tokens and cost of these plans' drafts, failed attempts included."""
+    usage = [
+        (p.failure.input_tokens, p.failure.output_tokens, p.failure.cost)
+        if p.failure is not None
+        else tuple(
+            (p.origin or {}).get(key, 0) for key in ("input_tokens", "output_tokens", "cost")
+        )
+        for p in plans
+    ]
+    return {
+        "input_tokens": sum(u[0] for u in usage),
+        "output_tokens": sum(u[1] for u in usage),
+        "cost": round(sum(u[2] for u in usage), 6),
+    }
 
 
 # The columns the run writes, in the order of the value tuples below.
@@ -625,6 +646,7 @@ def _store(
                 current_version=Subquery(latest.values("pk")[:1])
             )
         record_many([event for plan in plans for event in _events(brief, run, plan, actor)])
+        run.save(update_fields=["summary"])
 
 
 def _finish_run(
@@ -634,6 +656,7 @@ def _finish_run(
     severities = Counter(f.severity.value for plan in plans for f in plan.findings)
     stop = budget.exhausted() if not_started else ""
     failed = [p for p in plans if p.failure is not None]
+    spent = _spent(plans)
     summary = RunSummary(
         run_id=run.pk,
         status="stopped" if stop else "finished",
@@ -644,10 +667,8 @@ def _finish_run(
         failed=len(failed),
         not_started=not_started,
         findings=dict(severities),
-        input_tokens=sum((p.origin or {}).get("input_tokens", 0) for p in plans)
-        + sum(p.failure.input_tokens for p in failed),
-        output_tokens=sum((p.origin or {}).get("output_tokens", 0) for p in plans)
-        + sum(p.failure.output_tokens for p in failed),
+        input_tokens=spent["input_tokens"],
+        output_tokens=spent["output_tokens"],
         cost=round(budget.cost, 6),
         message=stop and f"stopped: {stop}; run again to draft the {not_started} left",
     )
