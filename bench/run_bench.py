@@ -201,6 +201,7 @@ def _bare_insert(brief, template_brief) -> float:
                     span_end=f.span_end,
                     message=f.message,
                     suggested_fix=f.suggested_fix,
+                    related=f.related,
                 )
                 for old, n in new_versions
                 for f in by_version.get(old.pk, [])

@@ -67,7 +67,7 @@ def test_insert_rows_without_returning_and_with_no_rows(lumen_workspace, spring_
     assert insert_rows(Finding, Finding.ROW_COLUMNS, []) == []
     package = Package.objects.exclude(current_version=None).first()
     before = package.current_version.findings.count()
-    rows = [(package.current_version_id, "spec", "r", "warn", "title", 0, 3, "m", "")]
+    rows = [(package.current_version_id, "spec", "r", "warn", "title", 0, 3, "m", "", [])]
     assert insert_rows(Finding, Finding.ROW_COLUMNS, rows) == []
     assert package.current_version.findings.count() == before + 1
 
@@ -77,3 +77,33 @@ def test_insert_rows_refuses_a_row_of_the_wrong_width(lumen_workspace):
     brief = _brief(lumen_workspace, "short")
     with pytest.raises(ValueError, match="shorter|longer"):
         insert_rows(Package, COLUMNS, [(brief.pk, "SKU")])
+
+
+@pytest.mark.django_db
+def test_a_finding_keeps_the_packages_it_relates_to_stored_either_way(spring_run):
+    from signoff.agents.context import CheckFinding, RelatedPackage, Severity
+
+    found = CheckFinding(
+        agent="consistency_auditor",
+        rule_id="consistency.burn_time",
+        severity=Severity.WARN,
+        message="This package says 45 hours; the target_plus package says 40 hours.",
+        field="description",
+        related=(RelatedPackage("LUM-SPR-LAV-08", "target_plus", "en-US", "A", "40 hours"),),
+    )
+    version = Package.objects.exclude(current_version=None).first().current_version
+    insert_rows(Finding, Finding.ROW_COLUMNS, [Finding.row(version.pk, found)])
+    Finding.from_check(version, found).save()
+    stored = list(version.findings.filter(rule_id="consistency.burn_time"))
+    assert len(stored) == 2
+    for finding in stored:
+        assert finding.severity == "warn"
+        assert finding.related == [
+            {
+                "sku": "LUM-SPR-LAV-08",
+                "channel": "target_plus",
+                "market": "en-US",
+                "variant": "A",
+                "says": "40 hours",
+            }
+        ]

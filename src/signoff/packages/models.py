@@ -100,6 +100,9 @@ class Finding(models.Model):
     span_end = models.PositiveIntegerField(null=True, blank=True)
     message = models.TextField()
     suggested_fix = models.TextField(blank=True)
+    # The other packages the finding is about (the consistency auditor's disagreements):
+    # [{"sku", "channel", "market", "variant", "says"}], so screens link them without parsing.
+    related = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["version", "id"]
@@ -118,6 +121,7 @@ class Finding(models.Model):
         "span_end",
         "message",
         "suggested_fix",
+        "related",
     )
 
     @classmethod
@@ -142,6 +146,7 @@ def _values(found: CheckFinding) -> tuple:
         span[1] if span else None,
         found.message,
         found.suggested_fix or "",
+        [package.as_dict() for package in found.related],
     )
 
 

@@ -222,6 +222,7 @@ def package_detail(package: Package) -> dict:
                 "span": [f.span_start, f.span_end] if f.span_start is not None else None,
                 "message": f.message,
                 "suggested_fix": f.suggested_fix,
+                "related": f.related,
             }
             for f in findings
         ],
