@@ -599,6 +599,30 @@ def test_an_edit_after_the_last_gate_voids_all_three(spring_run, spring_brief, p
     assert diff[0].startswith("headline:")
 
 
+def test_an_edit_that_changes_the_claims_made_says_so_in_its_diff(spring_run, spring_brief, person):
+    # given: a package whose description says hand-poured in Vermont
+    p = package(spring_brief, LAV, "google_merchant")
+    text = fresh(p).current_version.fields["description"]
+    assert ", hand-poured in Vermont" in text
+
+    # when: the operator drops that claim and writes a clean-burning one
+    with new_events() as events:
+        _, diff = edit_package(
+            package_id=p.pk,
+            person=person("ari"),
+            changes={
+                "description": text.replace(", hand-poured in Vermont", "")
+                + " A clean burning candle."
+            },
+        )
+
+    # then: the diff names the claim removed and the claim added, and the event keeps them
+    assert "claim removed: 'hand-poured' (\"hand-poured in Vermont\")" in diff
+    assert "claim added: 'clean-burning' (\"clean burning\")" in diff
+    (event,) = events
+    assert event.data["changes"] == diff
+
+
 def test_a_no_op_edit_and_an_unknown_field_are_refused(spring_run, spring_brief, person):
     # given
     p = package(spring_brief, LAV, "amazon_us_pdp")

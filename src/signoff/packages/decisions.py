@@ -362,9 +362,8 @@ def edit_package(
                 [Problem("nothing changed: the new values equal the current ones", field="--set")]
             )
         product = previous.brief_version.products.get(sku=package.sku).facts()
-        findings = check_draft(
-            Draft(spec, fields, product, package.market, package.variant), brand_rules(workspace)
-        )
+        rules = brand_rules(workspace)
+        findings = check_draft(Draft(spec, fields, product, package.market, package.variant), rules)
         version = Version.objects.create(
             package=package,
             number=previous.number + 1,
@@ -394,7 +393,7 @@ def edit_package(
             len(package.completeness.get("missing", [])),
         )
         package.save(update_fields=["current_version", "confidence"])
-        summary = describe_changes(previous.fields, fields)
+        summary = describe_changes(previous.fields, fields, rules=rules, product=product)
         if note:
             remember(
                 kind=Note.Kind.EDIT,
