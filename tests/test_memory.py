@@ -120,9 +120,9 @@ def test_memory_cli_search_suggest_and_ban(spring_run, spring_brief, person, tmp
     for package in _in_review(spring_brief, 3):
         reject_package(package_id=package.pk, person=person("maya"), note='drop "slow evenings"')
     runner = CliRunner()
-    found = json.loads(runner.invoke(main, ["memory", "search", "slow", "--json"]).stdout)
+    found = json.loads(runner.invoke(main, ["memory", "search", "drop slow", "--json"]).stdout)
     assert len(found) == 3
-    assert {r["kind"] for r in found} == {"rejection"}
+    assert {(r["source"], r["kind"]) for r in found} == {("note", "rejection")}
     suggested = runner.invoke(main, ["memory", "suggestions"]).stdout
     assert "'slow evenings': rejected on 3 packages" in suggested
     token = issue_token(email="maya@lumen.example")
@@ -215,6 +215,49 @@ def test_a_package_decision_is_found_once_as_its_note(spring_run, spring_brief, 
         "G2",
         package.pk,
     )
+
+
+@pytest.mark.django_db
+def test_memory_cli_search_finds_versions_copy_and_decision_events(spring_brief, person):
+    from signoff.briefs.approval import approve_brief
+
+    # given: a G1 approval with a note (an event, not a note) and a run's drafted copy
+    approve_brief(brief=spring_brief, person=person("maya"), note="pangolin launch")
+    spring_brief.refresh_from_db()
+    run_brief(spring_brief)
+    runner = CliRunner()
+
+    # when: the G1 note is searched for, as JSON and as text
+    found = json.loads(runner.invoke(main, ["memory", "search", "pangolin", "--json"]).stdout)
+    text = runner.invoke(main, ["memory", "search", "pangolin"]).stdout
+
+    # then: the decision event is found, with who made it
+    (hit,) = found
+    assert (hit["source"], hit["kind"]) == ("event", "brief.gate.approved")
+    assert (hit["person"], hit["text"]) == ("maya@lumen.example", "pangolin launch")
+    assert "event brief.gate.approved" in text
+    assert "pangolin launch" in text
+
+    # when: drafted copy is searched for, narrowed to one SKU and channel
+    args = [
+        "memory",
+        "search",
+        "Vermont",
+        "--sku",
+        "LUM-SPR-LAV-08",
+        "--channel",
+        "google_merchant",
+    ]
+    (copy,) = json.loads(runner.invoke(main, [*args, "--json"]).stdout)
+
+    # then: the package's current version is found
+    package = Package.objects.get(
+        brief=spring_brief, sku="LUM-SPR-LAV-08", channel="google_merchant"
+    )
+    assert (copy["source"], copy["kind"]) == ("version", "current")
+    assert (copy["package"], copy["version"]) == (package.pk, 1)
+    assert "Vermont" in copy["text"]
+    assert f"(package {package.pk} v1, " in runner.invoke(main, args).stdout
 
 
 @pytest.mark.django_db

@@ -1339,41 +1339,33 @@ def memory_search(
     limit: int,
     as_json: bool,
 ) -> None:
-    """Full-text search over rejection notes, edits, approvals, comments and winning copy."""
-    from signoff.memory.search import search_notes
+    """Full-text search over notes, every version's copy and decision events, best first.
 
-    notes = search_notes(
+    Notes are rejection, edit and approval notes, comments and winning copy; decision events
+    are G1 approvals, claim status changes, launches and other decisions with a note.
+    """
+    from signoff.memory.search import search_memory
+
+    hits = search_memory(
         workspace_id=_workspace(workspace_slug).pk,
         query=text,
         sku=sku,
         channel=channel,
         limit=limit,
     )
-    rows = [
-        {
-            "id": n.pk,
-            "kind": n.kind,
-            "package": n.package_id,
-            "brief": n.package.brief.slug,
-            "sku": n.sku,
-            "channel": n.channel,
-            "gate": n.gate,
-            "person": n.person,
-            "rule_ids": n.rule_ids,
-            "at": n.created_at.isoformat(),
-            "text": n.text,
-        }
-        for n in notes
-    ]
     if as_json:
-        _emit_json(rows)
+        _emit_json([hit.as_dict() for hit in hits])
         return
-    if not rows:
+    if not hits:
         click.echo("Nothing found.")
-    for r in rows:
+    for hit in hits:
+        where = f"{hit.sku or '-'} x {hit.channel or '-'}" if hit.sku or hit.channel else "-"
+        ref = f"package {hit.package_id}" if hit.package_id else f"event {hit.id}"
+        if hit.version is not None:
+            ref += f" v{hit.version}"
         click.echo(
-            f"{r['at'][:10]} {r['kind']:<9} {r['sku']} x {r['channel']} "
-            f"(package {r['package']}, {r['person'] or '-'}): {r['text']}"
+            f"{hit.at:%Y-%m-%d} {hit.source} {hit.kind:<9} {where} ({ref}, {hit.person or '-'}): "
+            + hit.text.replace("\n", " | ")
         )
 
 
