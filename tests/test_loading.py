@@ -329,3 +329,44 @@ def test_good_workflow_settings_load_and_apply(tmp_path, db):
     template = load_template("ecommerce", workspace.workflows["ecommerce"])
     assert template.gate("G2").sla_hours == 4.5
     assert template.gate("G3").owner == "brand_manager"
+
+
+def test_a_model_for_the_brief_enricher_is_refused_at_load(example_dir, lumen_workspace):
+    from click.testing import CliRunner
+
+    from signoff.cli import main
+
+    # given: the workspace file names a model for the builtin-only enricher
+    path = example_dir / "workspace.yaml"
+    path.write_text(
+        path.read_text().replace("name: Lumen Home\n", "name: Lumen Home Co\n", 1)
+        + "providers:\n  copy_drafter: 'openai:gpt-x'\n  brief_enricher: 'anthropic:claude-x'\n"
+    )
+
+    # when: it is loaded
+    with pytest.raises(InputError) as exc:
+        load_workspace(path)
+
+    # then: the entry is named with its line, and nothing is stored
+    (problem,) = _problems(exc)
+    assert (problem.field, problem.line) == (
+        "providers.brief_enricher",
+        _line_of(path, "brief_enricher:"),
+    )
+    assert problem.message.startswith(
+        "the brief enricher runs builtin only, not 'anthropic:claude-x'"
+    )
+    lumen_workspace.refresh_from_db()
+    assert (lumen_workspace.name, lumen_workspace.providers) == ("Lumen Home", {})
+
+    # then: the CLI says so and exits 2
+    result = CliRunner().invoke(main, ["load", str(path)])
+    assert result.exit_code == 2
+    assert (
+        f"{path}:{problem.line}: providers.brief_enricher: the brief enricher runs builtin only"
+    ) in result.output
+
+    # when: the enricher is named builtin, the file loads
+    path.write_text(path.read_text().replace("'anthropic:claude-x'", "builtin"))
+    workspace, _ = load_workspace(path)
+    assert workspace.providers == {"copy_drafter": "openai:gpt-x", "brief_enricher": "builtin"}

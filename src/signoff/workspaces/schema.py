@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
+from typing_extensions import TypedDict
 
 ROLES = ("content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo")
 Role = Literal["content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo"]
@@ -82,6 +91,27 @@ class WorkflowSettings(_Strict):
     owners: dict[str, str] = {}
 
 
+def _builtin_only(spec: str) -> str:
+    # The enricher's proposals are accepted by id and computed again on acceptance, so they
+    # must come out the same each time: a model's would not (signoff.agents.enricher).
+    if spec.partition(":")[0].strip() != "builtin":
+        raise ValueError(
+            f"the brief enricher runs builtin only, not {spec!r} (its proposals are accepted "
+            "by id, so they must come out the same each time); remove it or say 'builtin'"
+        )
+    return spec
+
+
+class AgentProviders(TypedDict, total=False):
+    """Which provider and model each agent uses here: {"copy_drafter": "anthropic:MODEL"}."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    copy_drafter: str
+    brief_parser: str
+    brief_enricher: Annotated[str, AfterValidator(_builtin_only)]
+
+
 class WorkspaceFile(_Strict):
     workspace: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1)
@@ -93,8 +123,7 @@ class WorkspaceFile(_Strict):
     channels: list[str] = []
     channel_overrides: dict[str, dict[str, Any]] = {}
     workflows: dict[str, WorkflowSettings] = {}  # template name -> settings; see above
-    # Which provider and model each agent uses here: {"copy_drafter": "anthropic:MODEL"}.
-    providers: dict[Literal["copy_drafter", "brief_parser", "brief_enricher"], str] = {}
+    providers: AgentProviders = {}
 
     @field_validator("providers")
     @classmethod
