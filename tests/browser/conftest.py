@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.browsing import CHROMIUM, CHROMIUM_ARGS, Watched
+from fakes.browsing import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Watched
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -51,6 +51,16 @@ def _fast_password_hashing(settings) -> None:
     """Hash the test people's passwords cheaply: PBKDF2's million rounds cost a second or
     more per sign-in and per person set up on a busy machine, and prove nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def site(live_server, spring_run, lumen_workspace, settings, tmp_path) -> str:
+    """The spring run served live, every Lumen Home person able to sign in (``PASSWORD``)."""
+    from signoff.web.accounts import ensure_users
+
+    settings.SIGNOFF_EXPORT_DIR = tmp_path / "exports"
+    ensure_users(lumen_workspace, PASSWORD)
+    return live_server.url
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,6 @@ SLUG = "spring-candles-2027"
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 
-@pytest.fixture
-def site(live_server, spring_run, lumen_workspace, settings, tmp_path):
-    from signoff.web.accounts import ensure_users
-
-    settings.SIGNOFF_EXPORT_DIR = tmp_path / "exports"
-    ensure_users(lumen_workspace, PASSWORD)
-    return live_server.url
-
-
 ROLES = [
     ("maya", "Maya Chen", "content_lead"),
     ("omar", "Omar Haddad", "compliance"),
@@ -239,6 +230,7 @@ def test_g3_by_compliance_g4_on_the_matrix_then_launch(site, watched) -> None:
     expect(refused).to_have_count(1)
     assert refused.get_attribute("data-package") == str(unreviewed.pk)
     assert "has not marked this version reviewed" in refused.inner_text()
+    shot(page, "08-approval-matrix-g4")
 
     # The refused one: review it on its page, then approve the channel for launch again.
     page.goto(f"{site}/packages/{unreviewed.pk}/")
