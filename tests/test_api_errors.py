@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.test import Client
 
 BRIEF = "spring-candles-2027"
@@ -133,3 +136,44 @@ def test_a_claim_change_by_anyone_but_compliance_is_the_documented_403(api, spri
         404,
         "not_found",
     )
+
+
+@pytest.mark.django_db
+def test_a_launch_channel_is_a_channel_id_never_a_path(api, spring_run, settings, tmp_path) -> None:
+    settings.SIGNOFF_HOME = tmp_path
+    for channel in ("../../escaped", "web/dashboard.html", "Amazon US"):
+        response = api("lena").post(f"/api/briefs/{BRIEF}/launch", {"channel": channel})
+
+        error = _error(response, 422, "invalid_input")
+        assert [p["field"] for p in error["problems"]] == ["channel"]
+    assert not (tmp_path.parent / "escaped").exists()
+    assert not any(tmp_path.glob("**/.web*"))
+
+
+@pytest.mark.django_db
+def test_text_a_brief_file_cannot_hold_is_422_at_its_field(
+    api, lumen_workspace, client, example_dir
+) -> None:
+    import json
+
+    import yaml
+
+    document = yaml.safe_load((example_dir / "briefs" / "spring-candles.yaml").read_text())
+    document["references"] = [r for r in document["references"] if "path" not in r]
+    document["deadline"] = str(document["deadline"])
+    del document["workspace"]
+    # JSON carries control characters and lone surrogates escaped; a brief file cannot hold them
+    document["name"] = "Spring\x80"
+    document["products_csv"] = "sku\ud800"
+
+    response = client.post(
+        "/api/briefs",
+        json.dumps(document),
+        content_type="application/json",
+        headers=api("ari").headers,
+    )
+
+    error = _error(response, 422, "invalid_input")
+    assert {p["field"] for p in error["problems"]} == {"name", "products_csv"}
+    assert "U+0080" in error["message"]
+    assert not list((Path(settings.SIGNOFF_HOME) / "uploads").rglob("brief.json"))

@@ -1,10 +1,13 @@
-"""Schemathesis against the API's own OpenAPI document: every GET, with a valid token.
+"""Schemathesis against the API's own OpenAPI document: every GET and every POST, with a
+valid token.
 
 In-process through the WSGI app (same database connection as the test), derandomized and
 with few examples per operation so it stays deterministic and quick. Each operation is tried
-with real path parameters (the spring brief, a drafted package), so the 200 bodies are checked
-against their schemas; with generated ones (mostly 404s); and, where it has query parameters,
-with invalid ones (422s).
+with real path parameters (the spring brief, a drafted package, its finding, a review link),
+so the 2xx bodies are checked against their schemas; with generated ones (mostly 404s); and,
+where it has query parameters or a body, with invalid ones (422s). POSTs change the data as
+they go (approvals, edits, links, a new brief): whatever state they leave, every answer must
+be a documented status with a documented body, never a 5xx.
 """
 
 import pytest
@@ -19,6 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 BRIEF = "spring-candles-2027"
 EXAMPLES = 12
+POST_EXAMPLES = 10  # per operation and mode: POSTs cost more (intake, drafting checks, files)
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
@@ -52,6 +56,14 @@ def get_operations(wsgi_app):
 
 
 @pytest.fixture
+def post_operations(wsgi_app):
+    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", wsgi_app)
+    operations = [result.ok() for result in schema.include(method="POST").get_all_operations()]
+    assert len(operations) >= 20
+    return operations
+
+
+@pytest.fixture
 def token(spring_run) -> str:
     from signoff.packages.decisions import approve_package
     from signoff.packages.models import Package
@@ -70,9 +82,10 @@ def _fuzz(
     headers: dict,
     path_parameters: dict | None,
     mode: GenerationMode = GenerationMode.POSITIVE,
+    examples: int = EXAMPLES,
 ) -> None:
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         database=None,
         deadline=None,
@@ -104,3 +117,37 @@ def test_every_get_conforms_to_the_schema(get_operations, token, spring_run) -> 
 def test_gets_without_a_token_are_401_as_documented(get_operations, lumen_workspace) -> None:
     for operation in get_operations:
         _fuzz(operation, {"Authorization": "Bearer so_wrong"}, None)
+
+
+def test_every_post_conforms_to_the_schema(post_operations, token, spring_run) -> None:
+    from signoff.packages.models import Finding, Package
+    from signoff.sharing.services import create_review_link
+    from signoff.workspaces.models import Person
+
+    headers = {"Authorization": f"Bearer {token}"}
+    package = Package.objects.filter(current_version__isnull=False).order_by("id").first()
+    finding = Finding.objects.filter(version__package__current_version__isnull=False).first()
+    maya = Person.objects.get(email="maya@lumen.example")
+    link, _ = create_review_link(maya, [package.pk])
+    real = {
+        "slug": BRIEF,
+        "package_id": finding.version.package_id if finding else package.pk,
+        "finding_id": finding.pk if finding else 1,
+        "number": 1,
+        "claim_id": "hand-poured",
+        "link_id": link.pk,
+    }
+    for operation in post_operations:
+        names = {p.name for p in operation.path_parameters}
+        if names:
+            params = {k: v for k, v in real.items() if k in names}
+            _fuzz(operation, headers, params, examples=POST_EXAMPLES)
+        _fuzz(operation, headers, None, examples=POST_EXAMPLES)
+        if operation.body or operation.query:  # invalid bodies: 422 with the envelope
+            params = {k: v for k, v in real.items() if k in names} if names else None
+            _fuzz(operation, headers, params, GenerationMode.NEGATIVE, examples=POST_EXAMPLES)
+
+
+def test_posts_without_a_token_are_401_as_documented(post_operations, lumen_workspace) -> None:
+    for operation in post_operations:
+        _fuzz(operation, {"Authorization": "Bearer so_wrong"}, None, examples=3)

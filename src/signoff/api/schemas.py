@@ -141,8 +141,12 @@ class RunRecordOut(Schema):
     summary: dict
 
 
+# A channel id as the catalog spells them: it names the bundle's folder, so nothing else.
+ChannelId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9_]+$")]
+
+
 class LaunchIn(Schema):
-    channel: str = Field(min_length=1)
+    channel: ChannelId
 
 
 class LaunchOut(Schema):

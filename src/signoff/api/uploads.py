@@ -7,6 +7,7 @@ diff ("user brief vs enriched brief") reads back later.
 """
 
 import json
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,31 @@ class BriefIn(BriefFile):
     products_csv: str | None = None
 
 
+# What a brief file cannot hold: YAML's non-printable characters (C0 and C1 controls other
+# than tab and line breaks, lone surrogates, U+FFFE and U+FFFF). JSON can carry them escaped.
+_UNPRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def _unprintable(value: Any, path: tuple[str, ...] = ()) -> Iterator[Problem]:
+    """Yield a problem, at its field path, for each text holding a character a file cannot."""
+    if isinstance(value, str):
+        found = _UNPRINTABLE.search(value)
+        if found:
+            yield Problem(
+                f"contains the control character U+{ord(found.group()):04X}; remove it",
+                field=".".join(path) or None,
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _unprintable(key, (*path, str(key)))
+            yield from _unprintable(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _unprintable(item, (*path, str(i)))
+
+
 @dataclass(frozen=True, slots=True)
 class StagedBrief:
     brief: Path
@@ -50,6 +76,9 @@ def staged_brief(payload: BriefIn, person: Person) -> Iterator[StagedBrief]:
     document: dict[str, Any] = payload.model_dump(
         mode="json", exclude_unset=True, exclude={"products_csv"}
     )
+    problems = list(_unprintable({**document, "products_csv": payload.products_csv or ""}))
+    if problems:
+        raise InputError(problems)
     document["workspace"] = own
     folder = Path(settings.SIGNOFF_HOME) / "uploads" / own / payload.brief / uuid.uuid4().hex
     folder.mkdir(parents=True)
