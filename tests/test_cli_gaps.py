@@ -72,6 +72,9 @@ def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, tokens):
     report = json.loads(cli("blocking", BRIEF, "--json").stdout)
     (group,) = report["other_blocks"]
     assert len(group["packages"]) >= 1
+    # the JSON names the claim and who can release it, as the text does
+    assert group["claim"] == "hand-poured"
+    assert group["released_by"] == [{"role": "compliance", "people": ["omar@lumen.example"]}]
 
     # when
     text = cli("blocking", BRIEF).stdout

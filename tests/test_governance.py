@@ -846,6 +846,52 @@ def test_a_package_held_by_two_claims_waits_for_both(spring_run, spring_brief, p
     assert (fresh(p).position, fresh(p).blocked_reasons) == ("S3/in_review", [])
 
 
+def test_the_blocking_report_names_each_claim_and_who_releases_it_in_constant_queries(
+    spring_run, spring_brief, person, colleague
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from signoff.packages.claims import set_claim_status
+    from signoff.packages.selectors import blocking
+
+    def report() -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            found = blocking(spring_brief)
+        return found, len(ctx.captured_queries)
+
+    # given: two compliance people, one withdrawn claim
+    colleague("noor", "compliance")
+    omar = person("omar")
+    workspace = spring_brief.workspace
+    set_claim_status(
+        workspace=workspace, claim_id="hand-poured", status="withdrawn", note="a", person=omar
+    )
+    one, queries = report()
+
+    # when: a second claim is withdrawn too
+    set_claim_status(
+        workspace=workspace, claim_id="phthalate-free", status="withdrawn", note="b", person=omar
+    )
+    two, more_queries = report()
+
+    # then: one group per claim, naming it and the role and people who can release it
+    assert [g["claim"] for g in one["other_blocks"]] == ["hand-poured"]
+    assert sorted(g["claim"] for g in two["other_blocks"]) == ["hand-poured", "phthalate-free"]
+    for group in two["other_blocks"]:
+        assert group["cause"] == "claim"
+        ((role, people),) = [(r["role"], sorted(r["people"])) for r in group["released_by"]]
+        assert (role, people) == ("compliance", ["noor@lumen.example", "omar@lumen.example"])
+        assert all(
+            any(
+                r.get("claim") == group["claim"] for r in Package.objects.get(pk=pk).blocked_reasons
+            )
+            for pk in group["packages"]
+        )
+    # then: more causes cost no more queries
+    assert more_queries == queries
+
+
 def test_an_edit_that_drops_a_withdrawn_claim_releases_the_package(
     spring_run, spring_brief, person
 ):

@@ -426,33 +426,15 @@ def _package_list(ids: list[int], shown: int = 8) -> str:
 
 
 def _unblock_hint(entry: dict) -> list[str]:
-    """Say who or what releases one group of blocked packages, one line per way.
-
-    The report groups by cause but carries only an example message, so the cause's own
-    record (which claim, for a claim block) is read back from the first package it holds.
-    """
-    from signoff.packages.claims import CLAIM_KEEPERS
-    from signoff.packages.models import Package
-    from signoff.workspaces.selectors import role_holders
-
-    package = Package.objects.select_related("brief").filter(pk__in=entry["packages"][:1]).first()
-    reason = next(
-        (
-            r
-            for r in (package.blocked_reasons if package else [])
-            if r.get("kind") == entry["cause"] and r.get("message") == entry["example"]
-        ),
-        {},
-    )
-    if entry["cause"] == "claim" and reason.get("claim"):
-        holders = role_holders(package.brief.workspace_id)
+    """Say who or what releases one group of blocked packages, one line per way."""
+    if entry.get("claim") and entry.get("released_by"):
         keepers = "; ".join(
-            f"{role}: {', '.join(holders.get(role, [])) or 'nobody holds this role'}"
-            for role in sorted(CLAIM_KEEPERS)
+            f"{r['role']}: {', '.join(r['people']) or 'nobody holds this role'}"
+            for r in entry["released_by"]
         )
         return [
             f"unblocked by: {keepers}, reinstating the claim with",
-            f"  `signoff claim set-status {reason['claim']} approved --note ...`",
+            f"  `signoff claim set-status {entry['claim']} approved --note ...`",
             "or by an edit that drops the claim (that package only)",
         ]
     return ["unblocked by: resolving the cause; each package then returns to where it was"]

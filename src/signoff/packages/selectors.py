@@ -10,6 +10,7 @@ from django.utils import timezone
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.core.errors import NotFound
+from signoff.packages.claims import CLAIM_KEEPERS
 from signoff.packages.models import Finding, Package
 from signoff.workspaces.selectors import role_holders
 
@@ -74,7 +75,12 @@ def blocking_reason(package: Package) -> str:
 
 
 def blocking(brief: Brief) -> dict:
-    """Answer "what is blocking this launch?", grouped by cause. Four queries."""
+    """Answer "what is blocking this launch?", grouped by cause. Four queries.
+
+    ``other_blocks`` (a flagged or withdrawn claim, any cause but missing data) says per group
+    the claim (or None), an example message, the packages, and ``released_by``: each role that
+    can release them with the people holding it.
+    """
     from signoff.briefs.workflow import brief_gate, template_for
     from signoff.workflow import Position, gate_for
 
@@ -91,6 +97,7 @@ def blocking(brief: Brief) -> dict:
                     key,
                     {
                         "cause": reason.get("kind", "other"),
+                        "claim": reason.get("claim"),
                         "example": reason["message"],
                         "packages": [],
                     },
@@ -145,6 +152,13 @@ def blocking(brief: Brief) -> dict:
         }
     for entry in waiting.values():
         entry["people"] = holders.get(entry["role"], [])
+    for entry in other.values():
+        # A claim block is released by the claims registry's keepers reinstating the claim
+        # (or, per package, by an edit that drops it); other causes name no role.
+        keepers = sorted(CLAIM_KEEPERS) if entry["claim"] else []
+        entry["released_by"] = [
+            {"role": r.value, "people": holders.get(r.value, [])} for r in keepers
+        ]
     return {
         "brief": brief.slug,
         "packages": len(packages),
