@@ -112,6 +112,44 @@ def test_a_negative_sla_is_bad_input_at_load_and_nothing_is_stored(cli, example_
     assert not Workspace.objects.exists()
 
 
+def test_bad_settings_stored_before_they_were_checked_exit_2_naming_the_workspace(
+    cli, workspace_loaded
+):
+    from signoff.audit.models import Event
+    from signoff.briefs.models import Brief
+    from signoff.workspaces.models import Workspace
+
+    # given: a brief, and a workspace stored with a setting the load would now refuse
+    added = cli(
+        "brief",
+        "add",
+        str(workspace_loaded / "briefs" / "spring-candles.yaml"),
+        "--products",
+        str(workspace_loaded / "products.csv"),
+    )
+    assert added.exit_code == 0, added.output
+    token = cli("token", "issue", "maya@lumen.example").stdout.strip()
+    Workspace.objects.update(workflows={"ecommerce": {"sla_hours": {"G2": -4}}})
+    events = Event.objects.count()
+
+    # when: the SLA report and G1 read the template
+    sla = cli("sla", BRIEF)
+    approve = cli("brief", "approve", BRIEF, "--yes", token=token)
+
+    # then: bad input, naming the workspace and the setting and saying how to fix it
+    for result in (sla, approve):
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert (
+            "workspace lumen-home: workflows.ecommerce.sla_hours.G2: expected a positive "
+            "number of hours, got -4; stored before workflow settings were checked: fix the "
+            "workspace file and load it again (`signoff load WORKSPACE_FILE`)"
+        ) in result.stderr
+    # then: nothing was stored
+    assert Brief.objects.get(slug=BRIEF).state != "approved"
+    assert Event.objects.count() == events
+
+
 # --- 3. a brief's template is fixed once G1 passes ----------------------------------------------
 
 
