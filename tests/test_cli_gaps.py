@@ -265,6 +265,37 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens)
     assert "None" not in text
 
 
+def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, tokens):
+    from signoff.agents.context import CheckFinding, RelatedPackage, Severity
+    from signoff.packages.models import Finding, Package
+
+    # given: a consistency finding on a package, relating two others that disagree with it
+    package = Package.objects.get(brief__slug=BRIEF, sku=LAV, channel="meta_feed_ad")
+    found = CheckFinding(
+        agent="consistency_auditor",
+        rule_id="consistency.burn_time",
+        severity=Severity.WARN,
+        message="This package says 50 hours; the walmart_us package says 45 hours.",
+        field="primary_text",
+        related=(
+            RelatedPackage(LAV, "walmart_us", "en-US", "A", "45 hours"),
+            RelatedPackage(LAV, "target_plus", "en-US", "B", "40 hours"),
+        ),
+    )
+    Finding.from_check(package.current_version, found).save()
+
+    # when
+    text = cli("show", ref(LAV, "meta_feed_ad")).stdout
+
+    # then: each related package is named by its cell, with what it says, under the finding
+    lines = text.splitlines()
+    at = next(n for n, line in enumerate(lines) if "consistency.burn_time" in line)
+    assert [line.strip() for line in lines[at + 1 : at + 3]] == [
+        f"{LAV} x walmart_us (en-US, variant A) says 45 hours",
+        f"{LAV} x target_plus (en-US, variant B) says 40 hours",
+    ]
+
+
 # --- 6, 9. unknown option values are bad input (exit 2), naming the known ones --------------------
 
 

@@ -575,6 +575,15 @@ def _print_findings(findings: list[dict]) -> None:
         out.print(f["message"], markup=False)
         if f["suggested_fix"]:
             out.print(f"        fix: {f['suggested_fix']}", markup=False)
+        # The packages it is about (the consistency auditor's disagreements), each with what
+        # it says: the message names only a few.
+        for other in f.get("related") or []:
+            says = f" says {other['says']}" if other.get("says") else ""
+            out.print(
+                f"        {other['sku']} x {other['channel']} ({other['market']}, "
+                f"variant {other['variant']}){says}",
+                markup=False,
+            )
 
 
 @main.command()
