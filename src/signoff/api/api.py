@@ -16,11 +16,13 @@ api = NinjaAPI(
     title="Signoff API",
     version="1",
     description=(
-        "Briefs, runs, packages, gates and the audit log of a Signoff workspace. "
+        "Briefs, runs, packages, gates, memory, dashboards, review links and the audit log of "
+        "a Signoff workspace: what the screens do, through the same services. "
         "Authenticate with `Authorization: Bearer <token>` (`signoff token issue EMAIL`). "
         'Every refusal is `{"error": {"code", "message", ...}}`: 401 no or bad token, '
         "403 authority (wrong_role, maker_checker), 404 not found (including another "
-        "workspace's objects), 409 state, 422 bad input with field paths."
+        "workspace's objects), 409 state, 422 bad input with `problems` located by field "
+        "path. Each operation lists every status it can answer."
     ),
     auth=TokenAuth(),
     urls_namespace="api",
