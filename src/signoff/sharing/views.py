@@ -2,7 +2,7 @@
 
 The guest's screens take no session and offer nothing but reading the current versions and
 commenting: there is no gate form here, and every other screen still needs a signed-in person.
-Their responses are never cached and never send the token on as a referrer.
+Their responses are never cached and never send the token to another site as a referrer.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def guest_view(view: View) -> View:
             )
         except NotFound as exc:
             raise Http404(str(exc)) from None
-        response["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: the guest's own comment form must carry its origin, or
+        # Django's CSRF check sees "Origin: null" and refuses the post.
+        response["Referrer-Policy"] = "same-origin"
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
