@@ -615,3 +615,20 @@ def test_a_comment_on_the_package_page_is_kept_in_memory(client, spring_run, lum
     assert Event.objects.filter(action="package.commented", subject_id=str(package.pk)).exists()
     empty = client.post(f"/packages/{package.pk}/comment/", {"text": "  "}, follow=True)
     assert b"a comment needs some text" in empty.content
+
+
+@pytest.mark.django_db
+def test_the_package_diff_names_claims_an_edit_dropped_and_added(as_person, person, spring_run):
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="google_merchant")
+    text = package.current_version.fields["description"]
+    assert ", hand-poured in Vermont" in text
+    edit_package(
+        package_id=package.pk,
+        person=person("ari"),
+        changes={
+            "description": text.replace(", hand-poured in Vermont", "") + " A clean burning candle."
+        },
+    )
+    page = as_person("maya").get(reverse("web:package", kwargs={"package_id": package.pk}))
+    assert "claim removed: &#x27;hand-poured&#x27;" in page.text
+    assert "claim added: &#x27;clean-burning&#x27;" in page.text

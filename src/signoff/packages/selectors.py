@@ -11,7 +11,9 @@ from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.core.errors import NotFound
 from signoff.packages.claims import CLAIM_KEEPERS
-from signoff.packages.models import Finding, Package
+from signoff.packages.diffing import describe_changes
+from signoff.packages.models import Finding, Package, Version
+from signoff.workspaces.rules import brand_rules
 from signoff.workspaces.selectors import role_holders
 
 SEVERITIES = ("block", "warn", "info")
@@ -275,3 +277,15 @@ def sla_report(brief: Brief, now: datetime | None = None) -> list[dict]:
                 }
             )
     return rows
+
+
+def version_changes(package: Package, old: Version, new: Version) -> list[str]:
+    """The diff reporter's lines from ``old`` to ``new``: fields, facts, and claims (which
+    need the workspace's claims registry and the product's own claims)."""
+    product = new.brief_version.products.filter(sku=package.sku).first()
+    return describe_changes(
+        old.fields,
+        new.fields,
+        rules=brand_rules(package.brief.workspace),
+        product=product.facts() if product else None,
+    )

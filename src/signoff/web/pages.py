@@ -23,9 +23,14 @@ from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief, BriefApproval
 from signoff.briefs.workflow import brief_gate, template_for
 from signoff.channels.catalog import resolve_spec
-from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Package, Review, Version
-from signoff.packages.selectors import blocking, board, board_row, package_detail
+from signoff.packages.selectors import (
+    blocking,
+    board,
+    board_row,
+    package_detail,
+    version_changes,
+)
 from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
 from signoff.workspaces.selectors import role_holders
@@ -366,7 +371,7 @@ def package_page(package: Package, person: Person) -> dict:
         diff = {
             "previous": previous,
             "rows": side_by_side(previous.fields, current.fields),
-            "lines": describe_changes(previous.fields, current.fields),
+            "lines": version_changes(package, previous, current),
         }
     events = list(
         history(
