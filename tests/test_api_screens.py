@@ -136,7 +136,7 @@ def test_compare_then_rate_into_memory(api, spring_run, person) -> None:
     again = api("maya").get(f"/api/packages/{package.pk}/compare", versions=2).json()
     assert [r["id"] for r in again["candidates"][1]["ratings"]] == [note.pk]
     found = api("ari").get("/api/memory/search", q="great headline").json()
-    assert [n["id"] for n in found] == [note.pk]
+    assert [(n["source"], n["id"], n["version"]) for n in found] == [("note", note.pk, None)]
 
 
 @pytest.mark.django_db
@@ -381,7 +381,7 @@ def test_memory_search_suggestions_and_banning_a_phrase(api, spring_run, person)
 
     found = api("ari").get("/api/memory/search", q="cosy glow").json()
     assert {n["package"] for n in found} == {p.pk for p in waiting}
-    assert {n["kind"] for n in found} == {"rejection"}
+    assert {(n["source"], n["kind"]) for n in found} == {("note", "rejection")}
     suggestions = api("ari").get("/api/memory/suggestions").json()
     assert [(s["phrase"], len(s["packages"])) for s in suggestions] == [("cosy glow", 3)]
 
@@ -417,6 +417,14 @@ def test_memory_search_needs_words_and_stays_in_the_workspace(
         {"text": "lavender smells lovely"},
     )
     assert len(api("ari").get("/api/memory/search", q="lavender lovely").json()) == 1
+    # the copy of every version is memory too; ``source`` narrows the search
+    copy = api("ari").get("/api/memory/search", q="lavender", source="version", limit=100)
+    assert copy.status_code == 200, copy.json()
+    assert copy.json()
+    assert {(h["source"], h["brief"]) for h in copy.json()} == {("version", BRIEF)}
+    assert all(h["version"] for h in copy.json())
+    bad = _error(api("ari").get("/api/memory/search", q="x", source="files"), 422, "invalid_input")
+    assert _fields(bad) == ["source.0"]
     assert api("ari", "other-brand").get("/api/memory/search", q="lavender").json() == []
 
 
@@ -454,3 +462,14 @@ def test_board_filters_by_gate_owner_and_mine(api, spring_run, person) -> None:
     assert _board(api, owner="nobody@lumen.example")["count"] == 0
     blocked = _board(api, state="blocked")
     assert {r["gate"] for r in blocked["items"]} == {""}
+
+
+@pytest.mark.django_db
+def test_compare_parameters_are_checked_at_their_names(api, spring_run) -> None:
+    package = Package.objects.filter(current_version__isnull=False).order_by("id").first()
+    url = f"/api/packages/{package.pk}/compare"
+
+    error = _error(api("maya").get(url, others="a"), 422, "invalid_input")
+    assert _fields(error) == ["others.0"]
+    error = _error(api("maya").get(url, versions=[1, 2, 3, 4]), 422, "invalid_input")
+    assert _fields(error) == ["versions"]

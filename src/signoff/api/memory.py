@@ -1,7 +1,8 @@
-"""Memory: search what people decided and said, the banned phrases it suggests, and accepting
-one into the workspace's rules (content lead, brand manager or admin, as in the CLI)."""
+"""Memory: search what people decided, said and wrote, the banned phrases it suggests, and
+accepting one into the workspace's rules (content lead, brand manager or admin, as in the CLI)."""
 
 import dataclasses
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Query, Router, Status
@@ -10,11 +11,12 @@ from signoff.api.errors import error_responses
 from signoff.api.schemas import (
     BannedPhraseIn,
     BannedPhraseOut,
-    MemoryNoteOut,
+    MemoryHitOut,
     MemorySearchQuery,
+    MemorySource,
     SuggestionOut,
 )
-from signoff.memory.search import search_notes
+from signoff.memory.search import SOURCES, search_memory
 from signoff.memory.services import learn_banned_phrase, rejection_notes
 from signoff.memory.suggestions import suggest_banned_phrases
 from signoff.workspaces.rules import brand_rules
@@ -22,33 +24,26 @@ from signoff.workspaces.rules import brand_rules
 router = Router(tags=["memory"])
 
 
-@router.get("/search", response={200: list[MemoryNoteOut], **error_responses()})
-def search(request: HttpRequest, query: Query[MemorySearchQuery]) -> list[dict]:
-    """Full-text search over rejection notes, edits, approvals, comments, ratings and winning
-    copy of your workspace: every word of ``q`` (as a prefix), best first."""
-    notes = search_notes(
+@router.get("/search", response={200: list[MemoryHitOut], **error_responses()})
+def search(
+    request: HttpRequest,
+    query: Query[MemorySearchQuery],
+    # A list parameter stays out of the query Schema so its errors name it ("source.0").
+    source: Annotated[list[MemorySource] | None, Query(max_length=3)] = None,  # default: all
+) -> list[dict]:
+    """Full-text search of your workspace's memory, as ``signoff memory search``: notes
+    (rejections, edits, approvals, comments and ratings, winning copy), every version's copy,
+    and decision events with a note. Every word of ``q`` must match (as a prefix); best
+    first."""
+    hits = search_memory(
         workspace_id=request.auth.workspace_id,
         query=query.q,
         sku=query.sku,
         channel=query.channel,
+        sources=tuple(source or ()) or SOURCES,
         limit=query.limit,
     )
-    return [
-        {
-            "id": n.pk,
-            "kind": n.kind,
-            "package": n.package_id,
-            "brief": n.package.brief.slug,
-            "sku": n.sku,
-            "channel": n.channel,
-            "gate": n.gate,
-            "person": n.person,
-            "rule_ids": n.rule_ids,
-            "created_at": n.created_at,
-            "text": n.text,
-        }
-        for n in notes
-    ]
+    return [{**hit.as_dict(), "at": hit.at} for hit in hits]
 
 
 @router.get("/suggestions", response={200: list[SuggestionOut], **error_responses()})

@@ -4,10 +4,10 @@ ratings, reassignment, and the gate decisions (one, or a batch)."""
 import dataclasses
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Annotated
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
-from pydantic import Field
+from ninja import Query, Router, Status
 
 from signoff.api import queries
 from signoff.api.errors import error_responses
@@ -49,13 +49,6 @@ from signoff.workspaces.models import Person
 router = Router(tags=["packages"])
 DECIDES = error_responses(400, 403, 409)  # a decision with a body
 NO_BODY_DECIDES = error_responses(403, 409)
-
-
-class CompareQuery(Schema):
-    others: list[Id] = Field(
-        [], max_length=3
-    )  # other variants of the cell (their current versions)
-    versions: list[Id] = Field([], max_length=3)  # earlier version numbers of this package
 
 
 @contextmanager
@@ -246,14 +239,20 @@ def comments(request: HttpRequest, package_id: Id) -> list[dict]:
 
 
 @router.get("/{package_id}/compare", response={200: CompareOut, **error_responses()})
-def compare(request: HttpRequest, package_id: Id, query: Query[CompareQuery]) -> dict:
+def compare(
+    request: HttpRequest,
+    package_id: Id,
+    # List parameters stay out of a query Schema so their errors name them ("others.0").
+    others: Annotated[list[Id] | None, Query(max_length=3)] = None,  # other variants (current)
+    versions: Annotated[list[Id] | None, Query(max_length=3)] = None,  # earlier versions
+) -> dict:
     """Two to four candidates side by side: the current version, and ``others`` (variants of
     the same SKU, channel and market) or earlier ``versions``; with neither, every variant.
     A package that is not a variant of this one is not found (404)."""
     package = package_for(request.auth, package_id)
     try:
         pairs = comparing.choose(
-            package, [str(i) for i in query.others], [str(n) for n in query.versions]
+            package, [str(i) for i in others or []], [str(n) for n in versions or []]
         )
     except comparing.CompareError as exc:
         raise InputError([Problem(str(exc), field="others")]) from exc

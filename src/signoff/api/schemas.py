@@ -593,6 +593,9 @@ class ReviewLinkCreatedOut(Schema):
 # ---- memory ---------------------------------------------------------------------------------
 
 
+MemorySource = Literal["note", "version", "event"]
+
+
 class MemorySearchQuery(Schema):
     q: str = Field(min_length=1, max_length=500)
     sku: str | None = Field(None, max_length=100)
@@ -600,17 +603,18 @@ class MemorySearchQuery(Schema):
     limit: int = Field(20, ge=1, le=100)
 
 
-class MemoryNoteOut(Schema):
-    id: int
-    kind: str  # comment | rejection | approval | edit | winner
-    package: int
-    brief: str
+class MemoryHitOut(Schema):
+    source: MemorySource
+    id: int  # the note's or version's id, or the event's seq
+    kind: str  # the note's kind, "current" or "earlier" for a version, the event's action
+    package: int | None
+    brief: str  # "" for an event
     sku: str
     channel: str
     gate: str
-    person: str
-    rule_ids: list[str]  # the rules open on the version it was said about
-    created_at: datetime
+    version: int | None  # the version number, for a version
+    person: str  # who wrote it
+    at: datetime
     text: str
 
 
