@@ -74,8 +74,11 @@ def _outcome(brief) -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_forked_run_stores_the_same_drafts_findings_and_positions(
-    lumen_workspace, example_dir, person, settings
+    lumen_workspace, example_dir, person, settings, monkeypatch
 ):
+    from signoff.packages import services
+
+    monkeypatch.setattr(services, "FORKED_WRITE_EVERY", 5)  # written in slices as SKUs return
     maya = person("maya")
     one, forked = _copy_brief(example_dir, "one-process"), _copy_brief(example_dir, "forked")
     for brief in (one, forked):

@@ -64,6 +64,9 @@ STEPS = (
 )
 DRAFTER = Actor(id="agent:copy_drafter", kind=ActorKind.AGENT)
 Progress = Callable[[str, int, int], None]  # (step, done, total)
+# Packages per write while worker processes draft: large enough that the statements stay
+# few, small enough that the writes overlap the drafting.
+FORKED_WRITE_EVERY = 200
 POSITION_FIELDS = (
     "stage",
     "state",
@@ -273,11 +276,18 @@ def run_brief(
     requests = [(plan, _request(plan, facts, rules, memory, channel_messages)) for plan in ready]
     processes = _processes(provider, budget, len(requests))
     if processes > 1:
-        for group in _draft_and_check_forked(provider, requests, rules, image_findings, processes):
-            checked += len(group)
-            progress(STEPS[2], checked, len(ready))
-            progress(STEPS[3], checked, len(ready))
-            batch.add(group)
+        # Still one transaction for the run, but written in slices as the workers hand back
+        # SKUs, so this process writes rows while they draft the next ones.
+        with transaction.atomic():
+            batch.commit_every = FORKED_WRITE_EVERY
+            for group in _draft_and_check_forked(
+                provider, requests, rules, image_findings, processes
+            ):
+                checked += len(group)
+                progress(STEPS[2], checked, len(ready))
+                progress(STEPS[3], checked, len(ready))
+                batch.add(group)
+            batch.flush()
         requests = []
     drafted = _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
     for i, plan in enumerate(drafted, 1):
