@@ -295,7 +295,7 @@ def parse_kickoff_notes(
     else the settings'); the builtin provider means the rules. Raises ``BriefParseFailed``
     when a model gives no valid brief.
     """
-    provider = provider or _configured_provider(workspace)
+    provider = provider or configured_provider(workspace)
     if provider.name == "builtin":
         parsed = parse_with_rules(text, workspace=workspace, rules=rules, today=today)
     else:
@@ -306,7 +306,12 @@ def parse_kickoff_notes(
     return parsed
 
 
-def _configured_provider(workspace: str) -> Provider:
+def configured_provider(workspace: str) -> Provider:
+    """Return the provider that reads notes for ``workspace``; building it calls nothing.
+
+    Callers in a web request use it to decide: the builtin rules are instant, anything else
+    is a model call and goes to a task (``signoff.briefs.tasks.parse_notes_task``).
+    """
     # The callers hold the workspace's slug; its provider choice is one small read.
     from signoff.agents.providers import provider_for
     from signoff.workspaces.models import Workspace

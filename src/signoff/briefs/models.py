@@ -125,3 +125,45 @@ class BriefApproval(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["brief_version", "gate"], name="brief_gate_once")
         ]
+
+
+class NotesParse(models.Model):
+    """Kickoff notes a person asked the brief parser to read, and what it made of them.
+
+    A model reads the notes in a task, never inside the request that asked: the intake screen
+    polls this row and the API returns it. Nothing here is a brief; its draft is added like
+    any upload, once a person has reviewed it.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"  # waiting for a worker
+        RUNNING = "running"  # a worker is reading the notes
+        DONE = "done"  # ``draft`` holds the proposed brief
+        REFUSED = "refused"  # the model gave no valid brief; ``reason`` says why
+        FAILED = "failed"  # the task stopped on an error; ``reason`` says which
+
+    FINISHED = frozenset({Status.DONE, Status.REFUSED, Status.FAILED})
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    requested_by = models.EmailField()  # the person who asked; only they see the result
+    notes = models.TextField()
+    notes_hash = models.CharField(max_length=64)  # sha256 of the notes, as the audit records it
+    today = models.DateField()  # the date the notes are read against (a deadline's year)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # yaml, brief, open_questions, findings, mentioned_products (see briefs.notes.draft_of)
+    draft = models.JSONField(default=dict)
+    reason = models.TextField(blank=True)
+    origin = models.JSONField(default=dict)  # agent, provider, model, tokens, cost, latency
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "requested_by"], name="notes_parse_person")]
+
+    def __str__(self) -> str:
+        return f"notes parse {self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in self.FINISHED
