@@ -1,8 +1,9 @@
 """Brief intake, run progress and data requests for the screens.
 
 Each function calls the same services as the CLI (``add_brief``, ``parse_kickoff_notes``,
-``run_brief_task``, ``remember`` and ``record``) and turns their answers into what a page shows.
-Nothing here decides whether a brief is valid or may run: the services do.
+``request_notes_parse``, ``run_brief_task``, ``remember`` and ``record``) and turns their
+answers into what a page shows. Nothing here decides whether a brief is valid or may run:
+the services do.
 """
 
 from __future__ import annotations
@@ -16,17 +17,20 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from signoff.agents.brief_parser import parse_kickoff_notes
+from signoff.agents.providers import provider_from_spec
 from signoff.audit.registry import register_action
 from signoff.audit.services import record
+from signoff.briefs import notes
 from signoff.briefs.authority import ensure_may_run, may_run
 from signoff.briefs.completeness import fact_label
-from signoff.briefs.models import Brief
+from signoff.briefs.models import Brief, NotesParse
 from signoff.briefs.services import add_brief
 from signoff.briefs.workflow import template_for
-from signoff.core.errors import InputError, Problem
+from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Run, Version
 from signoff.packages.services import STEPS, drafting_version
@@ -118,31 +122,64 @@ class ProposedBrief:
     findings: list[dict]  # rule_id, severity, message and the flagged words
     mentioned_products: list[dict]
 
+    @classmethod
+    def from_draft(cls, draft: dict) -> ProposedBrief:
+        return cls(
+            yaml=draft["yaml"],
+            open_questions=list(draft["open_questions"]),
+            findings=list(draft["findings"]),
+            mentioned_products=list(draft["mentioned_products"]),
+        )
+
+
+def parses_in_background(person: Person) -> bool:
+    """Whether the person's workspace reads notes with a model (a task), not the rules."""
+    return notes.parses_in_background(person.workspace)
+
 
 def propose_from_notes(person: Person, text: str, *, today: datetime.date | None = None):
-    """Run the brief parser on kickoff notes; nothing is stored."""
+    """Read kickoff notes with the builtin rules, in the request; nothing is stored.
+
+    Always the rules, never a model: where the workspace's brief parser is a model
+    (``parses_in_background``), callers use ``queue_notes_parse`` instead.
+    """
     workspace = person.workspace
     parsed = parse_kickoff_notes(
         text,
         workspace=workspace.slug,
         rules=brand_rules(workspace),
         today=today or timezone.localdate(),
+        provider=provider_from_spec("builtin"),
     )
-    document = yaml.safe_dump(parsed.brief, sort_keys=False, allow_unicode=True)
-    return ProposedBrief(
-        yaml=document,
-        open_questions=list(parsed.open_questions),
-        findings=[
-            {
-                "rule_id": f.rule_id,
-                "severity": str(f.severity),
-                "message": f.message,
-                "excerpt": text[f.span[0] : f.span[1]] if f.span else "",
-            }
-            for f in parsed.findings
-        ],
-        mentioned_products=list(parsed.mentioned_products),
-    )
+    return ProposedBrief.from_draft(notes.draft_of(parsed, text))
+
+
+def queue_notes_parse(person: Person, text: str) -> NotesParse:
+    """Queue the brief parser's model on kickoff notes; return the row the screen polls."""
+    return notes.request_notes_parse(person=person, notes=text)
+
+
+def notes_parse_page(person: Person, parse_id: int) -> dict:
+    """Return one of the person's notes parses and what the screen shows of it.
+
+    Raises Http404 for a parse that is not theirs. ``polling`` while a worker may still
+    finish it; ``proposed`` once it has a draft.
+    """
+    try:
+        parse = notes.notes_parse_for(person, parse_id)
+    except NotFound as exc:
+        raise Http404(str(exc)) from exc
+    stale = notes.is_stale(parse)
+    return {
+        "parse": parse,
+        "polling": not parse.finished and not stale,
+        "stale": stale,
+        "proposed": (
+            ProposedBrief.from_draft(parse.draft)
+            if parse.status == NotesParse.Status.DONE
+            else None
+        ),
+    }
 
 
 def brief_yaml_from_fields(person: Person, data: dict) -> str:

@@ -8,12 +8,14 @@ requests get a page or a redirect, so every action also works without JavaScript
 from __future__ import annotations
 
 import datetime
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -119,15 +121,25 @@ def _added(request: HttpRequest, result: intake.Intake) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @with_person
 def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
-    """Add a brief: upload YAML (+ CSV), paste kickoff notes, or fill in the main fields."""
+    """Add a brief: upload YAML (+ CSV), paste kickoff notes, or fill in the main fields.
+
+    Notes go to the builtin parser in the request, or, where the brief parser is a model, to
+    a worker: the page then shows that notes parse (``?parse=<id>``) until it is done.
+    """
     _require_intake(person)
     if request.method == "GET":
+        if "parse" in request.GET:
+            return _notes_parse(request, person, request.GET["parse"])
         return _intake_page(request, person, mode=request.GET.get("mode", "upload"))
     mode = request.POST.get("mode", "upload")
     if mode == "notes":
         form = NotesForm(request.POST)
         if not form.is_valid():
             return _intake_page(request, person, 400, mode="notes", notes_form=form)
+        if intake.parses_in_background(person):
+            # A model reads the notes in a worker, never in this request: show the row.
+            parse = intake.queue_notes_parse(person, form.cleaned_data["notes"])
+            return redirect(f"{reverse('web:brief-new')}?{urlencode({'parse': parse.pk})}")
         proposed = intake.propose_from_notes(person, form.cleaned_data["notes"])
         upload = UploadForm(initial={"brief_yaml": proposed.yaml})
         return _intake_page(
@@ -157,6 +169,20 @@ def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
             request, person, 400, mode=page_mode, upload=form, problems=result.problems
         )
     return _added(request, result)
+
+
+def _notes_parse(request: HttpRequest, person: Person, parse_id: str) -> HttpResponse:
+    """The notes a worker reads: polled (htmx) while queued, then its proposal or refusal."""
+    if not parse_id.isdigit():
+        raise Http404("no such notes parse")
+    context = intake.notes_parse_page(person, int(parse_id))
+    parse, proposed = context["parse"], context["proposed"]
+    context["notes_form"] = NotesForm(initial={"notes": parse.notes})
+    if proposed is not None:
+        context["upload"] = UploadForm(initial={"brief_yaml": proposed.yaml})
+    if request.htmx:
+        return render(request, "web/_notes_parse.html", {"person": person, **context})
+    return _intake_page(request, person, mode="parse", **context)
 
 
 # --- run and progress -----------------------------------------------------------------------
