@@ -3,10 +3,12 @@ changes after G1, runs, data requests, the board, what is blocking, SLA, launch,
 launches' manifests and bundles."""
 
 import dataclasses
+import datetime
 import io
 import json
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from django.conf import settings
@@ -49,6 +51,8 @@ from signoff.api.uploads import BriefIn, staged_brief
 from signoff.briefs.approval import approve_brief, brief_diff, update_brief
 from signoff.briefs.authority import ensure_may_add_briefs, ensure_may_run
 from signoff.briefs.enrichment import accept_proposals, proposals_for
+from signoff.briefs.models import NotesParse
+from signoff.briefs.notes import notes_parse_for
 from signoff.briefs.services import add_brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
@@ -61,6 +65,7 @@ from signoff.packages.tasks import run_brief_task
 from signoff.web import intake
 
 router = Router(tags=["briefs"])
+NotesParseStatus = Literal["queued", "running", "done", "refused", "failed"]
 
 
 class BoardFilters(Schema):
@@ -109,19 +114,73 @@ def add(request: HttpRequest, payload: BriefIn) -> Status[dict]:
     )
 
 
-@router.post("/parse-notes", response={200: BriefDraftOut, **error_responses(400, 403)})
-def parse_notes(request: HttpRequest, payload: NotesIn) -> dict:
+class NotesParseQueuedOut(Schema):
+    """Kickoff notes queued for the brief parser's model: GET ``location`` for the result."""
+
+    id: int
+    status: NotesParseStatus
+    location: str  # the notes parse, also in the Location header
+
+
+class NotesParseOut(Schema):
+    """Kickoff notes the brief parser's model reads in a worker, and what it made of them."""
+
+    id: int
+    status: NotesParseStatus  # queued | running | done | refused | failed
+    requested_by: str
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+    draft: BriefDraftOut | None  # once done: as POST /briefs/parse-notes answers with the rules
+    reason: str  # why it was refused or failed ("" otherwise)
+    provider: str  # who read the notes ("" until a worker has)
+    model: str
+
+
+def _draft_out(draft: dict) -> dict:
+    return {key: draft[key] for key in BriefDraftOut.model_fields}
+
+
+@router.post(
+    "/parse-notes",
+    response={200: BriefDraftOut, 202: NotesParseQueuedOut, **error_responses(400, 403)},
+)
+def parse_notes(request: HttpRequest, response: HttpResponse, payload: NotesIn) -> Status[dict]:
     """Draft a brief from kickoff notes, with the questions they leave open. Nothing is
-    stored: complete the document and POST it to ``/briefs``. Operators and gate owners may
-    (403 ``wrong_role`` otherwise), as they may add briefs."""
-    ensure_may_add_briefs(request.auth)
-    proposed = intake.propose_from_notes(request.auth, payload.notes)
+    stored as a brief: complete the document and POST it to ``/briefs``. Operators and gate
+    owners may (403 ``wrong_role`` otherwise), as they may add briefs.
+
+    With the builtin parser (rules, the default) the draft comes back at once (200). Where
+    the brief parser is a model, a worker reads the notes, never this request: 202 with the
+    notes parse's ``location`` (also the Location header); GET it until its status is
+    ``done`` (its ``draft``), ``refused`` or ``failed`` (its ``reason``)."""
+    person = request.auth
+    ensure_may_add_briefs(person)
+    if not intake.parses_in_background(person):
+        proposed = intake.propose_from_notes(person, payload.notes)
+        return Status(200, {"brief": yaml.safe_load(proposed.yaml), **dataclasses.asdict(proposed)})
+    parse = intake.queue_notes_parse(person, payload.notes)
+    location = f"{request.path.rstrip('/')}/{parse.pk}"
+    response["Location"] = location
+    return Status(202, {"id": parse.pk, "status": parse.status, "location": location})
+
+
+@router.get("/parse-notes/{parse_id}", response={200: NotesParseOut, **error_responses()})
+def notes_parse(request: HttpRequest, parse_id: int) -> dict:
+    """A notes parse you asked for, with its draft once done or the reason it was refused.
+
+    Only the person who sent the notes sees it (404 for anyone else)."""
+    parse = notes_parse_for(request.auth, parse_id)
+    done = parse.status == NotesParse.Status.DONE
     return {
-        "brief": yaml.safe_load(proposed.yaml),
-        "yaml": proposed.yaml,
-        "open_questions": proposed.open_questions,
-        "findings": proposed.findings,
-        "mentioned_products": proposed.mentioned_products,
+        "id": parse.pk,
+        "status": parse.status,
+        "requested_by": parse.requested_by,
+        "created_at": parse.created_at,
+        "finished_at": parse.finished_at,
+        "draft": _draft_out(parse.draft) if done else None,
+        "reason": parse.reason,
+        "provider": parse.origin.get("provider") or "",
+        "model": parse.origin.get("model") or "",
     }
 
 
