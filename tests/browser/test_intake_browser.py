@@ -64,3 +64,54 @@ def test_intake_run_progress_and_a_data_request(site, watched, example_dir, sett
     expect(progress.locator(".drafted")).to_have_text("32")
     assert "of 36 packages drafted so far" in progress.inner_text()
     shot(page, "14-brief-run-progress")
+
+
+def test_notes_a_model_reads_are_queued_and_the_page_shows_the_proposal_when_ready(
+    site, watched, example_dir, settings, tmp_path
+):
+    from fakes.llm_servers import fake_server, openai_reply
+
+    from signoff.briefs.models import NotesParse
+    from signoff.briefs.notes import read_notes
+
+    settings.SIGNOFF_HOME = tmp_path / "home"
+    answer = {
+        "name": "Spring candles",
+        "audience": "first-home buyers",
+        "channels": ["amazon_us_pdp", "walmart_us"],
+        "variants": 1,
+        "deadline": "2027-02-15",
+        "key_messages": [],
+        "acceptance_criteria": ["Tone: calm, no hype."],
+        "references": [],
+        "mentioned_products": [{"name": "lavender", "size": "8 oz"}],
+        "open_questions": ["which SKUs launch first?"],
+    }
+    page = watched.page
+    with fake_server(openai_reply(answer)) as server:
+        settings.SIGNOFF_PROVIDERS = {
+            "default": {"BACKEND": "signoff.agents.providers.builtin.BuiltinProvider"},
+            "brief_parser": {
+                "BACKEND": "signoff.agents.providers.openai_provider.OpenAIProvider",
+                "OPTIONS": {
+                    "model": "fake-gpt",
+                    "base_url": f"{server.origin}/v1",
+                    "api_key": "test-key",
+                    "max_retries": 0,
+                    "output_retries": 0,
+                },
+            },
+        }
+        sign_in(page, site, "maya")
+        page.goto(f"{site}/briefs/new/?mode=notes")
+        page.fill("textarea[name=notes]", (example_dir / "kickoff-notes.txt").read_text())
+        page.click("text=Propose a brief")
+        expect(page.locator("#notes-parse .parse-status")).to_have_text("Queued")
+        assert server.requests == []  # the request only queued the notes
+
+        read_notes(NotesParse.objects.get().pk)  # what the worker does
+
+        # The page polls (htmx) and swaps in the proposal without a reload.
+        expect(page.locator("#open-questions")).to_contain_text("which SKUs launch first?")
+        assert "- walmart_us" in page.input_value("textarea[name=brief_yaml]")
+        assert len(server.requests) == 1
