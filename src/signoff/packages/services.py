@@ -386,15 +386,17 @@ def _draft_all(
         running = {pool.submit(_draft_one, provider, *item) for item in islice(queue, concurrency)}
         while running:
             finished, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in finished:
-                plan = future.result()
+            plans = [future.result() for future in finished]
+            for plan in plans:
                 spent(plan)
-                yield plan
+            # Refill the free slots before handing the drafts on: the caller checks and stores
+            # them on this thread, and the provider should not sit idle meanwhile.
             if not budget.exhausted():
                 running |= {
                     pool.submit(_draft_one, provider, *item)
                     for item in islice(queue, len(finished))
                 }
+            yield from plans
 
 
 def _processes(provider: Provider, budget: Budget, packages: int) -> int:
