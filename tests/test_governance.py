@@ -19,16 +19,17 @@ from django.utils import timezone
 from signoff.audit.models import Event
 from signoff.audit.selectors import who_approved
 from signoff.audit.services import verify
-from signoff.core.errors import InputError
+from signoff.core.errors import InputError, NotFound
 from signoff.delivery.services import launch_channel
 from signoff.packages.decisions import (
+    apply_fix,
     approve_package,
     decide_each,
     edit_package,
     reject_package,
     review_package,
 )
-from signoff.packages.models import Approval, Note, Package, Review, Version
+from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
 from signoff.workflow import (
     Action,
     Actor,
@@ -242,6 +243,93 @@ def test_only_a_publisher_role_launches(spring_run, spring_brief, person, tmp_pa
     assert events == []
     assert not (tmp_path / spring_brief.slug / "meta_feed_ad").exists()
     assert not Package.objects.filter(state="published").exists()
+
+
+@pytest.mark.parametrize("channel", ["../../escaped", "meta_feed_ad/../x", "email_newsletter"])
+def test_only_a_channel_of_the_brief_launches(spring_run, spring_brief, person, tmp_path, channel):
+    # given: an approved channel, so only the channel name can stop the launch
+    for p in Package.objects.filter(brief=spring_brief, channel="meta_feed_ad"):
+        pass_gates(p, person, upto="G4")
+    out = tmp_path / "exports"
+
+    # when: a channel that is not one of the brief's (a path, or one it does not use)
+    with new_events() as events, pytest.raises(InputError) as refused:
+        launch_channel(brief=spring_brief, channel=channel, person=person("lena"), out_dir=out)
+
+    # then: bad input at the channel, before anything touches the file system
+    assert [p.field for p in refused.value.problems] == ["channel"]
+    assert "meta_feed_ad" in refused.value.problems[0].message  # the channels it could be
+    assert events == []
+    assert not tmp_path.joinpath("escaped").exists()
+    assert not out.exists()
+
+
+# --- suggested fixes ---------------------------------------------------------------------------
+
+
+def _voice_finding(spring_brief, person) -> Finding:
+    """Ari writes "Cheap" into a title: the voice check suggests a fix on version 2."""
+    p = package(spring_brief, NER, "amazon_us_pdp")
+    title = p.current_version.fields["title"]
+    edit_package(
+        package_id=p.pk,
+        person=person("ari"),
+        changes={"title": title.replace("Candle", "Cheap Candle")},
+    )
+    return Finding.objects.get(version=fresh(p).current_version, rule_id="voice.banned_phrase")
+
+
+def test_applying_a_fix_is_an_edit_by_that_person(spring_run, spring_brief, person):
+    # given
+    finding = _voice_finding(spring_brief, person)
+
+    # when
+    with new_events() as events:
+        result, changes = apply_fix(
+            package_id=finding.version.package_id, finding_id=finding.pk, person=person("maya")
+        )
+
+    # then: a new version by Maya with the fix, recorded as her edit
+    version = fresh(finding.version.package).current_version
+    assert (result.outcome, version.number, version.author) == ("edited", 3, "maya@lumen.example")
+    assert version.fields["title"] != finding.version.fields["title"]
+    assert changes
+    assert actions(events) == ["package.edited"]
+    assert events[0].note == "applied the suggested fix for voice.banned_phrase"
+
+
+def test_a_fix_applies_only_to_the_current_version_and_must_fit(spring_run, spring_brief, person):
+    # given: a fixable finding, and the spec's title limit
+    finding = _voice_finding(spring_brief, person)
+    package_id = finding.version.package_id
+    maya = person("maya")
+    other = package(spring_brief, LAV, "amazon_us_pdp")
+
+    with new_events() as events:
+        # a finding of another package is not found on this one
+        with pytest.raises(NotFound):
+            apply_fix(package_id=other.pk, finding_id=finding.pk, person=maya)
+        # a finding with no field, or no fix, has nothing to apply
+        Finding.objects.filter(pk=finding.pk).update(field="")
+        with pytest.raises(InputError) as no_field:
+            apply_fix(package_id=package_id, finding_id=finding.pk, person=maya)
+        # a fix that no longer fits (the channel has no such field now) is refused about it
+        Finding.objects.filter(pk=finding.pk).update(field="tagline")
+        with pytest.raises(InputError) as unfit:
+            apply_fix(package_id=package_id, finding_id=finding.pk, person=maya)
+    assert [p.field for p in no_field.value.problems] == ["finding_id"]
+    assert [p.field for p in unfit.value.problems] == ["finding_id"]
+    assert unfit.value.problems[0].message.startswith("tagline: unknown field")
+    assert events == []
+    assert fresh(other).current_version.number == 1
+
+    # when: the fix is applied once the package has moved on to a newer version
+    Finding.objects.filter(pk=finding.pk).update(field="title")
+    edit_package(package_id=package_id, person=person("ari"), changes={"title": "Calm Candle"})
+
+    # then: the finding belongs to an older version and is gone
+    with pytest.raises(NotFound):
+        apply_fix(package_id=package_id, finding_id=finding.pk, person=maya)
 
 
 # --- authority ---------------------------------------------------------------------------------

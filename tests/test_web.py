@@ -374,6 +374,31 @@ def test_apply_a_suggested_fix_makes_a_new_version_by_that_person(as_person, per
 
 
 @pytest.mark.django_db
+def test_a_fix_the_service_refuses_is_said_with_the_apis_code(as_person, person, spring_run):
+    package = Package.objects.get(sku="LUM-SPR-NER-08", channel="amazon_us_pdp")
+    title = package.current_version.fields["title"]
+    edit_package(
+        package_id=package.pk,
+        person=person("ari"),
+        changes={"title": title.replace("Candle", "Cheap Candle")},
+    )
+    package.refresh_from_db()
+    finding = Finding.objects.get(version=package.current_version, rule_id="voice.banned_phrase")
+    Finding.objects.filter(pk=finding.pk).update(suggested_fix="")  # nothing to apply
+    url = reverse("web:package-fix", kwargs={"package_id": package.pk})
+
+    refused = as_person("maya").post(url, {"finding": finding.pk}, follow=True)
+
+    assert "Refused (invalid_input)" in refused.text
+    assert "suggests no fix to apply" in refused.text
+    package.refresh_from_db()
+    assert package.current_version.number == 2  # the title was not blanked
+    other = Package.objects.exclude(pk=package.pk).first()
+    elsewhere = reverse("web:package-fix", kwargs={"package_id": other.pk})
+    assert as_person("maya").post(elsewhere, {"finding": finding.pk}).status_code == 404
+
+
+@pytest.mark.django_db
 def test_model_and_user_text_is_escaped(as_person, person, spring_run):
     package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="meta_feed_ad")
     edit_package(
@@ -499,6 +524,24 @@ def test_matrix_launches_a_channel_after_confirmation(
     assert "meta_feed_ad launched: 6 packages published" in done.text
     assert Package.objects.filter(channel="meta_feed_ad", state="published").count() == 6
     assert (tmp_path / "exports" / SLUG / "meta_feed_ad" / "manifest.json").exists()
+
+
+@pytest.mark.django_db
+def test_the_launch_form_launches_only_a_channel_of_the_brief(
+    as_person, person, spring_run, spring_brief, settings, tmp_path
+):
+    settings.SIGNOFF_EXPORT_DIR = tmp_path / "exports"
+    approve_channel(spring_brief, "meta_feed_ad", person)
+    launch = reverse("web:launch", kwargs={"slug": SLUG})
+
+    for channel in ("../../escaped", "meta_feed_ad/../../x"):
+        refused = as_person("lena").post(launch, {"channel": channel, "confirm": "on"}, follow=True)
+
+        assert "Refused (invalid_input)" in refused.text
+        assert "is not a channel of brief" in refused.text
+    assert not (tmp_path / "escaped").exists()
+    assert not (tmp_path / "exports").exists()
+    assert not Package.objects.filter(state="published").exists()
 
 
 # --- batch reassign -------------------------------------------------------------------------

@@ -34,8 +34,8 @@ class ApiErrorCode(StrEnum):
     """Codes the API adds to the workflow's ``ErrorCode`` (the UI shows the same ones)."""
 
     UNAUTHENTICATED = "unauthenticated"  # no token, or an unknown, revoked or inactive one
-    NOT_FOUND = "not_found"  # no such object in the person's workspace
-    INVALID_INPUT = "invalid_input"  # the request body or parameters are wrong; see problems
+    NOT_FOUND = NotFound.code  # no such object in the person's workspace
+    INVALID_INPUT = InputError.code  # the request body or parameters are wrong; see problems
     BAD_REQUEST = "bad_request"  # the body could not be read at all (not JSON)
     METHOD_NOT_ALLOWED = "method_not_allowed"
 

@@ -29,7 +29,7 @@ from signoff.api.schemas import (
     RejectIn,
     VersionOut,
 )
-from signoff.api.scope import current_finding, owned_package_ids, package_for
+from signoff.api.scope import owned_package_ids, package_for
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import comment_on
 from signoff.packages.assignment import reassign_item, reassign_package
@@ -40,6 +40,9 @@ from signoff.packages.decisions import (
     edit_package,
     reject_package,
     review_package,
+)
+from signoff.packages.decisions import (
+    apply_fix as apply_suggested_fix,
 )
 from signoff.packages.models import Note
 from signoff.packages.selectors import package_detail
@@ -177,22 +180,9 @@ def apply_fix(request: HttpRequest, package_id: Id, finding_id: Id) -> dict:
     The finding must be on the current version (404 otherwise) and suggest a fix (422).
     """
     package = package_for(request.auth, package_id)
-    finding = current_finding(package, finding_id)
-    if not finding.suggested_fix:
-        raise InputError(
-            [Problem(f"finding {finding.pk} suggests no fix to apply", field="finding_id")]
-        )
-    try:
-        result, changes = edit_package(
-            package_id=package.pk,
-            person=request.auth,
-            changes={finding.field: finding.suggested_fix},
-            note=f"applied the suggested fix for {finding.rule_id}",
-        )
-    except InputError as exc:  # the fix no longer fits the field: say so about this finding
-        raise InputError(
-            [Problem(f"{finding.field}: {p.message}", field="finding_id") for p in exc.problems]
-        ) from exc
+    result, changes = apply_suggested_fix(
+        package_id=package.pk, finding_id=finding_id, person=request.auth
+    )
     return {"result": dataclasses.asdict(result), "changes": changes}
 
 

@@ -6,7 +6,7 @@ the API does not confirm that it exists.
 
 from signoff.briefs.models import Brief
 from signoff.core.errors import NotFound
-from signoff.packages.models import Finding, Package
+from signoff.packages.models import Package
 from signoff.workspaces.models import Person
 
 
@@ -37,11 +37,3 @@ def owned_package_ids(person: Person, package_ids: list[int]) -> set[int]:
             pk__in=package_ids, brief__workspace_id=person.workspace_id
         ).values_list("pk", flat=True)
     )
-
-
-def current_finding(package: Package, finding_id: int) -> Finding:
-    """Return a finding of the package's current version; one of an older version is gone."""
-    finding = Finding.objects.filter(pk=finding_id, version_id=package.current_version_id).first()
-    if finding is None:
-        raise NotFound(f"no finding {finding_id} on the current version of package {package.pk}")
-    return finding

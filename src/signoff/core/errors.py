@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,8 @@ class Problem:
 class InputError(Exception):
     """Bad input; nothing from it was stored."""
 
+    code: ClassVar[str] = "invalid_input"  # stable: the API's 422 and the screens show it
+
     problems: list[Problem] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -39,3 +42,5 @@ class InputError(Exception):
 
 class NotFound(Exception):
     """A named object (workspace, brief, package, channel) does not exist."""
+
+    code: ClassVar[str] = "not_found"  # stable: the API's 404 and the screens show it

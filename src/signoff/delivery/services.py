@@ -19,7 +19,7 @@ from django.db import transaction
 from signoff.audit.services import record
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
-from signoff.core.errors import NotFound
+from signoff.core.errors import InputError, NotFound
 from signoff.core.hashing import canonical_json, content_hash
 from signoff.delivery.manifest import package_manifest
 from signoff.delivery.models import Launch
@@ -51,10 +51,26 @@ def _ready(packages: list[Package], channel: str) -> None:
         )
 
 
+def _ensure_brief_channel(brief: Brief, channel: str) -> None:
+    """Refuse a channel the brief does not name: it also names the bundle's folder, so a
+    path-like one (``../../x``) must never reach the file system."""
+    channels = _brief_channels(brief)
+    if channel not in channels:
+        raise InputError.single(
+            f"{channel!r} is not a channel of brief {brief.slug!r}; "
+            f"its channels: {', '.join(channels)}",
+            field="channel",
+        )
+
+
 def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path) -> LaunchResult:
-    """Publish every package of one channel and write its bundle under ``out_dir``."""
+    """Publish every package of one channel and write its bundle under ``out_dir``.
+
+    ``channel`` must be one of the brief's channels (``InputError`` at ``channel`` otherwise).
+    """
     if brief.workspace_id != person.workspace_id:
         raise NotFound(f"no brief {brief.slug!r} in {person.workspace.slug}")
+    _ensure_brief_channel(brief, channel)
     final = out_dir / brief.slug / channel
     if final.exists():
         raise StateError(ErrorCode.INVALID_STATE, f"{final} exists already: launched before?")
@@ -143,5 +159,8 @@ def _parent(folder: Path) -> Path:
 def launchable_channels(brief: Brief) -> list[str]:
     """Return the brief's channels not launched yet, in brief order."""
     done = set(brief.launches.values_list("channel", flat=True))
-    channels = brief.latest_version().data["channels"]
-    return [c for c in channels if c not in done]
+    return [c for c in _brief_channels(brief) if c not in done]
+
+
+def _brief_channels(brief: Brief) -> list[str]:
+    return list(brief.latest_version().data["channels"])

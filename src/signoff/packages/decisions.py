@@ -1,4 +1,4 @@
-"""People's decisions on packages: review, approve, reject, edit.
+"""People's decisions on packages: review, approve, reject, edit (or apply a suggested fix).
 
 Each decision is one transaction: lock the package, read the person's roles as they are now,
 ask the pure workflow engine (``signoff.workflow.decide``), store the new position, the
@@ -426,6 +426,39 @@ def edit_package(
     return ItemResult(package.pk, True, "edited", message, position=package.position), summary
 
 
+def apply_fix(*, package_id: int, finding_id: int, person: Person) -> tuple[ItemResult, list[str]]:
+    """Apply a finding's suggested fix as a new version by ``person``, like any edit.
+
+    The finding must be on the package's current version (``NotFound`` otherwise: a finding of
+    an older version is gone) and name a field and a fix (``InputError`` at ``finding_id``). A
+    fix that no longer fits its field is refused the same way, about this finding.
+    """
+    with transaction.atomic():
+        package = _locked_package(package_id, person)  # the current version cannot move now
+        finding = Finding.objects.filter(
+            pk=finding_id, version_id=package.current_version_id
+        ).first()
+        if finding is None:
+            raise NotFound(
+                f"no finding {finding_id} on the current version of package {package.pk}"
+            )
+        if not finding.field or not finding.suggested_fix:
+            raise InputError.single(
+                f"finding {finding.pk} suggests no fix to apply", field="finding_id"
+            )
+        try:
+            return edit_package(
+                package_id=package.pk,
+                person=person,
+                changes={finding.field: finding.suggested_fix},
+                note=f"applied the suggested fix for {finding.rule_id}",
+            )
+        except InputError as exc:
+            raise InputError(
+                [Problem(f"{finding.field}: {p.message}", field="finding_id") for p in exc.problems]
+            ) from exc
+
+
 def decide_each(package_ids: Iterable[int], act: Callable[[int], ItemResult]) -> list[ItemResult]:
     """Apply ``act`` to each package in its own transaction; report refusals per item."""
     results = []
@@ -445,8 +478,6 @@ def decide_each(package_ids: Iterable[int], act: Callable[[int], ItemResult]) ->
             )
         except NotFound as exc:
             results.append(
-                ItemResult(
-                    package_id, False, "refused", str(exc), code="not_found", http_status=404
-                )
+                ItemResult(package_id, False, "refused", str(exc), code=exc.code, http_status=404)
             )
     return results

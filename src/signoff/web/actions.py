@@ -23,11 +23,13 @@ from signoff.packages.decisions import (
     ItemResult,
     approve_package,
     decide_each,
-    edit_package,
     reject_package,
     review_package,
 )
-from signoff.packages.models import Finding, Package
+from signoff.packages.decisions import (
+    apply_fix as apply_suggested_fix,
+)
+from signoff.packages.models import Package
 from signoff.web.pages import at_launch_gate, launch_gate
 from signoff.workflow import WorkflowError
 from signoff.workspaces.models import Person
@@ -135,21 +137,27 @@ def reassign_choices(person: Person) -> QuerySet[Person]:
     return Person.objects.filter(workspace_id=person.workspace_id, active=True).order_by("name")
 
 
-def apply_fix(package: Package, finding: Finding, *, person: Person) -> Outcome:
-    """Apply a finding's suggested fix as a new version by ``person``."""
-    try:
-        result, lines = edit_package(
-            package_id=package.pk,
-            person=person,
-            changes={finding.field: finding.suggested_fix},
-            note=f"applied the suggested fix for {finding.rule_id}",
-        )
-    except WorkflowError as exc:
+def refusal(exc: WorkflowError | InputError | NotFound) -> Outcome:
+    """Say a service's refusal in plain words, with the stable code the API answers too."""
+    if isinstance(exc, WorkflowError):
         return Outcome(False, exc.message, exc.code.value)
-    except InputError as exc:
-        return Outcome(False, "; ".join(p.message for p in exc.problems), "bad_input")
-    except NotFound as exc:
-        return Outcome(False, str(exc), "not_found")
+    if isinstance(exc, InputError):
+        return Outcome(False, "; ".join(p.message for p in exc.problems), exc.code)
+    return Outcome(False, str(exc), exc.code)
+
+
+def apply_fix(package: Package, finding_id: int, *, person: Person) -> Outcome:
+    """Apply a finding's suggested fix as a new version by ``person`` (``apply_fix``).
+
+    A finding that is not on the current version is not found: ``NotFound`` propagates, so
+    the screen can answer 404 as for any other stale link.
+    """
+    try:
+        result, lines = apply_suggested_fix(
+            package_id=package.pk, finding_id=finding_id, person=person
+        )
+    except (WorkflowError, InputError) as exc:
+        return refusal(exc)
     changed = f" Changed: {'; '.join(lines)}" if lines else ""
     return Outcome(True, f"{result.message}.{changed}")
 
@@ -158,10 +166,8 @@ def approve_brief_g1(brief: Brief, *, person: Person, note: str = "") -> Outcome
     """Pass G1 for the brief's latest version."""
     try:
         approval = approve_brief(brief=brief, person=person, note=note)
-    except WorkflowError as exc:
-        return Outcome(False, exc.message, exc.code.value)
-    except NotFound as exc:
-        return Outcome(False, str(exc), "not_found")
+    except (WorkflowError, NotFound) as exc:
+        return refusal(exc)
     return Outcome(True, f"{approval.gate} approved: brief version locked for drafting")
 
 
@@ -172,10 +178,8 @@ def launch(brief: Brief, channel: str, *, person: Person) -> Outcome:
         result: LaunchResult = launch_channel(
             brief=brief, channel=channel, person=person, out_dir=out_dir
         )
-    except WorkflowError as exc:
-        return Outcome(False, exc.message, exc.code.value)
-    except NotFound as exc:
-        return Outcome(False, str(exc), "not_found")
+    except (WorkflowError, InputError, NotFound) as exc:
+        return refusal(exc)
     return Outcome(
         True,
         f"{channel} launched: {len(result.packages)} packages published; "

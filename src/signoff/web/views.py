@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from signoff.briefs.models import Brief
-from signoff.core.errors import InputError
+from signoff.core.errors import InputError, NotFound
 from signoff.memory.services import comment_on
 from signoff.web import actions, pages
 from signoff.web.accounts import person_of
@@ -35,7 +35,7 @@ from signoff.web.forms import (
     MatrixApproveForm,
     SignInForm,
 )
-from signoff.web.scope import brief_for, current_finding, package_for
+from signoff.web.scope import brief_for, package_for
 from signoff.workspaces.models import Person
 
 View = Callable[..., HttpResponse]
@@ -151,7 +151,7 @@ def package_decide(request: HttpRequest, person: Person, package_id: int) -> Htt
     form = DecisionForm(request.POST)
     if not form.is_valid():
         result = None
-        outcome = actions.Outcome(False, "Choose review, approve or reject.", "bad_input")
+        outcome = actions.Outcome(False, "Choose review, approve or reject.", InputError.code)
     else:
         (result,) = actions.decide_packages(
             [found.pk],
@@ -183,8 +183,11 @@ def package_fix(request: HttpRequest, person: Person, package_id: int) -> HttpRe
     found = package_for(person, package_id)
     form = FixForm(request.POST)
     if form.is_valid():
-        finding = current_finding(found, form.cleaned_data["finding"])
-        _flash(request, actions.apply_fix(found, finding, person=person))
+        try:
+            outcome = actions.apply_fix(found, form.cleaned_data["finding"], person=person)
+        except NotFound as exc:  # a finding of an older version is gone
+            raise Http404(str(exc)) from None
+        _flash(request, outcome)
     else:
         messages.error(request, "No such finding.")
     return redirect("web:package", package_id=found.pk)
