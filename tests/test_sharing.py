@@ -19,6 +19,7 @@ from signoff.sharing.services import (
     ACTOR,
     channel_package_ids,
     create_review_link,
+    link_scope,
     revoke_review_link,
 )
 from signoff.web.accounts import ensure_user
@@ -275,3 +276,22 @@ def test_the_links_screen_refuses_other_roles(client, spring_run, person):
     assert response.status_code == 403
     assert "wrong_role" in response.text
     assert not ReviewLink.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_link_covers_the_packages_named_or_a_briefs_channel(spring_run, person):
+    maya = person("maya")
+    channel_ids = channel_package_ids(maya, "spring-candles-2027", "meta_feed_ad")
+
+    by_channel = link_scope(maya, [], brief="spring-candles-2027", channel="meta_feed_ad")
+    named = link_scope(maya, [channel_ids[0]], brief="spring-candles-2027", channel="meta_feed_ad")
+    brief_only = link_scope(maya, [], brief="spring-candles-2027")
+
+    assert by_channel == (
+        channel_ids,
+        {"kind": "channel", "brief": "spring-candles-2027", "channel": "meta_feed_ad"},
+    )
+    assert named == ([channel_ids[0]], {"kind": "packages"})  # named packages win
+    assert brief_only == ([], {"kind": "packages"})  # left to create_review_link to refuse
+    with pytest.raises(NotFound):
+        link_scope(maya, [], brief="spring-candles-2027", channel="../etc")

@@ -38,11 +38,9 @@ def create(request: HttpRequest, payload: ReviewLinkIn) -> Status[dict]:
     """Share ``packages``, or every package of a ``brief``'s ``channel``, for ``days`` days
     (content leads only: 403 otherwise). The token is in the answer once; only its hash is
     kept. A package outside your workspace is not found (404)."""
-    ids: list[int] = list(payload.packages)
-    scope = {"kind": "packages"}
-    if not ids and payload.brief and payload.channel:
-        ids = services.channel_package_ids(request.auth, payload.brief, payload.channel)
-        scope = {"kind": "channel", "brief": payload.brief, "channel": payload.channel}
+    ids, scope = services.link_scope(
+        request.auth, payload.packages, brief=payload.brief, channel=payload.channel
+    )
     link, token = services.create_review_link(
         request.auth, ids, timedelta(days=payload.days), payload.note, scope=scope
     )

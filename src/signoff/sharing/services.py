@@ -73,6 +73,26 @@ def channel_package_ids(person: Person, brief_slug: str, channel: str) -> list[i
     return ids
 
 
+def link_scope(
+    person: Person,
+    package_ids: Iterable[int],
+    *,
+    brief: str | None = None,
+    channel: str | None = None,
+) -> tuple[list[int], dict]:
+    """Return the packages a new link covers and the scope it records.
+
+    The packages named, or, when none are, every package of ``brief`` on ``channel`` (both
+    needed): ``{"kind": "channel", ...}``. Nothing named at all is left to
+    :func:`create_review_link` to refuse.
+    """
+    ids = list(package_ids)
+    if not ids and brief and channel:
+        scope = {"kind": "channel", "brief": brief, "channel": channel}
+        return channel_package_ids(person, brief, channel), scope
+    return ids, {"kind": "packages"}
+
+
 def create_review_link(
     person: Person,
     package_ids: Iterable[int],

@@ -146,11 +146,9 @@ def links(request: HttpRequest, person: Person) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                ids = data["packages"]
-                scope = {"kind": "packages"}
-                if not ids and data["brief"] and data["channel"]:
-                    ids = services.channel_package_ids(person, data["brief"], data["channel"])
-                    scope = {"kind": "channel", "brief": data["brief"], "channel": data["channel"]}
+                ids, scope = services.link_scope(
+                    person, data["packages"], brief=data["brief"], channel=data["channel"]
+                )
                 link, token = services.create_review_link(
                     person, ids, timedelta(days=data["days"]), data["note"], scope=scope
                 )
