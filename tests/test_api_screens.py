@@ -196,6 +196,49 @@ def test_dashboard_layout_is_saved(api, lumen_workspace) -> None:
     assert [w["name"] for w in reset["widgets"]] == [w["name"] for w in start["widgets"]]
 
 
+@pytest.mark.django_db
+def test_the_dashboard_answers_each_widget_with_the_screens_data(api, spring_run, person) -> None:
+    from signoff.web import dashboards
+
+    maya = person("maya")
+    package = Package.objects.filter(stage="S3", state="in_review").order_by("id").first()
+    reject_package(package_id=package.pk, person=maya, note="warmer, please")
+    api("maya").post("/api/dashboard/layout", {"action": "add", "widget": "blocked"})
+
+    response = api("maya").get("/api/dashboard")
+
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    widgets = {w["name"]: w for w in body["widgets"]}
+    assert list(widgets) == dashboards.layout_for(maya)
+    assert widgets["my_queue"]["title"] == "My queue"
+    assert "gate_throughput" in [w["name"] for w in body["addable"]]
+    workspace = maya.workspace
+    # the same builders as the screen: plain data as it is, objects by their keys
+    assert widgets["pipeline"]["data"] == dashboards.pipeline(maya, workspace)
+    queue = dashboards.my_queue(maya, workspace)
+    assert widgets["my_queue"]["data"]["total"] == queue["total"] > 0
+    assert [r["package"]["id"] for r in widgets["my_queue"]["data"]["rows"]] == [
+        r["package"].pk for r in queue["rows"]
+    ]
+    row = widgets["my_queue"]["data"]["rows"][0]
+    assert row["package"]["brief"] == BRIEF
+    assert (row["gate"]["id"], row["gate"]["role"]) == ("G2", "content_lead")
+    blocked = dashboards.blocked(maya, workspace)
+    assert widgets["blocked"]["data"]["causes"] == [
+        {"cause": cause, "packages": n} for cause, n in blocked["causes"]
+    ]
+    assert widgets["blocked"]["data"]["rows"][0]["reason"].startswith("missing")
+    decision, *earlier = widgets["recent_decisions"]["data"]["rows"]  # newest first
+    assert (decision["approved"], decision["who"], decision["package_id"]) == (
+        False,
+        "Maya Chen",
+        package.pk,
+    )
+    assert decision["event"]["note"] == "warmer, please"
+    assert earlier[-1]["brief"] == {"slug": BRIEF, "name": "Spring Candles 2027 launch"}  # G1
+
+
 # ---- review links ---------------------------------------------------------------------------
 
 

@@ -1,11 +1,11 @@
-"""Your dashboard's layout: which widgets, in which order. The widgets' data is what the
-board, blocking, SLA and audit endpoints answer; the screen draws them."""
+"""Your dashboard: its widgets with their data (what the screen draws, from the same
+``signoff.web.dashboards`` builders), and its layout: which widgets, in which order."""
 
 from django.http import HttpRequest
 from ninja import Router
 
 from signoff.api.errors import error_responses
-from signoff.api.schemas import LayoutChangeIn, LayoutOut
+from signoff.api.schemas import DashboardOut, LayoutChangeIn, LayoutOut
 from signoff.core.errors import InputError, Problem
 from signoff.web import dashboards
 
@@ -21,6 +21,17 @@ def _layout(widgets: list[str]) -> dict:
     return {
         "widgets": [_widget(name) for name in widgets],
         "addable": [_widget(name) for name in dashboards.WIDGETS if name not in widgets],
+    }
+
+
+@router.get("", response={200: DashboardOut, **error_responses()})
+def dashboard(request: HttpRequest) -> dict:
+    """Your widgets in order, each with the data the dashboard screen shows for it; the list
+    widgets carry their first ten rows and a total."""
+    page = dashboards.dashboard_page(request.auth)
+    return {
+        "widgets": [{**_widget(w["widget"].name), "data": w["data"]} for w in page["widgets"]],
+        "addable": [_widget(w.name) for w in page["addable"]],
     }
 
 
