@@ -367,6 +367,38 @@ def test_claim_withdrawal_blocks_its_packages(api, spring_run) -> None:
     assert package["blocked_reasons"][0]["claim"] == "hand-poured"
 
 
+def test_blocking_names_the_withdrawn_claim_and_who_releases_it(api, spring_run) -> None:
+    api("omar").post("/api/claims/hand-poured/status", {"status": "withdrawn", "note": "x"})
+
+    report = api("ari").get(f"/api/briefs/{BRIEF}/blocking").json()
+
+    (group,) = report["other_blocks"]
+    assert group["claim"] == "hand-poured"
+    assert group["released_by"] == [{"role": "compliance", "people": ["omar@lumen.example"]}]
+
+
+def test_the_version_diff_names_claims_an_edit_dropped_and_added(api, spring_run) -> None:
+    from signoff.packages.models import Package
+
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="google_merchant")
+    text = package.current_version.fields["description"]
+    assert ", hand-poured in Vermont" in text
+    changed = text.replace(", hand-poured in Vermont", "") + " A clean burning candle."
+    edited = api("ari").post(
+        f"/api/packages/{package.pk}/edit", {"changes": {"description": changed}}
+    )
+    assert edited.status_code == 200, edited.json()
+
+    versions = api("maya").get(f"/api/packages/{package.pk}/versions").json()
+
+    claims = [line for line in versions[1]["changes"] if line.startswith("claim")]
+    assert claims == [
+        "claim removed: 'hand-poured' (\"hand-poured in Vermont\")",
+        "claim added: 'clean-burning' (\"clean burning\")",
+    ]
+    assert versions[1]["changes"] == edited.json()["changes"]
+
+
 # ---- board ----------------------------------------------------------------------------------
 
 

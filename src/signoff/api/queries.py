@@ -10,9 +10,8 @@ from django.utils import timezone
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
-from signoff.packages.diffing import describe_changes
 from signoff.packages.models import Finding, Package, Version
-from signoff.packages.selectors import board, board_row, package_detail
+from signoff.packages.selectors import board, board_row, package_detail, version_changes
 from signoff.web.pages import waiting_on_roles
 from signoff.workflow import PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
@@ -130,8 +129,11 @@ def board_page(
 
 
 def version_history(package: Package) -> list[dict]:
-    """Return every version, oldest first, each with what changed against its parent."""
-    versions = list(Version.objects.filter(package=package).order_by("number"))
+    """Return every version, oldest first, each with what changed against its parent: the
+    diff reporter's lines, claims included (two queries per version: registry and product)."""
+    versions = list(
+        Version.objects.filter(package=package).select_related("brief_version").order_by("number")
+    )
     by_id = {v.pk: v for v in versions}
     history = []
     for version in versions:
@@ -145,7 +147,7 @@ def version_history(package: Package) -> list[dict]:
                 "content_hash": version.content_hash,
                 "origin": version.origin,
                 "fields": version.fields,
-                "changes": describe_changes(parent.fields, version.fields) if parent else [],
+                "changes": version_changes(package, parent, version) if parent else [],
             }
         )
     return history
