@@ -6,7 +6,9 @@ is captured (path, headers, raw body, parsed JSON, arrival time), so a test can 
 the real SDKs sent, how often, and how long they waited between tries.
 
 A request that arrives after the queue is empty gets a 599 with ``x-should-retry: false``
-(no SDK retries it) and is still captured, so an unexpected extra call fails loudly.
+(no SDK retries it) and is still captured, so an unexpected extra call fails loudly, unless
+a responder is set (``respond_with``): then it computes the answer from the request, for
+runs whose requests arrive in no fixed order (several drafts at once).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +53,7 @@ class FakeLLMServer:
     def __init__(self) -> None:
         self.script: deque[Scripted] = deque()
         self.requests: list[Captured] = []
+        self.responder: Callable[[Captured], Scripted] | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -67,6 +70,11 @@ class FakeLLMServer:
     def push(self, *answers: Scripted) -> FakeLLMServer:
         with self._lock:
             self.script.extend(answers)
+        return self
+
+    def respond_with(self, responder: Callable[[Captured], Scripted]) -> FakeLLMServer:
+        """Answer every request the script does not cover with ``responder(request)``."""
+        self.responder = responder
         return self
 
     @property
@@ -102,6 +110,16 @@ class FakeLLMServer:
             self.requests.append(captured)
             if self.script:
                 return self.script.popleft()
+            responder = self.responder
+        if responder is not None:
+            try:
+                return responder(captured)
+            except Exception as exc:  # a bug in the test's responder: fail the call loudly
+                return Scripted(
+                    status=599,
+                    body={"error": {"message": f"the responder failed: {exc!r}"}},
+                    headers={"x-should-retry": "false"},
+                )
         return Scripted(
             status=599,
             body={"error": {"message": "the fake server has no scripted response left"}},
