@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fixable import fixable_finding
 
 from signoff.audit.models import Event
 from signoff.briefs.models import BriefVersion
-from signoff.packages.decisions import edit_package, reject_package
+from signoff.packages.decisions import reject_package
 from signoff.packages.models import Finding, Note, Package
 from signoff.sharing.models import ReviewLink
 from signoff.workspaces.models import Person, Workspace
@@ -38,28 +39,12 @@ def root(lumen_workspace) -> Person:
     )
 
 
-def _fixable(person) -> Finding:
-    """Ari writes "Cheap" into a title: the voice check suggests "Affordable" (version 2)."""
-    package = Package.objects.get(sku="LUM-SPR-NER-08", channel="amazon_us_pdp")
-    title = package.current_version.fields["title"]
-    edit_package(
-        package_id=package.pk,
-        person=person("ari"),
-        changes={"title": title.replace("Candle", "Cheap Candle")},
-        note="testing",
-    )
-    package.refresh_from_db()
-    finding = Finding.objects.get(version=package.current_version, rule_id="voice.banned_phrase")
-    assert "Affordable" in finding.suggested_fix
-    return finding
-
-
 # ---- suggested fixes ------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
 def test_applying_a_suggested_fix_is_a_new_version_by_that_person(api, spring_run, person) -> None:
-    finding = _fixable(person)
+    finding = fixable_finding(person)
     package = finding.version.package
 
     response = api("maya").post(f"/api/packages/{package.pk}/findings/{finding.pk}/apply")
@@ -83,7 +68,7 @@ def test_applying_a_suggested_fix_is_a_new_version_by_that_person(api, spring_ru
 
 @pytest.mark.django_db
 def test_apply_fix_refusals(api, spring_run, other_workspace, person) -> None:
-    finding = _fixable(person)
+    finding = fixable_finding(person)
     package = finding.version.package
     url = f"/api/packages/{package.pk}/findings/{finding.pk}/apply"
 
@@ -104,7 +89,7 @@ def test_apply_fix_refusals(api, spring_run, other_workspace, person) -> None:
 
 @pytest.mark.django_db
 def test_compare_then_rate_into_memory(api, spring_run, person) -> None:
-    finding = _fixable(person)
+    finding = fixable_finding(person)
     package = finding.version.package
     api("maya").post(f"/api/packages/{package.pk}/findings/{finding.pk}/apply")
 

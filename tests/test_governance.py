@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 import yaml
 from django.utils import timezone
+from fixable import fixable_finding
 
 from signoff.audit.models import Event
 from signoff.audit.selectors import who_approved
@@ -267,21 +268,9 @@ def test_only_a_channel_of_the_brief_launches(spring_run, spring_brief, person, 
 # --- suggested fixes ---------------------------------------------------------------------------
 
 
-def _voice_finding(spring_brief, person) -> Finding:
-    """Ari writes "Cheap" into a title: the voice check suggests a fix on version 2."""
-    p = package(spring_brief, NER, "amazon_us_pdp")
-    title = p.current_version.fields["title"]
-    edit_package(
-        package_id=p.pk,
-        person=person("ari"),
-        changes={"title": title.replace("Candle", "Cheap Candle")},
-    )
-    return Finding.objects.get(version=fresh(p).current_version, rule_id="voice.banned_phrase")
-
-
 def test_applying_a_fix_is_an_edit_by_that_person(spring_run, spring_brief, person):
     # given
-    finding = _voice_finding(spring_brief, person)
+    finding = fixable_finding(person)
 
     # when
     with new_events() as events:
@@ -300,7 +289,7 @@ def test_applying_a_fix_is_an_edit_by_that_person(spring_run, spring_brief, pers
 
 def test_a_fix_applies_only_to_the_current_version_and_must_fit(spring_run, spring_brief, person):
     # given: a fixable finding, and the spec's title limit
-    finding = _voice_finding(spring_brief, person)
+    finding = fixable_finding(person)
     package_id = finding.version.package_id
     maya = person("maya")
     other = package(spring_brief, LAV, "amazon_us_pdp")
