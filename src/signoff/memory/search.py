@@ -20,8 +20,10 @@ notes alone, as before.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import connection
@@ -92,16 +94,8 @@ def search_notes(
     words = _words(query)
     if not words:
         return []
-    base = Note.objects.filter(package__brief__workspace_id=workspace_id).select_related(
-        "package", "package__brief"
-    )
-    if sku:
-        base = base.filter(sku=sku)
-    if channel:
-        base = base.filter(channel=channel)
-    if connection.vendor == "postgresql":
-        return [note for note, _ in _postgres_notes(base, words, limit)]
-    return [note for note, _ in _sqlite_notes(base, words, limit)]
+    ranked = _SOURCES["note"].search(workspace_id, words, sku=sku, channel=channel, limit=limit)
+    return [note for note, _ in ranked]
 
 
 def search_memory(
@@ -124,51 +118,12 @@ def search_memory(
     words = _words(query)
     if not words:
         return []
-    postgres = connection.vendor == "postgresql"
     hits: list[Hit] = []
-    if "note" in sources:
-        notes = Note.objects.filter(package__brief__workspace_id=workspace_id).select_related(
-            "package__brief"
-        )
-        if sku:
-            notes = notes.filter(sku=sku)
-        if channel:
-            notes = notes.filter(channel=channel)
-        ranked = (
-            _postgres_notes(notes, words, limit) if postgres else _sqlite_notes(notes, words, limit)
-        )
-        hits += [_note_hit(note, rank) for note, rank in ranked]
-    if "version" in sources:
-        versions = Version.objects.filter(package__brief__workspace_id=workspace_id).select_related(
-            "package__brief"
-        )
-        if sku:
-            versions = versions.filter(package__sku=sku)
-        if channel:
-            versions = versions.filter(package__channel=channel)
-        ranked = (
-            _postgres_versions(versions, words, limit)
-            if postgres
-            else _sqlite_ranked(versions, "memory_version_fts", words, limit)
-        )
-        hits += [_version_hit(version, rank) for version, rank in ranked]
-    if "event" in sources:
-        slug = Workspace.objects.filter(pk=workspace_id).values_list("slug", flat=True).first()
-        events = (
-            Event.objects.filter(workspace=slug or "")
-            .exclude(note="")
-            .exclude(action__in=MIRRORED_BY_NOTES)
-        )
-        if sku:
-            events = events.filter(sku=sku)
-        if channel:
-            events = events.filter(channel=channel)
-        ranked = (
-            _postgres_events(events, words, limit)
-            if postgres
-            else _sqlite_ranked(events, "memory_event_fts", words, limit)
-        )
-        hits += [_event_hit(event, rank) for event, rank in ranked]
+    for name in SOURCES:  # in this order, so equal hits keep it
+        if name in sources:
+            source = _SOURCES[name]
+            ranked = source.search(workspace_id, words, sku=sku, channel=channel, limit=limit)
+            hits += [source.hit(row, rank) for row, rank in ranked]
     hits.sort(key=lambda hit: (hit.rank, -hit.at.timestamp()))
     return hits[:limit]
 
@@ -193,7 +148,7 @@ def _sqlite_notes(base: QuerySet[Note], words: list[str], limit: int) -> list[tu
 
 
 def _sqlite_ranked(
-    base: QuerySet, table: str, words: list[str], limit: int
+    base: QuerySet, words: list[str], limit: int, *, table: str
 ) -> list[tuple[Any, float]]:
     """Rank ``base``'s rows by the FTS5 ``table`` whose rowid is their primary key.
 
@@ -317,3 +272,79 @@ def _event_hit(event: Event, rank: float) -> Hit:
         gate=event.gate or "",
         rank=rank,
     )
+
+
+# ------------------------------------------------------------------ sources
+
+
+_Ranker = Callable[[QuerySet, list[str], int], list[tuple[Any, float]]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One kind of row that is searched: where its rows are, how each backend ranks them."""
+
+    rows: Callable[[int], QuerySet]  # the rows of one workspace, by its id
+    about: str  # the lookup that leads from a row to its ``sku`` and ``channel``
+    sqlite: _Ranker
+    postgres: _Ranker
+    hit: Callable[[Any, float], Hit]
+
+    def search(
+        self,
+        workspace_id: int,
+        words: list[str],
+        *,
+        sku: str | None,
+        channel: str | None,
+        limit: int,
+    ) -> list[tuple[Any, float]]:
+        """Return the rows matching every word (about ``sku`` and ``channel``), best first."""
+        rows = self.rows(workspace_id)
+        if sku:
+            rows = rows.filter(**{f"{self.about}sku": sku})
+        if channel:
+            rows = rows.filter(**{f"{self.about}channel": channel})
+        rank = self.postgres if connection.vendor == "postgresql" else self.sqlite
+        return rank(rows, words, limit)
+
+
+def _notes(workspace_id: int) -> QuerySet[Note]:
+    return Note.objects.filter(package__brief__workspace_id=workspace_id).select_related(
+        "package__brief"
+    )
+
+
+def _versions(workspace_id: int) -> QuerySet[Version]:
+    return Version.objects.filter(package__brief__workspace_id=workspace_id).select_related(
+        "package__brief"
+    )
+
+
+def _events(workspace_id: int) -> QuerySet[Event]:
+    # Events name their workspace by slug; those of a package's decisions are notes already.
+    slug = Workspace.objects.filter(pk=workspace_id).values_list("slug", flat=True).first()
+    return (
+        Event.objects.filter(workspace=slug or "")
+        .exclude(note="")
+        .exclude(action__in=MIRRORED_BY_NOTES)
+    )
+
+
+_SOURCES = {
+    "note": _Source(_notes, "", _sqlite_notes, _postgres_notes, _note_hit),
+    "version": _Source(
+        _versions,
+        "package__",
+        partial(_sqlite_ranked, table="memory_version_fts"),
+        _postgres_versions,
+        _version_hit,
+    ),
+    "event": _Source(
+        _events,
+        "",
+        partial(_sqlite_ranked, table="memory_event_fts"),
+        _postgres_events,
+        _event_hit,
+    ),
+}
