@@ -23,6 +23,9 @@ from fakes.llm_servers import (
 )
 from rules_fixture import lavender
 
+from signoff.agents.checks.pii import check_pii
+from signoff.agents.checks.spec import check_spec
+from signoff.agents.context import Draft, Severity
 from signoff.agents.providers.anthropic_provider import TOOL_NAME, AnthropicProvider
 from signoff.agents.providers.port import DraftFailed
 
@@ -156,6 +159,23 @@ def test_overloaded_then_ok_is_retried() -> None:
     assert result.fields == good_fields()
 
 
+def test_500_then_ok_is_retried() -> None:
+    with fake_server(anthropic_error(500, "boom"), anthropic_tool_reply(good_fields())) as s:
+        result = provider(s).draft(draft_request())
+    assert len(s.requests) == 2
+    assert s.requests[1].headers["x-stainless-retry-count"] == "1"
+    assert result.fields == good_fields()
+    assert result.parameters["attempts"] == 1  # a transport retry is not a new attempt
+
+
+def test_500s_beyond_max_retries_fail_the_draft() -> None:
+    with fake_server(anthropic_error(500, "boom"), anthropic_error(503, "down")) as s:
+        with pytest.raises(DraftFailed) as failed:
+            provider(s).draft(draft_request())
+    assert len(s.requests) == 2  # max_retries=1
+    assert "HTTP 503" in failed.value.reason
+
+
 def test_timeouts_beyond_max_retries_fail_the_draft() -> None:
     slow = Scripted(body=anthropic_tool_reply(good_fields()).body, delay=3.0)
     with fake_server(slow, slow) as s:
@@ -191,3 +211,28 @@ def test_temperature_is_sent_only_when_set() -> None:
         provider(s, temperature=0.2).draft(draft_request())
     assert "temperature" not in s.requests[0].json
     assert s.requests[1].json["temperature"] == 0.2
+
+
+def test_script_tags_and_pii_in_the_output_are_returned_as_text_for_the_checks() -> None:
+    reply = {
+        **good_fields(),
+        "title": "<script>alert(1)</script> Candle",
+        "bullets": ['<img src=x onerror="alert(1)"> Lavender', "About 50 hours of even burn"],
+        "description": f"Questions? Write to {EMAIL}.",
+    }
+    with fake_server(anthropic_tool_reply(reply)) as s:
+        request = draft_request()
+        result = provider(s).draft(request)
+
+    # Neither escaped nor dropped here: the provider returns the text, the checks flag it
+    # (and the web escapes it on output).
+    assert result.fields == reply
+    draft = Draft(channel=request.channel, fields=result.fields, product=request.product)
+    html = {f.field: f for f in check_spec(draft) if f.rule_id == "spec.html"}
+    assert set(html) == {"title", "bullets[0]"}
+    assert all(f.severity is Severity.BLOCK for f in html.values())
+    assert "<script" not in html["title"].suggested_fix
+    assert "onerror" not in html["bullets[0]"].suggested_fix
+    (pii,) = check_pii(draft)
+    assert (pii.rule_id, pii.field, pii.severity) == ("pii.email", "description", Severity.BLOCK)
+    assert EMAIL not in pii.message
