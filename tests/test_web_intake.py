@@ -190,7 +190,7 @@ def test_people_without_a_contributor_role_may_not_add_or_run_briefs(
     )
     assert response.status_code == 403
     response = client.post(url("brief-run", slug=SLUG), follow=True)
-    assert "Refused (forbidden)" in response.text
+    assert "Refused (wrong_role)" in response.text
     assert not Run.objects.exists()
 
 

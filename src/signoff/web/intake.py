@@ -218,9 +218,7 @@ def queue_run(brief: Brief, person: Person) -> Queued:
     try:
         ensure_may_run(person, brief)
         drafting_version(brief, template_for(brief))
-    except AuthorityError as exc:
-        return Queued(False, exc.message, "forbidden")
-    except WorkflowError as exc:
+    except WorkflowError as exc:  # wrong role (403) or not yet past G1 (409): the API's codes
         return Queued(False, exc.message, exc.code.value)
     run_brief_task.enqueue(brief.pk)
     return Queued(True, "Run queued: drafting and checking what the brief needs.")
@@ -355,7 +353,7 @@ def request_data(brief: Brief, person: Person, *, sku: str, fact: str, operator:
     try:
         assign_data_request(brief, person, sku=sku, fact=fact, operator=operator)
     except AuthorityError as exc:
-        return Queued(False, exc.message, "forbidden")
+        return Queued(False, exc.message, exc.code.value)
     except InputError as exc:
-        return Queued(False, "; ".join(p.message for p in exc.problems), "bad_input")
+        return Queued(False, "; ".join(p.message for p in exc.problems), InputError.code)
     return Queued(True, f"Asked {operator} for {fact} of {sku}.")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.http import Http404
 
 from signoff.briefs.models import Brief
-from signoff.packages.models import Finding, Package
+from signoff.packages.models import Package
 from signoff.workspaces.models import Person
 
 
@@ -34,11 +34,3 @@ def package_for(person: Person, package_id: int) -> Package:
     if package is None:
         raise Http404(f"no package {package_id}")
     return package
-
-
-def current_finding(package: Package, finding_id: int) -> Finding:
-    """Return a finding of the package's current version (a stale one is gone)."""
-    finding = Finding.objects.filter(pk=finding_id, version_id=package.current_version_id).first()
-    if finding is None:
-        raise Http404(f"no finding {finding_id} on the current version")
-    return finding

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from signoff.briefs import authority
+from signoff.core.errors import InputError
 from signoff.web import intake
 from signoff.web.scope import brief_for
 from signoff.web.views import with_person
@@ -245,7 +246,9 @@ def brief_data_request(request: HttpRequest, person: Person, slug: str) -> HttpR
     if form.is_valid():
         outcome = intake.request_data(found, person, **form.cleaned_data)
     else:
-        outcome = intake.Queued(False, "Choose a SKU, a missing fact and an operator.", "bad_input")
+        outcome = intake.Queued(
+            False, "Choose a SKU, a missing fact and an operator.", InputError.code
+        )
     if request.htmx:
         context = {"person": person, "outcome": outcome, **intake.data_requests_page(found, person)}
         return render(
