@@ -5,10 +5,14 @@ the server's latency per request; the same run with concurrency 1 for comparison
 
     python bench/provider_bench.py                          # 10 SKUs x 6 channels, L=0.2 s
     python bench/provider_bench.py --skus 20 --concurrency 1 4 8 16 --latency 0.5 --repeat 5
-    python bench/fake_openai.py --port 8765 --latency 0.2 &   # or: a server in its own process
+    python bench/provider_bench.py --in-process             # the server in a thread of this process
+    python bench/fake_openai.py --port 8765 --latency 0.2 &   # or: a server you started
     python bench/provider_bench.py --server-url http://127.0.0.1:8765
 
-By default the fake server (``bench/fake_openai.py``) runs in a thread of this process. Each
+By default the fake server (``bench/fake_openai.py``) runs in a process of its own on loopback,
+as a model server (vLLM, Ollama, llama.cpp) does: in a thread of this process its request
+handling would share this process's GIL with the client's, and bill the server's CPU to the
+run. Each
 measurement adds a fresh brief (new slug) to the demo workspace (Lumen Home, loaded into a
 temporary SQLite ``SIGNOFF_HOME``): ``--skus`` SKUs copied from the demo spring brief, all with
 complete product data, on its six channels; G1 is approved by the content lead outside the
@@ -19,7 +23,7 @@ request reaches the server (planning, prompts), after the last answer leaves it 
 checks and commit), and the main thread's time in checks and in ``_store`` (one transaction per
 SKU for a remote provider) while drafts are in flight. Unless ``--no-zero`` is given, every
 concurrency is also run at L=0, which is the run's cost without any waiting.
-Results: docs/performance-providers.md.
+Results: docs/performance.md, section 4.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ import argparse
 import json
 import math
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,6 +99,34 @@ class Server:
     def stats(self) -> dict:
         with urllib.request.urlopen(f"{self.origin}/bench/stats", timeout=10) as response:
             return json.load(response)
+
+
+@contextmanager
+def _server_process(latency: float) -> Iterator[Server]:
+    """Start bench/fake_openai.py on a free loopback port; stop it afterwards."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    script = Path(__file__).resolve().parent / "fake_openai.py"
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--port", str(port), "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+    )
+    server = Server(f"http://127.0.0.1:{port}")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                server.stats()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield server
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @dataclass
@@ -159,7 +194,12 @@ def main() -> None:
     parser.add_argument(
         "--server-url",
         help="a running bench/fake_openai.py (its latency is set through /bench/reset); "
-        "default: start one in a thread of this process",
+        "default: start one in its own process",
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run the fake server in a thread of this process instead",
     )
     args = parser.parse_args()
 
@@ -190,12 +230,14 @@ def main() -> None:
     with ExitStack() as stack:
         if args.server_url:
             server = Server(args.server_url)
-        else:
+        elif args.in_process:
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             from fake_openai import FakeOpenAI
 
             fake = stack.enter_context(FakeOpenAI(latency=args.latency))
             server = Server(fake.base_url)
+        else:
+            server = stack.enter_context(_server_process(args.latency))
 
         def measure(skus: int, concurrency: int, latency: float) -> Sample:
             brief = add_brief(_brief(tmp, f"pb-{stamp}-{next(counter)}", skus)).brief
@@ -253,7 +295,7 @@ def main() -> None:
     print(
         f"\ndatabase: {connection.vendor}; {os.cpu_count()} cores; Python "
         f"{sys.version.split()[0]}; Django {django.get_version()}; server: "
-        f"{'external ' + args.server_url if args.server_url else 'in-process thread'}"
+        f"{args.server_url or ('in-process thread' if args.in_process else 'own process')}"
     )
     print(
         "\n| N | C | L | wall (median) | runs | bound 1.1 x ceil(N/C) x L | ratio | met? "
