@@ -440,49 +440,67 @@ def _unblock_hint(entry: dict) -> list[str]:
     return ["unblocked by: resolving the cause; each package then returns to where it was"]
 
 
+def _missing_data_lines(entry: dict) -> list[str]:
+    return [
+        f"  {entry['sku']}: no {', '.join(entry['labels'])} "
+        f"-> blocks {len(entry['packages'])} packages ({', '.join(entry['channels'])})"
+    ]
+
+
+def _other_block_lines(entry: dict) -> list[str]:
+    # Claims flagged or withdrawn, and any other cause that holds packages blocked.
+    return [
+        f"  {entry['cause']}: {entry['example']} -> blocks {len(entry['packages'])} "
+        f"packages {_package_list(entry['packages'])}",
+        *(f"    {line}" for line in _unblock_hint(entry)),
+    ]
+
+
+def _finding_lines(entry: dict) -> list[str]:
+    return [
+        f"  {entry['rule_id']} ({entry['agent']}) on {len(entry['packages'])} "
+        f"packages {_package_list(entry['packages'])}: {entry['example']}"
+    ]
+
+
+def _gate_lines(entry: dict) -> list[str]:
+    people = ", ".join(entry["people"]) or "nobody holds this role"
+    return [f"  {entry['gate']} ({entry['role']}: {people}): {len(entry['packages'])} packages"]
+
+
+# The blocking report's groups in the order printed: key, heading, the lines of one entry.
+_BLOCKING_GROUPS = (
+    (
+        "missing_data",
+        "[bold]Missing product data[/] (fix the product data, then run again)",
+        _missing_data_lines,
+    ),
+    (
+        "other_blocks",
+        "[bold]Blocked[/] (each package returns to where it was once released)",
+        _other_block_lines,
+    ),
+    (
+        "blocking_findings",
+        "[bold]Blocking findings[/] (fix the copy: `signoff show PACKAGE`)",
+        _finding_lines,
+    ),
+    ("waiting_on_gate", "[bold]Waiting on a gate[/]", _gate_lines),
+)
+
+
 def _print_blocking(report: dict) -> None:
     out.print(
         f"[bold]What is blocking {report['brief']}[/] "
         f"({report['ready']} of {report['packages']} packages ready to launch)"
     )
-    if report["missing_data"]:
-        out.print("\n[bold]Missing product data[/] (fix the product data, then run again)")
-        for entry in report["missing_data"]:
-            out.print(
-                f"  {entry['sku']}: no {', '.join(entry['labels'])} "
-                f"-> blocks {len(entry['packages'])} packages "
-                f"({', '.join(entry['channels'])})",
-                markup=False,
-            )
-    if report["other_blocks"]:
-        # Claims flagged or withdrawn, and any other cause that holds packages blocked.
-        out.print("\n[bold]Blocked[/] (each package returns to where it was once released)")
-        for entry in report["other_blocks"]:
-            out.print(
-                f"  {entry['cause']}: {entry['example']} -> blocks {len(entry['packages'])} "
-                f"packages {_package_list(entry['packages'])}",
-                markup=False,
-            )
-            for line in _unblock_hint(entry):
-                out.print(f"    {line}", markup=False)
-    if report["blocking_findings"]:
-        out.print("\n[bold]Blocking findings[/] (fix the copy: `signoff show PACKAGE`)")
-        for entry in report["blocking_findings"]:
-            out.print(
-                f"  {entry['rule_id']} ({entry['agent']}) on {len(entry['packages'])} "
-                f"packages {_package_list(entry['packages'])}: {entry['example']}",
-                markup=False,
-            )
-    if report["waiting_on_gate"]:
-        out.print("\n[bold]Waiting on a gate[/]")
-        for entry in report["waiting_on_gate"]:
-            people = ", ".join(entry["people"]) or "nobody holds this role"
-            out.print(
-                f"  {entry['gate']} ({entry['role']}: {people}): {len(entry['packages'])} packages",
-                markup=False,
-            )
-    groups = ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate")
-    if any(report[group] for group in groups):
+    for group, heading, lines in _BLOCKING_GROUPS:
+        if report[group]:
+            out.print(f"\n{heading}")
+            for entry in report[group]:
+                for line in lines(entry):
+                    out.print(line, markup=False)
+    if any(report[group] for group, _, _ in _BLOCKING_GROUPS):
         return
     if not report["packages"]:
         out.print(f"Nothing yet: no packages; `signoff run {report['brief']}` makes them.")
