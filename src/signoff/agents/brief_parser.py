@@ -182,19 +182,32 @@ def _deadline(sentences: list[str], today: datetime.date) -> tuple[str | None, s
     return None, None
 
 
+def _new_brief(name: str, workspace: str) -> dict:
+    """Start a brief named ``name``: an e-commerce brief for en-US, with its id from the name."""
+    return {
+        "brief": _slug(name),
+        "name": name,
+        # Never the notes' or the model's to say: the brief is for the workspace it was parsed in.
+        "workspace": workspace,
+        "content_type": "ecommerce",
+        "markets": ["en-US"],
+    }
+
+
+def _products_question(products: list[dict]) -> list[str]:
+    """Ask for what the notes never hold about the products they mention (none: ask nothing)."""
+    if not products:
+        return []
+    names = ", ".join(p["name"] for p in products)
+    return [f"SKUs, GTINs and prices for: {names} (add them with --products from the PIM export)"]
+
+
 def parse_with_rules(
     text: str, *, workspace: str, rules: BrandRules, today: datetime.date
 ) -> ParsedBrief:
     """The builtin parser: a brief read from the notes by rule, with its open questions."""
     sentences = _sentences(text)
-    name = _title(text)
-    brief: dict = {
-        "brief": _slug(name),
-        "name": name,
-        "workspace": workspace,
-        "content_type": "ecommerce",
-        "markets": ["en-US"],
-    }
+    brief = _new_brief(_title(text), workspace)
     questions: list[str] = []
     channels = _channels(text)
     if channels:
@@ -254,12 +267,7 @@ def parse_with_rules(
         if re.search(r"missing|not confirmed|isn't confirmed|unknown|tbd", s, re.IGNORECASE)
     ]
     products = _products(sentences)
-    if products:
-        questions.append(
-            "SKUs, GTINs and prices for: "
-            + ", ".join(p["name"] for p in products)
-            + " (add them with --products from the PIM export)"
-        )
+    questions += _products_question(products)
     brief["products"] = []
     return ParsedBrief(brief, questions, [], products)
 
@@ -546,15 +554,7 @@ def parse_with_model(
         }
         raise BriefParseFailed(str(exc), origin) from exc
     answer, findings = _screened(done.data)
-    name = (answer.get("name") or "").strip() or _title(text)
-    brief: dict = {
-        "brief": _slug(name),
-        "name": name,
-        # Never the model's to say: the brief is for the workspace it was parsed in.
-        "workspace": workspace,
-        "content_type": "ecommerce",
-        "markets": ["en-US"],
-    }
+    brief = _new_brief((answer.get("name") or "").strip() or _title(text), workspace)
     channels = list(dict.fromkeys(answer.get("channels") or []))
     questions = [q for q in answer.get("open_questions") or [] if q]
     if channels:
@@ -579,11 +579,6 @@ def parse_with_model(
         for p in answer.get("mentioned_products") or []
         if p and p.get("name")
     ]
-    if products:
-        questions.append(
-            "SKUs, GTINs and prices for: "
-            + ", ".join(p["name"] for p in products)
-            + " (add them with --products from the PIM export)"
-        )
+    questions += _products_question(products)
     brief["products"] = []
     return ParsedBrief(brief, questions, findings, products, {"agent": AGENT, **done.origin()})
