@@ -2,6 +2,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from cli_helpers import BRIEF
 
 DEMO_EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "signoff" / "demo" / "lumen-home"
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
@@ -109,3 +110,58 @@ def other_workspace(lumen_workspace, example_dir: Path):
     path.write_text(text, encoding="utf-8")
     workspace, _ = load_workspace(path)
     return workspace
+
+
+# --- the `signoff` command through click's runner (same process, test database) ---------------
+
+
+@pytest.fixture
+def cli():
+    """Run the `signoff` command: cli("approve", ref, token=maya) returns click's result."""
+    from click.testing import CliRunner
+
+    from signoff.cli import main
+
+    runner = CliRunner()
+
+    def invoke(*args: str, token: str | None = None):
+        # SIGNOFF_TOKEN is whatever the test says, never what the shell running it has.
+        return runner.invoke(main, list(args), catch_exceptions=False, env={"SIGNOFF_TOKEN": token})
+
+    return invoke
+
+
+@pytest.fixture
+def cli_workspace(cli, example_dir: Path) -> Path:
+    """The Lumen Home workspace loaded by `signoff load`; return the example files' folder."""
+    assert cli("load", str(example_dir / "workspace.yaml")).exit_code == 0
+    return example_dir
+
+
+@pytest.fixture
+def cli_brief(cli, cli_workspace: Path) -> Path:
+    """The spring brief added with its PIM CSV by `signoff brief add`, not yet past G1."""
+    added = cli(
+        "brief",
+        "add",
+        str(cli_workspace / "briefs" / "spring-candles.yaml"),
+        "--products",
+        str(cli_workspace / "products.csv"),
+    )
+    assert added.exit_code == 0, added.output
+    return cli_workspace
+
+
+@pytest.fixture
+def cli_tokens(cli, cli_brief: Path) -> dict[str, str]:
+    """The spring brief past G1 and run; a token for each Lumen Home person, by first name."""
+    issued = {}
+    for name in ("maya", "omar", "lena", "ari", "sofia"):
+        result = cli("token", "issue", f"{name}@lumen.example")
+        assert result.exit_code == 0, result.output
+        issued[name] = result.stdout.strip()
+        assert issued[name].startswith("so_")
+    assert cli("brief", "approve", BRIEF, "--yes", token=issued["maya"]).exit_code == 0
+    assert cli("run", BRIEF).exit_code == 0
+    return issued
+

@@ -3,21 +3,8 @@
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from signoff.cli import main
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str) -> object:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 @pytest.fixture

@@ -9,64 +9,28 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from cli_helpers import BRIEF, approve_channel, ref
 
 from signoff.cli import main
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BRIEF = "spring-candles-2027"
 LAV = "LUM-SPR-LAV-08"
-
-
-def ref(sku: str, channel: str) -> str:
-    return f"{BRIEF}/{sku}/{channel}"
-
-
-@pytest.fixture
-def cli():
-    runner = CliRunner()
-
-    def invoke(*args: str, token: str | None = None) -> object:
-        # SIGNOFF_TOKEN is whatever the test says, never what the shell running it has.
-        return runner.invoke(main, list(args), catch_exceptions=False, env={"SIGNOFF_TOKEN": token})
-
-    return invoke
-
-
-@pytest.fixture
-def workspace_loaded(cli, example_dir):
-    assert cli("load", str(example_dir / "workspace.yaml")).exit_code == 0
-    return example_dir
-
-
-@pytest.fixture
-def tokens(cli, workspace_loaded) -> dict[str, str]:
-    """The spring brief loaded, G1 passed and run; a token for each Lumen Home person."""
-    added = cli(
-        "brief",
-        "add",
-        str(workspace_loaded / "briefs" / "spring-candles.yaml"),
-        "--products",
-        str(workspace_loaded / "products.csv"),
-    )
-    assert added.exit_code == 0, added.output
-    issued = {
-        name: cli("token", "issue", f"{name}@lumen.example").stdout.strip()
-        for name in ("maya", "omar", "lena", "ari", "sofia")
-    }
-    assert cli("brief", "approve", BRIEF, "--yes", token=issued["maya"]).exit_code == 0
-    assert cli("run", BRIEF).exit_code == 0
-    return issued
 
 
 # --- 1. the blocking report prints every cause group -------------------------------------------
 
 
-def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, tokens):
+def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, cli_tokens):
     # given: compliance withdraws a claim that many packages make
     withdrawn = cli(
-        "claim", "set-status", "hand-poured", "withdrawn", "--note", "audit", token=tokens["omar"]
+        "claim",
+        "set-status",
+        "hand-poured",
+        "withdrawn",
+        "--note",
+        "audit",
+        token=cli_tokens["omar"],
     )
     assert withdrawn.exit_code == 0, withdrawn.output
     report = json.loads(cli("blocking", BRIEF, "--json").stdout)
@@ -112,22 +76,12 @@ def test_a_negative_sla_is_bad_input_at_load_and_nothing_is_stored(cli, example_
     assert not Workspace.objects.exists()
 
 
-def test_bad_settings_stored_before_they_were_checked_exit_2_naming_the_workspace(
-    cli, workspace_loaded
-):
+def test_bad_settings_stored_before_they_were_checked_exit_2_naming_the_workspace(cli, cli_brief):
     from signoff.audit.models import Event
     from signoff.briefs.models import Brief
     from signoff.workspaces.models import Workspace
 
     # given: a brief, and a workspace stored with a setting the load would now refuse
-    added = cli(
-        "brief",
-        "add",
-        str(workspace_loaded / "briefs" / "spring-candles.yaml"),
-        "--products",
-        str(workspace_loaded / "products.csv"),
-    )
-    assert added.exit_code == 0, added.output
     token = cli("token", "issue", "maya@lumen.example").stdout.strip()
     Workspace.objects.update(workflows={"ecommerce": {"sla_hours": {"G2": -4}}})
     events = Event.objects.count()
@@ -153,7 +107,7 @@ def test_bad_settings_stored_before_they_were_checked_exit_2_naming_the_workspac
 # --- 3. a brief's template is fixed once G1 passes ----------------------------------------------
 
 
-def test_brief_update_after_g1_may_not_change_the_template(cli, tokens, example_dir):
+def test_brief_update_after_g1_may_not_change_the_template(cli, cli_tokens, example_dir):
     from signoff.briefs.models import Brief
 
     path = example_dir / "briefs" / "spring-candles.yaml"
@@ -165,7 +119,7 @@ def test_brief_update_after_g1_may_not_change_the_template(cli, tokens, example_
         changed = example_dir / "briefs" / "changed.yaml"
         changed.write_text(path.read_text().replace(old, new))
 
-        result = cli("brief", "update", BRIEF, str(changed), token=tokens["maya"])
+        result = cli("brief", "update", BRIEF, str(changed), token=cli_tokens["maya"])
 
         assert result.exit_code == 3, result.output
         assert f"refused (invalid_state): brief {BRIEF} has passed G1" in result.stderr
@@ -176,10 +130,10 @@ def test_brief_update_after_g1_may_not_change_the_template(cli, tokens, example_
         assert brief.latest_version().data["template"] == "ecommerce"
 
 
-def test_before_g1_a_new_version_may_change_the_template(cli, workspace_loaded):
+def test_before_g1_a_new_version_may_change_the_template(cli, cli_workspace):
     from signoff.briefs.models import Brief
 
-    path = workspace_loaded / "briefs" / "spring-candles.yaml"
+    path = cli_workspace / "briefs" / "spring-candles.yaml"
     assert cli("brief", "add", str(path)).exit_code == 0
     path.write_text(path.read_text().replace("content_type: ecommerce\n", "template: social\n"))
 
@@ -195,24 +149,13 @@ def test_before_g1_a_new_version_may_change_the_template(cli, workspace_loaded):
 # --- 4. launch exits 4 for a wrong-role refusal, as approve does ----------------------------------
 
 
-def approve_channel(cli, tokens, channel: str) -> list[str]:
-    from signoff.packages.models import Package
-
-    refs = [ref(p.sku, p.channel) for p in Package.objects.filter(channel=channel).order_by("id")]
-    for name in ("maya", "omar", "lena"):
-        assert cli("review", *refs, token=tokens[name]).exit_code == 0
-        result = cli("approve", *refs, token=tokens[name])
-        assert result.exit_code == 0, result.output
-    return refs
-
-
-def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_path):
-    approve_channel(cli, tokens, "meta_feed_ad")
+def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, cli_tokens, tmp_path):
+    approve_channel(cli, cli_tokens, "meta_feed_ad")
     out = tmp_path / "exports"
 
     # when: the content lead (not a publisher) launches an approved channel
     result = cli(
-        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=tokens["maya"]
+        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=cli_tokens["maya"]
     )
 
     # then: an authority error, exit 4; nothing written
@@ -230,7 +173,7 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_pat
         "meta_feed_ad",
         "--out",
         str(out),
-        token=tokens["maya"],
+        token=cli_tokens["maya"],
     )
     # then: exit 1, each refusal on its line
     assert mixed.exit_code == 1, mixed.output
@@ -241,7 +184,7 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_pat
 # --- 5. show prints a version's origin by its kind ------------------------------------------------
 
 
-def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens):
+def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, cli_tokens):
     package = ref(LAV, "meta_feed_ad")
     drafted = cli("show", package).stdout
     assert "by agent:copy_drafter: drafted with builtin" in drafted
@@ -254,7 +197,7 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens)
         "headline=Lavender Fields Candle, 8 oz",
         "--note",
         "size in the headline",
-        token=tokens["ari"],
+        token=cli_tokens["ari"],
     )
     assert edited.exit_code == 0, edited.output
     text = cli("show", package).stdout
@@ -265,7 +208,7 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens)
     assert "None" not in text
 
 
-def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, tokens):
+def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, cli_tokens):
     from signoff.agents.context import CheckFinding, RelatedPackage, Severity
     from signoff.packages.models import Finding, Package
 
@@ -299,7 +242,7 @@ def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, t
 # --- 6, 9. unknown option values are bad input (exit 2), naming the known ones --------------------
 
 
-def test_check_with_an_unknown_channel_or_workspace_exits_2(cli, workspace_loaded, tmp_path):
+def test_check_with_an_unknown_channel_or_workspace_exits_2(cli, cli_workspace, tmp_path):
     copy = tmp_path / "copy.yaml"
     copy.write_text("title: Lavender Fields Candle\n")
 
@@ -315,7 +258,7 @@ def test_check_with_an_unknown_channel_or_workspace_exits_2(cli, workspace_loade
     assert "--workspace: unknown workspace 'lumen'; expected one of lumen-home" in result.stderr
 
 
-def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, tokens):
+def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, cli_tokens):
     board = cli("board", BRIEF, "--channel", "bogus")
     assert board.exit_code == 2, board.output
     assert "--channel: unknown channel 'bogus' in spring-candles-2027; expected one of " in (
@@ -362,7 +305,7 @@ def test_every_read_command_accepts_json(name):
     assert "--json" in [opt for param in command.params for opt in getattr(param, "opts", [])]
 
 
-def test_audit_head_json_is_one_document(cli, workspace_loaded):
+def test_audit_head_json_is_one_document(cli, cli_workspace):
     head = cli("audit", "head").stdout.strip()
     data = json.loads(cli("audit", "head", "--json").stdout)
     assert data["head"] == head
@@ -372,8 +315,8 @@ def test_audit_head_json_is_one_document(cli, workspace_loaded):
 # --- 10. a second G1 approval is worded for a brief -----------------------------------------------
 
 
-def test_a_second_brief_approval_says_the_version_passed_g1_already(cli, tokens):
-    result = cli("brief", "approve", BRIEF, "--yes", token=tokens["maya"])
+def test_a_second_brief_approval_says_the_version_passed_g1_already(cli, cli_tokens):
+    result = cli("brief", "approve", BRIEF, "--yes", token=cli_tokens["maya"])
 
     assert result.exit_code == 3, result.output
     assert (
