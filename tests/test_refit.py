@@ -11,9 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from fakes.drafting import brief
+from fakes.drafting import brief, draft_request, factual_pdp
 from fakes.llm_servers import fake_server, openai_reply
-from rules_fixture import lavender, lumen_rules
 
 from signoff.agents.providers.openai_provider import OpenAIProvider
 from signoff.agents.providers.port import DraftFailed, DraftRequest, DraftResult
@@ -26,27 +25,18 @@ LONG_TITLE = "Lumen Home Lavender Fields Soy Wax Candle for Calm Spring Evenings
 def channel() -> ChannelSpec:
     # Limits the JSON Schema does not carry (banned characters, UTF-8 bytes), so a model's
     # reply can pass validation and still break the spec: that is what refit is for.
-    return ChannelSpec(
-        id="refit_pdp",
-        name="Refit PDP",
-        kind="marketplace",
-        tone="factual",
-        fields={
-            "title": FieldSpec(label="Title", compose="title", max_bytes=48, banned_chars=["|"]),
-            "bullets": FieldSpec(
-                label="Bullets", compose="bullets", kind="list", min_items=2, max_bytes=40
-            ),
-        },
+    return factual_pdp(
+        "refit_pdp",
+        "Refit PDP",
+        title=FieldSpec(label="Title", compose="title", max_bytes=48, banned_chars=["|"]),
+        bullets=FieldSpec(
+            label="Bullets", compose="bullets", kind="list", min_items=2, max_bytes=40
+        ),
     )
 
 
 def request(**brief_changes: Any) -> DraftRequest:
-    return DraftRequest(
-        channel=channel(),
-        product=lavender(),
-        brief=brief(**brief_changes),
-        rules=lumen_rules(),
-    )
+    return draft_request(channel=channel(), brief_facts=brief(**brief_changes))
 
 
 FITS = {"title": "Lavender Fields Candle, 8 oz", "bullets": ["Soy wax", "About 50 hours"]}
