@@ -47,18 +47,27 @@ def test_a_failed_draft_is_recorded_never_stored_and_retried_next_run(approved_s
     assert package.position == "S3/in_review"
 
 
-@pytest.mark.django_db
-def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(spring_brief, example_dir, person):
+@pytest.fixture
+def budgeted_brief(spring_brief, example_dir, person):
+    """Give the spring brief a token budget (before G1 it may change), pass G1, return it."""
     from signoff.briefs.approval import approve_brief
     from signoff.briefs.services import add_brief
 
-    # before G1 the brief may still change: add a budget
-    path = example_dir / "briefs" / "spring-candles.yaml"
-    capped = path.read_text().replace("variants: 1\n", "variants: 1\nbudget: {max_tokens: 450}\n")
-    path.write_text(capped)
-    add_brief(path, products_csv=example_dir / "products.csv")
-    approve_brief(brief=spring_brief, person=person("maya"))
-    spring_brief.refresh_from_db()
+    def approve(max_tokens: int):
+        path = example_dir / "briefs" / "spring-candles.yaml"
+        budget = f"variants: 1\nbudget: {{max_tokens: {max_tokens}}}\n"
+        path.write_text(path.read_text().replace("variants: 1\n", budget))
+        add_brief(path, products_csv=example_dir / "products.csv")
+        approve_brief(brief=spring_brief, person=person("maya"))
+        spring_brief.refresh_from_db()
+        return spring_brief
+
+    return approve
+
+
+@pytest.mark.django_db
+def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(budgeted_brief):
+    spring_brief = budgeted_brief(max_tokens=450)
     summary = run_brief(spring_brief, provider=RemoteLikeProvider(tokens=100), concurrency=1)
     assert summary.status == "stopped"
     assert summary.drafted == 5  # 100 tokens each: the fifth reaches 500 >= 450
@@ -71,17 +80,10 @@ def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(spring_brief, exa
 
 
 @pytest.mark.django_db
-def test_what_a_crashed_run_spent_counts_against_the_budget(spring_brief, example_dir, person):
-    from signoff.briefs.approval import approve_brief
-    from signoff.briefs.services import add_brief
+def test_what_a_crashed_run_spent_counts_against_the_budget(budgeted_brief):
     from signoff.packages.models import Run
 
-    path = example_dir / "briefs" / "spring-candles.yaml"
-    capped = path.read_text().replace("variants: 1\n", "variants: 1\nbudget: {max_tokens: 2000}\n")
-    path.write_text(capped)
-    add_brief(path, products_csv=example_dir / "products.csv")
-    approve_brief(brief=spring_brief, person=person("maya"))
-    spring_brief.refresh_from_db()
+    spring_brief = budgeted_brief(max_tokens=2000)
     with pytest.raises(RuntimeError, match="worker died"):
         run_brief(
             spring_brief, provider=RemoteLikeProvider(tokens=100, crash_after=14), concurrency=1
