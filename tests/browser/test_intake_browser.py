@@ -69,6 +69,7 @@ def test_intake_run_progress_and_a_data_request(site, watched, example_dir, sett
 def test_notes_a_model_reads_are_queued_and_the_page_shows_the_proposal_when_ready(
     site, watched, example_dir, settings, tmp_path
 ):
+    from fakes.brief_parser import brief_parser_settings
     from fakes.llm_servers import fake_server, openai_reply
 
     from signoff.briefs.models import NotesParse
@@ -89,19 +90,7 @@ def test_notes_a_model_reads_are_queued_and_the_page_shows_the_proposal_when_rea
     }
     page = watched.page
     with fake_server(openai_reply(answer)) as server:
-        settings.SIGNOFF_PROVIDERS = {
-            "default": {"BACKEND": "signoff.agents.providers.builtin.BuiltinProvider"},
-            "brief_parser": {
-                "BACKEND": "signoff.agents.providers.openai_provider.OpenAIProvider",
-                "OPTIONS": {
-                    "model": "fake-gpt",
-                    "base_url": f"{server.origin}/v1",
-                    "api_key": "test-key",
-                    "max_retries": 0,
-                    "output_retries": 0,
-                },
-            },
-        }
+        settings.SIGNOFF_PROVIDERS = brief_parser_settings(server)
         sign_in(page, site, "maya")
         page.goto(f"{site}/briefs/new/?mode=notes")
         page.fill("textarea[name=notes]", (example_dir / "kickoff-notes.txt").read_text())
