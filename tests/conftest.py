@@ -165,3 +165,27 @@ def cli_tokens(cli, cli_brief: Path) -> dict[str, str]:
     assert cli("run", BRIEF).exit_code == 0
     return issued
 
+
+# --- the web screens through the test client ----------------------------------------------------
+
+
+@pytest.fixture
+def as_person(client, person):
+    """Sign the test client in as a Lumen Home person: as_person("maya") returns the client."""
+    from signoff.web.accounts import ensure_user
+
+    def sign_in(name: str):
+        client.force_login(ensure_user(person(name)))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def users(lumen_workspace) -> None:
+    """Give every Lumen Home person a user who signs in with ``fakes.browsing.PASSWORD``."""
+    from fakes.browsing import PASSWORD
+
+    from signoff.web.accounts import ensure_users
+
+    ensure_users(lumen_workspace, PASSWORD)

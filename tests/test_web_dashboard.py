@@ -11,29 +11,17 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from fakes.browsing import PASSWORD
 
 from signoff.packages.decisions import approve_package, reject_package
 from signoff.packages.models import Package
 from signoff.web import dashboards
-from signoff.web.accounts import ensure_user, ensure_users
+from signoff.web.accounts import ensure_user
 from signoff.web.models import DashboardLayout
 from signoff.workspaces.models import Person, Workspace
 
-PASSWORD = "correct horse battery staple"
 DASHBOARD = "/dashboard/"
 LAYOUT = "/dashboard/layout/"
-
-
-@pytest.fixture
-def as_person(client, person, lumen_workspace):
-    """Sign the test client in as a Lumen Home person, as tests/test_web.py does."""
-    ensure_users(lumen_workspace, PASSWORD)
-
-    def sign_in(name: str) -> Client:
-        client.force_login(ensure_user(person(name)))
-        return client
-
-    return sign_in
 
 
 def widgets(response) -> list[str]:
@@ -109,7 +97,7 @@ def test_several_roles_merge_their_defaults_and_an_admin_gets_a_fallback(person)
 
 
 @pytest.mark.django_db
-def test_add_remove_and_move_persist_across_requests(as_person, spring_run):
+def test_add_remove_and_move_persist_across_requests(as_person, users, spring_run):
     maya = as_person("maya")
     start = ["my_queue", "sla_breaches", "pipeline", "recent_decisions"]
     assert widgets(maya.get(DASHBOARD)) == start

@@ -10,25 +10,12 @@ from django.urls import reverse
 
 from signoff.packages.decisions import approve_package, review_package
 from signoff.packages.models import Package
-from signoff.web.accounts import ensure_user, ensure_users
 
 SLUG = "spring-candles-2027"
-PASSWORD = "correct horse battery staple"
 MATRIX = reverse("web:matrix", kwargs={"slug": SLUG})
 APPROVE = reverse("web:matrix-approve", kwargs={"slug": SLUG})
 APPROVE_CHANNEL = reverse("web:matrix-approve-channel", kwargs={"slug": SLUG})
 LAUNCH = reverse("web:launch", kwargs={"slug": SLUG})
-
-
-@pytest.fixture
-def as_person(client, person, lumen_workspace):
-    ensure_users(lumen_workspace, PASSWORD)
-
-    def sign_in(name: str):
-        client.force_login(ensure_user(person(name)))
-        return client
-
-    return sign_in
 
 
 def to_g4(packages, person) -> None:
