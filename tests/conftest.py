@@ -153,8 +153,8 @@ def cli_brief(cli, cli_workspace: Path) -> Path:
 
 
 @pytest.fixture
-def cli_tokens(cli, cli_brief: Path) -> dict[str, str]:
-    """The spring brief past G1 and run; a token for each Lumen Home person, by first name."""
+def tokens(cli, cli_brief: Path) -> dict[str, str]:
+    """The spring brief past G1 and run by the command; each Lumen Home person's token, by name."""
     issued = {}
     for name in ("maya", "omar", "lena", "ari", "sofia"):
         result = cli("token", "issue", f"{name}@lumen.example")

@@ -21,16 +21,10 @@ LAV = "LUM-SPR-LAV-08"
 # --- 1. the blocking report prints every cause group -------------------------------------------
 
 
-def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, cli_tokens):
+def test_blocking_text_lists_packages_blocked_by_a_withdrawn_claim(cli, tokens):
     # given: compliance withdraws a claim that many packages make
     withdrawn = cli(
-        "claim",
-        "set-status",
-        "hand-poured",
-        "withdrawn",
-        "--note",
-        "audit",
-        token=cli_tokens["omar"],
+        "claim", "set-status", "hand-poured", "withdrawn", "--note", "audit", token=tokens["omar"]
     )
     assert withdrawn.exit_code == 0, withdrawn.output
     report = json.loads(cli("blocking", BRIEF, "--json").stdout)
@@ -107,7 +101,7 @@ def test_bad_settings_stored_before_they_were_checked_exit_2_naming_the_workspac
 # --- 3. a brief's template is fixed once G1 passes ----------------------------------------------
 
 
-def test_brief_update_after_g1_may_not_change_the_template(cli, cli_tokens, example_dir):
+def test_brief_update_after_g1_may_not_change_the_template(cli, tokens, example_dir):
     from signoff.briefs.models import Brief
 
     path = example_dir / "briefs" / "spring-candles.yaml"
@@ -119,7 +113,7 @@ def test_brief_update_after_g1_may_not_change_the_template(cli, cli_tokens, exam
         changed = example_dir / "briefs" / "changed.yaml"
         changed.write_text(path.read_text().replace(old, new))
 
-        result = cli("brief", "update", BRIEF, str(changed), token=cli_tokens["maya"])
+        result = cli("brief", "update", BRIEF, str(changed), token=tokens["maya"])
 
         assert result.exit_code == 3, result.output
         assert f"refused (invalid_state): brief {BRIEF} has passed G1" in result.stderr
@@ -149,13 +143,13 @@ def test_before_g1_a_new_version_may_change_the_template(cli, cli_workspace):
 # --- 4. launch exits 4 for a wrong-role refusal, as approve does ----------------------------------
 
 
-def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, cli_tokens, tmp_path):
-    approve_channel(cli, cli_tokens, "meta_feed_ad")
+def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_path):
+    approve_channel(cli, tokens, "meta_feed_ad")
     out = tmp_path / "exports"
 
     # when: the content lead (not a publisher) launches an approved channel
     result = cli(
-        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=cli_tokens["maya"]
+        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=tokens["maya"]
     )
 
     # then: an authority error, exit 4; nothing written
@@ -173,7 +167,7 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, cli_tokens, tmp
         "meta_feed_ad",
         "--out",
         str(out),
-        token=cli_tokens["maya"],
+        token=tokens["maya"],
     )
     # then: exit 1, each refusal on its line
     assert mixed.exit_code == 1, mixed.output
@@ -184,7 +178,7 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, cli_tokens, tmp
 # --- 5. show prints a version's origin by its kind ------------------------------------------------
 
 
-def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, cli_tokens):
+def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, tokens):
     package = ref(LAV, "meta_feed_ad")
     drafted = cli("show", package).stdout
     assert "by agent:copy_drafter: drafted with builtin" in drafted
@@ -197,7 +191,7 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, cli_tok
         "headline=Lavender Fields Candle, 8 oz",
         "--note",
         "size in the headline",
-        token=cli_tokens["ari"],
+        token=tokens["ari"],
     )
     assert edited.exit_code == 0, edited.output
     text = cli("show", package).stdout
@@ -208,7 +202,7 @@ def test_show_prints_an_agent_draft_and_a_person_edit_by_their_kind(cli, cli_tok
     assert "None" not in text
 
 
-def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, cli_tokens):
+def test_show_prints_the_packages_a_finding_relates_to_and_what_each_says(cli, tokens):
     from signoff.agents.context import CheckFinding, RelatedPackage, Severity
     from signoff.packages.models import Finding, Package
 
@@ -258,7 +252,7 @@ def test_check_with_an_unknown_channel_or_workspace_exits_2(cli, cli_workspace, 
     assert "--workspace: unknown workspace 'lumen'; expected one of lumen-home" in result.stderr
 
 
-def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, cli_tokens):
+def test_board_and_who_approved_refuse_filters_that_name_nothing(cli, tokens):
     board = cli("board", BRIEF, "--channel", "bogus")
     assert board.exit_code == 2, board.output
     assert "--channel: unknown channel 'bogus' in spring-candles-2027; expected one of " in (
@@ -315,8 +309,8 @@ def test_audit_head_json_is_one_document(cli, cli_workspace):
 # --- 10. a second G1 approval is worded for a brief -----------------------------------------------
 
 
-def test_a_second_brief_approval_says_the_version_passed_g1_already(cli, cli_tokens):
-    result = cli("brief", "approve", BRIEF, "--yes", token=cli_tokens["maya"])
+def test_a_second_brief_approval_says_the_version_passed_g1_already(cli, tokens):
+    result = cli("brief", "approve", BRIEF, "--yes", token=tokens["maya"])
 
     assert result.exit_code == 3, result.output
     assert (

@@ -34,7 +34,7 @@ def position(sku: str, channel: str) -> str:
 # --- tokens and authority ----------------------------------------------------------------------
 
 
-def test_acting_without_a_valid_token_exits_4_and_says_how_to_give_one(cli, cli_tokens):
+def test_acting_without_a_valid_token_exits_4_and_says_how_to_give_one(cli, tokens):
     from signoff.packages.models import Approval
 
     # when: no token at all
@@ -52,15 +52,15 @@ def test_acting_without_a_valid_token_exits_4_and_says_how_to_give_one(cli, cli_
     assert position(LAV, "amazon_us_pdp") == "S3/in_review"
 
     # when: the token comes from SIGNOFF_TOKEN
-    result = cli("approve", ref(LAV, "amazon_us_pdp"), token=cli_tokens["maya"])
+    result = cli("approve", ref(LAV, "amazon_us_pdp"), token=tokens["maya"])
     # then
     assert result.exit_code == 0, result.output
     assert position(LAV, "amazon_us_pdp") == "S5/in_review"
 
 
-def test_approving_with_the_wrong_role_is_refused_naming_the_role_needed(cli, cli_tokens):
+def test_approving_with_the_wrong_role_is_refused_naming_the_role_needed(cli, tokens):
     # when: compliance tries G2
-    result = cli("approve", ref(LAV, "amazon_us_pdp"), "--token", cli_tokens["omar"])
+    result = cli("approve", ref(LAV, "amazon_us_pdp"), "--token", tokens["omar"])
 
     # then: refused; the message says which role the gate needs; nothing moved
     assert result.exit_code != 0
@@ -74,10 +74,10 @@ def test_approving_with_the_wrong_role_is_refused_naming_the_role_needed(cli, cl
         ref(NER, "amazon_us_pdp"),
         "--set",
         "title=Lumen Home Neroli Morning Candle, 8 oz",
-        token=cli_tokens["maya"],
+        token=tokens["maya"],
     )
     assert edited.exit_code == 0, edited.output
-    result = cli("approve", ref(NER, "amazon_us_pdp"), token=cli_tokens["maya"])
+    result = cli("approve", ref(NER, "amazon_us_pdp"), token=tokens["maya"])
 
     # then
     assert result.exit_code != 0
@@ -85,21 +85,15 @@ def test_approving_with_the_wrong_role_is_refused_naming_the_role_needed(cli, cl
     assert position(NER, "amazon_us_pdp") == "S3/in_review"
 
 
-def test_a_single_approval_refused_for_authority_exits_4(cli, cli_tokens):
-    result = cli("approve", ref(LAV, "amazon_us_pdp"), "--token", cli_tokens["omar"])
+def test_a_single_approval_refused_for_authority_exits_4(cli, tokens):
+    result = cli("approve", ref(LAV, "amazon_us_pdp"), "--token", tokens["omar"])
     assert result.exit_code == 4
 
 
-def test_single_commands_exit_4_for_authority_and_3_for_state(cli, cli_tokens):
+def test_single_commands_exit_4_for_authority_and_3_for_state(cli, tokens):
     # when: a content lead changes the claims registry (compliance's)
     claim = cli(
-        "claim",
-        "set-status",
-        "hand-poured",
-        "withdrawn",
-        "--note",
-        "audit",
-        token=cli_tokens["maya"],
+        "claim", "set-status", "hand-poured", "withdrawn", "--note", "audit", token=tokens["maya"]
     )
     # then: 403 -> exit 4, naming the role
     assert claim.exit_code == 4
@@ -107,14 +101,14 @@ def test_single_commands_exit_4_for_authority_and_3_for_state(cli, cli_tokens):
     assert "compliance" in claim.stderr
 
     # when: the CMO (no role in this workflow) edits a package
-    edit = cli("edit", ref(LAV, "amazon_us_pdp"), "--set", "title=x", token=cli_tokens["sofia"])
+    edit = cli("edit", ref(LAV, "amazon_us_pdp"), "--set", "title=x", token=tokens["sofia"])
     # then
     assert edit.exit_code == 4
     assert "refused (wrong_role)" in edit.stderr
 
     # when: a package with no draft yet (missing product data) is edited
     blocked = cli(
-        "edit", ref("LUM-SPR-RHB-08", "amazon_us_pdp"), "--set", "title=x", token=cli_tokens["ari"]
+        "edit", ref("LUM-SPR-RHB-08", "amazon_us_pdp"), "--set", "title=x", token=tokens["ari"]
     )
     # then: 409 -> exit 3
     assert blocked.exit_code == 3
@@ -122,13 +116,7 @@ def test_single_commands_exit_4_for_authority_and_3_for_state(cli, cli_tokens):
 
     # when: compliance withdraws the claim
     withdrawn = cli(
-        "claim",
-        "set-status",
-        "hand-poured",
-        "withdrawn",
-        "--note",
-        "audit",
-        token=cli_tokens["omar"],
+        "claim", "set-status", "hand-poured", "withdrawn", "--note", "audit", token=tokens["omar"]
     )
     # then: the blocked packages are listed
     assert withdrawn.exit_code == 0, withdrawn.output
@@ -137,15 +125,13 @@ def test_single_commands_exit_4_for_authority_and_3_for_state(cli, cli_tokens):
     assert position(LAV, "amazon_us_pdp") == "S3/blocked"
 
 
-def test_a_rejection_without_a_note_is_bad_input(cli, cli_tokens):
-    missing = cli("reject", ref(LAV, "amazon_us_pdp"), token=cli_tokens["maya"])
+def test_a_rejection_without_a_note_is_bad_input(cli, tokens):
+    missing = cli("reject", ref(LAV, "amazon_us_pdp"), token=tokens["maya"])
     assert missing.exit_code == 2  # click: --note is required
-    empty = cli("reject", ref(LAV, "amazon_us_pdp"), "--note", "  ", token=cli_tokens["maya"])
+    empty = cli("reject", ref(LAV, "amazon_us_pdp"), "--note", "  ", token=tokens["maya"])
     assert empty.exit_code == 2  # one package: exits as a single refusal (422 -> 2)
     assert "refused (note_required)" in empty.stdout
-    done = cli(
-        "reject", ref(LAV, "amazon_us_pdp"), "--note", "too generic", token=cli_tokens["maya"]
-    )
+    done = cli("reject", ref(LAV, "amazon_us_pdp"), "--note", "too generic", token=tokens["maya"])
     assert done.exit_code == 0, done.output
     assert position(LAV, "amazon_us_pdp") == "S2/rejected"
 
@@ -153,12 +139,12 @@ def test_a_rejection_without_a_note_is_bad_input(cli, cli_tokens):
 # --- batch approval and edits ------------------------------------------------------------------
 
 
-def test_batch_approve_lists_each_item_with_its_outcome(cli, cli_tokens):
+def test_batch_approve_lists_each_item_with_its_outcome(cli, tokens):
     from signoff.packages.models import Package
 
     # given: maya reviewed two of three packages
     reviewed = cli(
-        "review", ref(LAV, "amazon_us_pdp"), ref(NER, "amazon_us_pdp"), token=cli_tokens["maya"]
+        "review", ref(LAV, "amazon_us_pdp"), ref(NER, "amazon_us_pdp"), token=tokens["maya"]
     )
     assert reviewed.exit_code == 0, reviewed.output
     assert reviewed.stdout.count(": reviewed: ") == 2
@@ -170,7 +156,7 @@ def test_batch_approve_lists_each_item_with_its_outcome(cli, cli_tokens):
         ref(LAV, "amazon_us_pdp"),
         ref(NER, "amazon_us_pdp"),
         ref(PEO, "amazon_us_pdp"),
-        token=cli_tokens["maya"],
+        token=tokens["maya"],
     )
 
     # then: one line per item, the unreviewed one refused, exit 1 for the refusal
@@ -188,7 +174,7 @@ def test_batch_approve_lists_each_item_with_its_outcome(cli, cli_tokens):
         ref(PEO, "amazon_us_pdp"),
         ref(LAV, "amazon_us_pdp"),
         "--json",
-        token=cli_tokens["maya"],
+        token=tokens["maya"],
     )
     rows = json.loads(result.stdout)
     assert [(r["package_id"], r["ok"], r["code"], r["http_status"]) for r in rows] == [
@@ -197,11 +183,11 @@ def test_batch_approve_lists_each_item_with_its_outcome(cli, cli_tokens):
     ]
 
 
-def test_edit_prints_the_diff_and_refuses_bad_fields(cli, cli_tokens):
+def test_edit_prints_the_diff_and_refuses_bad_fields(cli, tokens):
     from signoff.packages.models import Package
 
     # given: an approved package
-    assert cli("approve", ref(LAV, "meta_feed_ad"), token=cli_tokens["maya"]).exit_code == 0
+    assert cli("approve", ref(LAV, "meta_feed_ad"), token=tokens["maya"]).exit_code == 0
     package_id = Package.objects.get(sku=LAV, channel="meta_feed_ad").pk
 
     # when: the operator edits the headline
@@ -212,7 +198,7 @@ def test_edit_prints_the_diff_and_refuses_bad_fields(cli, cli_tokens):
         "headline=Lavender Fields Candle, 8 oz",
         "--note",
         "size in the headline",
-        token=cli_tokens["ari"],
+        token=tokens["ari"],
     )
 
     # then: the new version, the voided approval, and what changed
@@ -223,7 +209,7 @@ def test_edit_prints_the_diff_and_refuses_bad_fields(cli, cli_tokens):
     assert position(LAV, "meta_feed_ad") == "S3/in_review"
 
     # when / then: an unknown field and a no-op edit are bad input (exit 2), nothing stored
-    unknown = cli("edit", ref(LAV, "meta_feed_ad"), "--set", "subtitle=x", token=cli_tokens["ari"])
+    unknown = cli("edit", ref(LAV, "meta_feed_ad"), "--set", "subtitle=x", token=tokens["ari"])
     assert unknown.exit_code == 2
     assert "nothing was stored" in unknown.stderr
     assert "subtitle" in unknown.stderr
@@ -232,11 +218,11 @@ def test_edit_prints_the_diff_and_refuses_bad_fields(cli, cli_tokens):
         ref(LAV, "meta_feed_ad"),
         "--set",
         "headline=Lavender Fields Candle, 8 oz",
-        token=cli_tokens["ari"],
+        token=tokens["ari"],
     )
     assert same.exit_code == 2
     assert "nothing changed" in same.stderr
-    malformed = cli("edit", ref(LAV, "meta_feed_ad"), "--set", "headline", token=cli_tokens["ari"])
+    malformed = cli("edit", ref(LAV, "meta_feed_ad"), "--set", "headline", token=tokens["ari"])
     assert malformed.exit_code == 2
     assert Package.objects.get(pk=package_id).current_version.number == 2
 
@@ -244,9 +230,9 @@ def test_edit_prints_the_diff_and_refuses_bad_fields(cli, cli_tokens):
 # --- the audit log -----------------------------------------------------------------------------
 
 
-def test_audit_head_verify_and_who_approved(cli, cli_tokens):
+def test_audit_head_verify_and_who_approved(cli, tokens):
     # given: maya approves one package at G2
-    assert cli("approve", ref(LAV, "amazon_us_pdp"), token=cli_tokens["maya"]).exit_code == 0
+    assert cli("approve", ref(LAV, "amazon_us_pdp"), token=tokens["maya"]).exit_code == 0
     content = version_hash(LAV, "amazon_us_pdp")
 
     # when: the head is exported
@@ -292,9 +278,9 @@ def test_audit_head_verify_and_who_approved(cli, cli_tokens):
     assert "Nobody has approved" in nobody.stdout
 
 
-def test_audit_log_shows_a_package_history(cli, cli_tokens):
-    assert cli("review", ref(LAV, "amazon_us_pdp"), token=cli_tokens["maya"]).exit_code == 0
-    assert cli("approve", ref(LAV, "amazon_us_pdp"), token=cli_tokens["maya"]).exit_code == 0
+def test_audit_log_shows_a_package_history(cli, tokens):
+    assert cli("review", ref(LAV, "amazon_us_pdp"), token=tokens["maya"]).exit_code == 0
+    assert cli("approve", ref(LAV, "amazon_us_pdp"), token=tokens["maya"]).exit_code == 0
     rows = json.loads(cli("audit", "log", "--package", ref(LAV, "amazon_us_pdp"), "--json").stdout)
     assert [r["action"] for r in rows] == [
         "package.gate.approved",
@@ -308,16 +294,16 @@ def test_audit_log_shows_a_package_history(cli, cli_tokens):
 # --- launch and SLA ----------------------------------------------------------------------------
 
 
-def test_launch_a_channel_writes_its_bundle(cli, cli_tokens, tmp_path):
+def test_launch_a_channel_writes_its_bundle(cli, tokens, tmp_path):
     from signoff.packages.models import Package
 
     # given: every package of the channel reviewed and batch-approved at G2, G3 and G4
-    assert len(approve_channel(cli, cli_tokens, "meta_feed_ad")) == 6
+    assert len(approve_channel(cli, tokens, "meta_feed_ad")) == 6
     out = tmp_path / "exports"
 
     # when: a channel that is not ready is launched
     refused = cli(
-        "launch", BRIEF, "--channel", "instagram_post", "--out", str(out), token=cli_tokens["lena"]
+        "launch", BRIEF, "--channel", "instagram_post", "--out", str(out), token=tokens["lena"]
     )
     # then: exit 3, nothing written
     assert refused.exit_code == 3
@@ -326,7 +312,7 @@ def test_launch_a_channel_writes_its_bundle(cli, cli_tokens, tmp_path):
 
     # when: the approved channel is launched
     result = cli(
-        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=cli_tokens["lena"]
+        "launch", BRIEF, "--channel", "meta_feed_ad", "--out", str(out), token=tokens["lena"]
     )
 
     # then: the bundle is written and the packages are published
@@ -345,7 +331,7 @@ def test_launch_a_channel_writes_its_bundle(cli, cli_tokens, tmp_path):
     assert cli("audit", "verify").exit_code == 0
 
 
-def test_sla_lists_late_packages_with_who_should_act(cli, cli_tokens):
+def test_sla_lists_late_packages_with_who_should_act(cli, tokens):
     from signoff.packages.models import Package
 
     # given: nothing is late yet
