@@ -542,17 +542,7 @@ def parse_with_model(
     try:
         done = completer.complete(prompt, _check_answer(prompt.schema))
     except DraftFailed as exc:
-        origin = {
-            "provider": exc.provider,
-            "model": exc.model,
-            "prompt": exc.prompt,
-            "parameters": exc.parameters,
-            "input_tokens": exc.input_tokens,
-            "output_tokens": exc.output_tokens,
-            "latency_ms": exc.latency_ms,
-            "cost": exc.cost,
-        }
-        raise BriefParseFailed(str(exc), origin) from exc
+        raise BriefParseFailed(str(exc), exc.origin()) from exc
     answer, findings = _screened(done.data)
     brief = _new_brief((answer.get("name") or "").strip() or _title(text), workspace)
     channels = list(dict.fromkeys(answer.get("channels") or []))

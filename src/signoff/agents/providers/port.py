@@ -61,16 +61,7 @@ class Completion:
 
     def origin(self) -> dict[str, Any]:
         """Where the answer came from, as stored next to what was made of it."""
-        return {
-            "provider": self.provider,
-            "model": self.model,
-            "prompt": self.prompt,
-            "parameters": self.parameters,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "latency_ms": self.latency_ms,
-            "cost": self.cost,
-        }
+        return _origin(self)
 
 
 class Provider(Protocol):
@@ -131,3 +122,20 @@ class DraftFailed(Exception):
 
     def __str__(self) -> str:
         return f"{self.reason} (after {self.attempts} attempt{'s' if self.attempts != 1 else ''})"
+
+    def origin(self) -> dict[str, Any]:
+        """What was asked and what the failed attempts cost, as a completion's origin says."""
+        return _origin(self)
+
+
+def _origin(made: Completion | DraftFailed) -> dict[str, Any]:
+    return {
+        "provider": made.provider,
+        "model": made.model,
+        "prompt": made.prompt,
+        "parameters": made.parameters,
+        "input_tokens": made.input_tokens,
+        "output_tokens": made.output_tokens,
+        "latency_ms": made.latency_ms,
+        "cost": made.cost,
+    }
