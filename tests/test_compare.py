@@ -50,3 +50,32 @@ def test_compare_drafts_with_each_provider_and_stores_nothing(spring_run, monkey
     remote_rules = {f["rule_id"] for f in remote["findings"]}
     assert "spec.url" in remote_rules
     assert Version.objects.count() == versions_before
+
+
+def test_compare_takes_the_package_within_a_brief(spring_run):
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="meta_feed_ad")
+    slug = package.brief.slug
+    within = CliRunner().invoke(
+        main,
+        ["compare", "--brief", slug, "--package", "LUM-SPR-LAV-08/meta_feed_ad"]
+        + ["--providers", "builtin", "--json"],
+    )
+    assert within.exit_code == 0, within.output
+    (builtin,) = json.loads(within.stdout)
+    assert builtin["fields"] == package.current_version.fields
+
+    from signoff.briefs.models import Brief
+
+    Brief.objects.create(
+        workspace=package.brief.workspace,
+        slug="autumn",
+        name="Autumn",
+        content_type="ecommerce",
+        template="ecommerce",
+    )
+    refused = CliRunner().invoke(
+        main,
+        ["compare", "--brief", "autumn", "--package", str(package.pk), "--providers", "builtin"],
+    )
+    assert refused.exit_code == 2
+    assert f"package {package.pk} belongs to brief {slug}, not autumn" in refused.output

@@ -1280,19 +1280,25 @@ def audit_log(package_ref: str | None, limit: int, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--package", "package_ref", required=True, metavar="PACKAGE")
+@click.option("--brief", "brief_ref", metavar="BRIEF", help="The brief the package belongs to.")
+@click.option(
+    "--package",
+    "package_ref",
+    required=True,
+    metavar="PACKAGE",
+    help="An id, brief/SKU/channel[/variant], or SKU/channel[/variant] with --brief.",
+)
 @click.option(
     "--providers", required=True, help="Comma-separated: builtin,openai:MODEL,anthropic:MODEL"
 )
 @click.option("--json", "as_json", is_flag=True)
 @command()
-def compare(package_ref: str, providers: str, as_json: bool) -> None:
+def compare(brief_ref: str | None, package_ref: str, providers: str, as_json: bool) -> None:
     """Draft one package with several providers side by side, with findings and cost."""
     from signoff.packages.compare import compare_providers
-    from signoff.packages.selectors import get_package
 
     specs = [s.strip() for s in providers.split(",") if s.strip()]
-    candidates = compare_providers(get_package(package_ref), specs)
+    candidates = compare_providers(_package_in(brief_ref, package_ref), specs)
     if as_json:
         _emit_json([dataclasses.asdict(c) for c in candidates])
         return
@@ -1310,6 +1316,26 @@ def compare(package_ref: str, providers: str, as_json: bool) -> None:
             out.print(
                 f"  {f['severity']} {f['rule_id']} {f['field'] or ''}: {f['message']}", markup=False
             )
+
+
+def _package_in(brief_ref: str | None, package_ref: str):  # noqa: ANN202 - returns a Package
+    """Resolve a package reference, within ``brief_ref`` when one is given."""
+    from signoff.briefs.services import get_brief
+    from signoff.core.errors import InputError
+    from signoff.packages.selectors import get_package
+
+    if brief_ref is None:
+        return get_package(package_ref)
+    brief = get_brief(brief_ref)
+    if package_ref.isdigit():
+        package = get_package(package_ref)
+        if package.brief_id != brief.pk:
+            raise InputError.single(
+                f"package {package_ref} belongs to brief {package.brief.slug}, not {brief.slug}",
+                field="--package",
+            )
+        return package
+    return get_package(f"{brief.slug}/{package_ref}")
 
 
 # ---- memory -------------------------------------------------------------------------------
