@@ -118,3 +118,16 @@ def test_only_big_unbudgeted_local_runs_fork(settings):
     assert services._processes(provider, services.Budget(), 500) == 1
     remote = type("Remote", (), {"name": "openai"})()
     assert services._processes(remote, services.Budget(), 5000) == 1
+
+
+def test_two_threads_may_map_at_once_each_with_its_own_work():
+    from concurrent.futures import ThreadPoolExecutor
+
+    def squares(offset: int) -> dict[int, int]:
+        items = [offset + i for i in range(12)]
+        return dict(map_forked(_square_or_fail, items, workers=2))
+
+    with ThreadPoolExecutor(max_workers=2) as threads:
+        first, second = threads.map(squares, [0, 100])
+    assert first == {i: i * i for i in range(12)}
+    assert second == {i: (100 + i) ** 2 for i in range(12)}

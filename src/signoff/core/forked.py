@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -19,8 +20,10 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# The job of the pool being forked: set just before the first child starts, read by children.
+# The job of the pool being forked: set while its children are forked (they keep their copy),
+# under the lock, so two threads starting pools at once each fork theirs with their own job.
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+_forking = threading.Lock()
 
 
 def can_fork() -> bool:
@@ -41,20 +44,22 @@ def map_forked(
     in the parent, when its result comes up.
     """
     global _job
-    if _job is not None:
-        raise RuntimeError("map_forked does not nest")
-    _job = (function, items)
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            # The first `workers` tasks fork every child while _job is set; later ones reuse them.
-            pending = {pool.submit(_run, index) for index in range(len(items))}
-            while pending:
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    yield future.result()
-    finally:
-        _job = None
+    if not items:
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with _forking:
+            _job = (function, items)
+            try:
+                # With fork, the first submit starts every child, each with a copy of _job.
+                pending = {pool.submit(_run, 0)}
+            finally:
+                _job = None
+        pending |= {pool.submit(_run, index) for index in range(1, len(items))}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
 
 
 def _run(index: int) -> tuple[int, Any]:
