@@ -1,20 +1,33 @@
-"""A state machine of people acting on a small brief in random order; the rules hold throughout.
+"""A state machine of random people with random roles acting on a small brief in random order.
 
-Random members of the Lumen Home workspace (and two extra: a second content lead and an admin
-with no gate role) review, approve, reject, edit, batch-approve, withdraw and reinstate a claim
-and re-run the brief, on 2 SKUs x 2 channels. After every step:
+Six members of the Lumen Home workspace each hold a random non-empty set of roles, loaded
+through the workspace file (``load_workspace``, what ``signoff workspace load`` runs), and
+a rule reloads it with someone's roles changed mid-run. On 2 SKUs x 2 channels they review,
+approve, reject, edit, batch-approve, fast-track a channel through its gates, launch it,
+withdraw and reinstate a claim, update the brief after G1, approve it again and re-run it.
+After every step:
 
-* no package is past a gate without a live approval at that gate, for its current version, by
-  a holder of the gate's role who did not make that version;
-* every approval has its ``package.gate.approved`` event with the same person and content hash;
-* the log grew by exactly the number of changes made (refusals write nothing) and verifies;
-* a package blocked before a step has not advanced during it.
+* every gate decision event (G1 to G4) is by a holder of the gate's role at that moment (the
+  roles the workspace gave them when the event was written), and no approval is by a person
+  who made the version it approves;
+* no package is past a gate without a live approval at that gate for its current version, and
+  every approval has its ``package.gate.approved`` event;
+* the log grew by exactly the number of changes made (refusals write nothing), every package
+  moved only along its events (one event per transition), and the chain verifies;
+* a package blocked before a step has not advanced during it (it is released to where it was,
+  or a brief change resets it to S2); a withdrawn claim blocks every package that makes it
+  (except after a brief change: a known bug, see the xfail tests at the end);
+* the agent only drafts; a published package never changes again.
 """
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
+import tempfile
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,6 +35,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -40,27 +54,44 @@ from signoff.packages.decisions import (
     review_package,
 )
 from signoff.packages.models import Approval, Package, Review, Version
-from signoff.workflow import AuthorityError, ErrorCode
+from signoff.workflow import AuthorityError, ErrorCode, Role, StateError, WorkflowError
 from signoff.workspaces.models import Claim, Person, Workspace
 
 SKUS = ("LUM-SPR-LAV-08", "LUM-SPR-PEO-14")
 CHANNELS = ("amazon_us_pdp", "meta_feed_ad")
 BRIEF = "governance-mini"
-PEOPLE = (
-    "maya@lumen.example",  # content_lead
-    "noor@lumen.example",  # content_lead (created here)
-    "omar@lumen.example",  # compliance
-    "lena@lumen.example",  # brand_manager
-    "ari@lumen.example",  # operator
-    "sofia@lumen.example",  # cmo
-    "root@lumen.example",  # admin only (created here)
+CAST = (
+    "maya@lumen.example",
+    "noor@lumen.example",
+    "omar@lumen.example",
+    "lena@lumen.example",
+    "ari@lumen.example",
+    "sofia@lumen.example",
 )
-GATE_ROLE = {"G2": "content_lead", "G3": "compliance", "G4": "brand_manager"}
+ROLES = tuple(role.value for role in Role)
+ROLE_SET = st.frozensets(st.sampled_from(ROLES), min_size=1)
+GATE_ROLE = {"G1": "content_lead", "G2": "content_lead", "G3": "compliance", "G4": "brand_manager"}
+PUBLISHERS = frozenset({"operator", "brand_manager"})  # who may launch an e-commerce channel
+CONTRIBUTORS = frozenset({"operator", "content_lead", "compliance", "brand_manager"})
+# The roles of which a person needs one for each change they make that passes no gate.
+NEEDS = {
+    "package.edited": CONTRIBUTORS,
+    "package.blocked": CONTRIBUTORS,  # a claim withdrawn (compliance)
+    "package.unblocked": CONTRIBUTORS,  # a claim reinstated, or edited out of the copy
+    "brief.version_added": CONTRIBUTORS,
+    "brief.edited": CONTRIBUTORS,
+    "package.reset": CONTRIBUTORS,
+    "brief.impact_assessed": CONTRIBUTORS,
+    "claim.status_changed": frozenset({"compliance"}),
+    "package.published": PUBLISHERS,
+    "channel.launched": PUBLISHERS,
+}
 # The gates a package has passed, by position (an unblocked one, or where a blocked one was).
 PASSED = {
     "S5/in_review": ("G2",),
     "S6/in_review": ("G2", "G3"),
     "S6/approved": ("G2", "G3", "G4"),
+    "S6/published": ("G2", "G3", "G4"),
 }
 # The live approvals a package may still carry at each position (a rejection keeps the
 # earlier ones until the next edit voids them).
@@ -74,56 +105,108 @@ SUFFIXES = (" soft", " warm", ", non-toxic")  # the last is a forbidden claim: a
 CLAIM = "hand-poured"
 INDEX = st.integers(min_value=0, max_value=len(SKUS) * len(CHANNELS) - 1)
 # Anyone, or (to reach the later gates often) a holder of the role the package waits on.
-WHO = st.sampled_from((*PEOPLE, "owner:0", "owner:1"))
+WHO = st.sampled_from((*CAST, "owner:0", "owner:1"))
 WAITS_ON = {"S3/in_review": "G2", "S5/in_review": "G3", "S6/in_review": "G4"}
+AGENT_ACTIONS = {"package.drafted", "package.draft_failed"}
+# What a brief update changes: its first key message (every package), or one SKU's colour.
+MESSAGES = (
+    "Hand-poured soy wax candles with phthalate-free fragrance.",
+    "Soy wax candles for calm spring evenings.",
+    "Six spring scents, poured by hand.",
+)
+COLOURS = ("sage", "blush", "cream")
+CHANGE = st.sampled_from(("message", "colour:0", "colour:1"))
 
 
 class GovernanceMachine(RuleBasedStateMachine):
-    brief_path: str = ""  # set by the test before running
+    example_dir: Path = Path()  # set by the test before running
+    brief_text: str = ""  # the brief file as the test wrote it; updates rewrite the file
+    examples = itertools.count()
 
     def __init__(self) -> None:
         super().__init__()
-        from signoff.briefs.approval import approve_brief
-        from signoff.briefs.services import add_brief
-        from signoff.packages.services import run_brief
-
         # A fresh brief for every example; the audit log only grows, so count from here.
         self.workspace = Workspace.objects.get(slug="lumen-home")
         self.workspace.briefs.all().delete()
         Claim.objects.filter(workspace=self.workspace, claim_id=CLAIM).update(status="approved")
-        brief = add_brief(self.brief_path).brief
-        approve_brief(brief=brief, person=self.workspace.people.get(email="maya@lumen.example"))
-        brief.refresh_from_db()
-        run_brief(brief)
-        self.brief = brief
-        self.ids = list(
-            Package.objects.filter(brief=brief).order_by("id").values_list("pk", flat=True)
+        self.workspace_file = self.example_dir / "governance-workspace.yaml"
+        self.workspace_doc = yaml.safe_load(
+            (self.example_dir / "workspace.yaml").read_text(encoding="utf-8")
         )
-        assert len(self.ids) == 4
-        self.start_head = head()
-        self.baseline = self.start_head[0]
-        self.checked = self.start_head
+        self.brief_file = self.example_dir / "briefs" / f"{BRIEF}.yaml"
+        self.brief_file.write_text(self.brief_text, encoding="utf-8")
+        self.brief_doc = yaml.safe_load(self.brief_text)
+        self.approved_doc: dict | None = None  # the brief as G1 last approved it
+        self.out_dir = Path(tempfile.mkdtemp(prefix=f"launch-{next(self.examples)}-"))
+        self.brief = None
+        self.brief_state = ""
+        self.ids: list[int] = []
+        self.original: dict[int, str] = {}  # version 1's text of the field the edits change
+        self.before: dict[int, dict] = {}  # the state the next step starts from
+        self.roles: dict[str, frozenset[str]] = {}
+        self.role_history: list[tuple[int, dict[str, frozenset[str]]]] = []  # (from seq, roles)
+        self.people: dict[str, Person] = {}
+        self.expected_events = 0
         self.event_count = 0
         self.approval_events: Counter = Counter()
-        self.people = {p.email: p for p in Person.objects.filter(workspace=self.workspace)}
-        self.roles = {email: set(p.roles) for email, p in self.people.items()}
-        self.expected_events = 0
-        self.original = {
-            pk: row["text"] for pk, row in self.snapshot().items()
-        }  # version 1's text of the field the edits change
-        self.before = self.snapshot()  # the state the next step starts from
+        self.reset: set[int] = set()  # packages a brief update sent back to S2 in this step
+        self.published: dict[int, int] = {}  # package -> the version it was published with
+        # Packages whose claim block a brief update dropped (a known bug, see the xfail test
+        # below): the withdrawn-claim invariant leaves them out until the claim is reinstated.
+        self.claim_block_dropped: set[int] = set()
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def person(self, who: str, pk: int | None = None) -> Person:
-        """Return the person; ``owner:N`` is the Nth holder of the role package ``pk`` waits on.
+    def load_roles(self, roles: dict[str, frozenset[str]]) -> None:
+        """Write the workspace file with these roles and load it, as the CLI does.
+
+        The claims keep the statuses they have now: only the people change.
+        """
+        doc = copy.deepcopy(self.workspace_doc)
+        names = {p["email"]: p["name"] for p in doc["people"]}
+        doc["people"] = [
+            {"email": e, "name": names.get(e, e.split("@")[0].title()), "roles": sorted(roles[e])}
+            for e in CAST
+        ]
+        statuses = dict(self.workspace.claims.values_list("claim_id", "status"))
+        for claim in doc["claims"]:
+            claim["status"] = statuses[claim["id"]]
+        self.workspace_file.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        from signoff.workspaces.services import load_workspace
+
+        load_workspace(self.workspace_file)
+        self.expect(1)  # workspace.updated
+        self.roles = {e: frozenset(roles[e]) for e in CAST}
+        self.role_history.append((head()[0], dict(self.roles)))
+        stored = Person.objects.filter(workspace=self.workspace, email__in=CAST)
+        assert {p.email: frozenset(p.roles) for p in stored} == self.roles
+        # The rules keep passing the Person objects of the first load, their roles long out
+        # of date: a service must read the roles as they are when it decides.
+        self.people = self.people or {p.email: p for p in stored}
+
+    def roles_at(self, seq: int) -> dict[str, frozenset[str]]:
+        """Everyone's roles when event ``seq`` was written."""
+        return [roles for since, roles in self.role_history if since < seq][-1]
+
+    def holders(self, role: str, *, besides: frozenset[str] = frozenset()) -> list[str]:
+        return sorted(e for e in CAST if role in self.roles[e] and e not in besides)
+
+    def person(self, who: str, pk: int | None = None, gate: str | None = None) -> Person:
+        """Return the person; ``owner:N`` is the Nth holder of the role the package (or the
+        brief, at G1) waits on, or someone without it when nobody holds it.
 
         The services re-read the person (and their roles) inside their transaction.
         """
         if who.startswith("owner:"):
-            gate = WAITS_ON.get(self.before[pk]["position"], "G2")
-            holders = sorted(e for e, roles in self.roles.items() if GATE_ROLE[gate] in roles)
-            who = holders[int(who[-1]) % len(holders)]
+            if gate is None:
+                gate = WAITS_ON.get(self.before[pk]["position"], "G2") if pk else "G2"
+            n = int(who[-1])
+            holders = self.holders(GATE_ROLE[gate]) or list(CAST)
+            who = holders[n % len(holders)]
+        if who.startswith("publisher:"):
+            n = int(who[-1])
+            holders = sorted(e for e in CAST if self.roles[e] & PUBLISHERS) or list(CAST)
+            who = holders[n % len(holders)]
         return self.people[who]
 
     def snapshot(self) -> dict[int, dict]:
@@ -135,6 +218,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         """Each package's position, block, live approvals and copy, as the next step finds it."""
         return {
             p.pk: {
+                "sku": p.sku,
+                "channel": p.channel,
                 "position": p.position,
                 "blocked_from": p.blocked_from,
                 "reasons": [r.get("claim") or r.get("kind") for r in p.blocked_reasons],
@@ -152,8 +237,46 @@ class GovernanceMachine(RuleBasedStateMachine):
     def expect(self, changes: int) -> None:
         self.expected_events += changes
 
+    def ran(self) -> None:
+        """After a run: the packages it made (the first run makes all four)."""
+        if not self.ids:
+            self.ids = list(
+                Package.objects.filter(brief=self.brief).order_by("id").values_list("pk", flat=True)
+            )
+            assert len(self.ids) == 4
+            # The next invariant check starts from here (``before`` stays empty for them).
+            self.original = {pk: row["text"] for pk, row in self.snapshot().items()}
+
+    @property
+    def brief_approved(self) -> bool:
+        """Whether the brief has passed G1 for its latest version (read after every step)."""
+        return self.brief_state == "approved"
+
+    # --- the start: random roles, the brief, G1 and the first run when someone can ----------
+
+    @initialize(roles=st.fixed_dictionaries(dict.fromkeys(CAST, ROLE_SET)))
+    def start(self, roles: dict[str, frozenset[str]]) -> None:
+        from signoff.briefs.approval import approve_brief
+        from signoff.briefs.services import add_brief
+        from signoff.packages.services import run_brief
+
+        self.start_head = head()
+        self.checked = self.start_head
+        self.load_roles(roles)
+        self.brief = add_brief(self.brief_file).brief
+        self.expect(1)  # brief.added
+        leads = self.holders("content_lead")
+        if leads:
+            approve_brief(brief=self.brief, person=self.people[leads[0]])
+            self.approved_doc = copy.deepcopy(self.brief_doc)
+            self.brief.refresh_from_db()
+            run_brief(self.brief)
+            self.expect(1 + 2 + 4)  # G1, run.started, four drafts, run.finished
+            self.ran()
+
     # --- rules -------------------------------------------------------------------------------
 
+    @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX)
     def review(self, who: str, i: int) -> None:
         pk = self.ids[i]
@@ -164,6 +287,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         (result,) = decide_each([pk], lambda k: review_package(package_id=k, person=person))
         self.expect(1 if result.ok and not already else 0)
 
+    @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX, gate=st.sampled_from([None, "G2", "G3", "G4"]))
     def approve(self, who: str, i: int, gate: str | None) -> None:
         person = self.person(who, self.ids[i])
@@ -173,6 +297,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         )
         self.expect(1 if result.ok else 0)
 
+    @precondition(lambda self: self.ids)
     @rule(who=st.sampled_from(["owner:0", "owner:1"]), i=INDEX)
     def approve_as_a_gate_owner(self, who: str, i: int) -> None:
         """A second approve rule, always by a holder of the role: examples reach G3 and G4."""
@@ -182,6 +307,37 @@ class GovernanceMachine(RuleBasedStateMachine):
         )
         self.expect(1 if result.ok else 0)
 
+    @precondition(lambda self: self.ids)
+    @rule(channel=st.sampled_from(CHANNELS), pick=st.integers(0, 5))
+    def fast_track(self, channel: str, pick: int) -> None:
+        """Each package of a channel approved at every gate it reaches, by a holder of the
+        gate's role who made none of its versions (while there is one): examples launch."""
+        for pk in self.ids:
+            if self.before[pk]["channel"] != channel:
+                continue
+            for _ in range(3):
+                package = Package.objects.get(pk=pk)
+                gate = WAITS_ON.get(package.position)
+                if gate is None:
+                    break
+                makers = frozenset(
+                    Version.objects.filter(package_id=pk, author__contains="@").values_list(
+                        "author", flat=True
+                    )
+                )
+                holders = self.holders(GATE_ROLE[gate], besides=makers)
+                if not holders:
+                    break
+                person = self.people[holders[pick % len(holders)]]
+                (result,) = decide_each(
+                    [pk], lambda k, person=person: approve_package(package_id=k, person=person)
+                )
+                if not result.ok:  # only a blocking finding stops an eligible holder
+                    assert result.code == ErrorCode.BLOCKING_FINDINGS.value, result
+                    break
+                self.expect(1)
+
+    @precondition(lambda self: self.ids)
     @rule(who=WHO, picks=st.lists(INDEX, min_size=1, max_size=4, unique=True))
     def batch_approve(self, who: str, picks: list[int]) -> None:
         person = self.person(who, self.ids[picks[0]])
@@ -197,6 +353,7 @@ class GovernanceMachine(RuleBasedStateMachine):
                 assert reviewed, "a batch approved a version its approver had not reviewed"
         self.expect(sum(r.ok for r in results))
 
+    @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX, note=st.sampled_from(["", "  ", "lead with the scent"]))
     def reject(self, who: str, i: int, note: str) -> None:
         person = self.person(who, self.ids[i])
@@ -207,6 +364,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             assert not result.ok
         self.expect(1 if result.ok else 0)
 
+    @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX, suffix=st.sampled_from(SUFFIXES))
     def edit(self, who: str, i: int, suffix: str) -> None:
         pk = self.ids[i]
@@ -223,10 +381,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             return
         self.expect(1 if result.ok else 0)
 
-    @rule(
-        who=st.sampled_from(["omar@lumen.example", "omar@lumen.example", "lena@lumen.example"]),
-        withdraw=st.booleans(),
-    )
+    @rule(who=st.sampled_from(CAST), withdraw=st.booleans())
     def claim_status(self, who: str, withdraw: bool) -> None:
         from signoff.packages.claims import ClaimChange, set_claim_status
 
@@ -257,21 +412,135 @@ class GovernanceMachine(RuleBasedStateMachine):
                 and row["position"] != "S6/published"
             }
             assert set(change.blocked) & mine == newly
+            self.claim_block_dropped -= newly
             moved = 0
         else:
             assert change.blocked == []
+            self.claim_block_dropped = set()
             moved = sum(1 for row in self.before.values() if row["reasons"] == [CLAIM])
         self.expect(1 + len(set(change.blocked) & mine) + moved)
 
-    @precondition(lambda self: any(r["position"] == "S2/rejected" for r in self.before.values()))
+    @rule(email=st.sampled_from(CAST), roles=ROLE_SET)
+    def change_roles(self, email: str, roles: frozenset[str]) -> None:
+        """Someone's roles change mid-run: the workspace file is edited and loaded again."""
+        self.load_roles({**self.roles, email: roles})
+
+    @rule(who=st.sampled_from((*CAST, "owner:0", "owner:1")))
+    def approve_the_brief(self, who: str) -> None:
+        from signoff.briefs.approval import approve_brief
+
+        person = self.person(who, gate="G1")
+        try:
+            approve_brief(brief=self.brief, person=person)
+        except WorkflowError:
+            return
+        assert "content_lead" in self.roles[person.email]
+        self.approved_doc = copy.deepcopy(self.brief_doc)
+        self.expect(1)
+
+    @rule(who=WHO, change=CHANGE, value=st.integers(0, 2))
+    def update_the_brief(self, who: str, change: str, value: int) -> None:
+        """A change after G1: the packages it touches go back to S2 with approvals voided."""
+        from signoff.briefs.approval import update_brief
+
+        doc = copy.deepcopy(self.brief_doc)
+        if change == "message":
+            doc["key_messages"][0] = MESSAGES[value]
+        else:
+            doc["products"][int(change[-1])]["attributes"]["color"] = COLOURS[value]
+        self.brief_file.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        self.brief.refresh_from_db()
+        locked = self.brief.approved_version_id
+        versions = self.brief.versions.count()
+        person = self.person(who, gate="G1")
+        # Two known bugs (the xfail tests at the end): before G1 anyone may add a version, and
+        # the service decides with the roles of the Person object it is given. Act around them.
+        if locked is None and not self.roles[person.email] & CONTRIBUTORS:
+            return
+        person = Person.objects.get(pk=person.pk)
+        try:
+            report = update_brief(brief=self.brief, path=self.brief_file, person=person)
+        except WorkflowError:
+            assert self.brief.versions.count() == versions  # the whole change rolled back
+            return
+        if not report.brief.created_version:
+            assert doc == self.brief_doc
+            return
+        self.brief_doc = doc
+        if locked is None:  # before G1: just the next version
+            self.expect(1)
+            return
+        touched = {i.package_id for i in report.impacts}
+        # Against the version G1 locked: the message touches every package, a colour its SKU's.
+        approved = self.approved_doc
+        skus = {
+            p["sku"]
+            for p, q in zip(approved["products"], doc["products"], strict=True)
+            if p != q or approved["key_messages"] != doc["key_messages"]
+        }
+        assert touched == {
+            pk
+            for pk, row in self.before.items()
+            if row["sku"] in skus and row["position"] != "S6/published"
+        }
+        self.reset |= touched
+        self.claim_block_dropped |= {pk for pk in touched if CLAIM in self.before[pk]["reasons"]}
+        # brief.version_added, brief.edited, one package.reset each, brief.impact_assessed
+        self.expect(3 + len(touched))
+
+    @precondition(
+        lambda self: (
+            not self.brief_approved
+            or not self.ids
+            or any(row["position"] in ("S2/rejected", "S2/draft") for row in self.before.values())
+        )
+    )
     @rule()
-    def redraft(self) -> None:
+    def run(self) -> None:
         from signoff.packages.services import run_brief
 
-        waiting = sum(1 for row in self.before.values() if row["position"] == "S2/rejected")
+        if not self.brief_approved:
+            with pytest.raises(StateError):
+                run_brief(self.brief)
+            return
+        waiting = sum(
+            1 for row in self.before.values() if row["position"] in ("S2/rejected", "S2/draft")
+        )
         summary = run_brief(self.brief)
+        if not self.ids:
+            waiting = 4
         assert summary.drafted == waiting
         self.expect(2 + waiting)  # run.started, one package.drafted each, run.finished
+        self.ran()
+
+    @precondition(lambda self: self.ids)
+    @rule(
+        who=st.sampled_from((*CAST, "publisher:0", "publisher:1")),
+        channel=st.sampled_from(CHANNELS),
+    )
+    def launch(self, who: str, channel: str) -> None:
+        from signoff.delivery.services import launch_channel
+
+        person = self.person(who)
+        ready = all(
+            row["position"] == "S6/approved"
+            for row in self.before.values()
+            if row["channel"] == channel
+        )
+        may = bool(self.roles[person.email] & PUBLISHERS)
+        if not (ready and may):  # waiting on G4, or not a publisher: refused, nothing written
+            with pytest.raises(WorkflowError):
+                launch_channel(
+                    brief=self.brief, channel=channel, person=person, out_dir=self.out_dir
+                )
+            return
+        result = launch_channel(
+            brief=self.brief, channel=channel, person=person, out_dir=self.out_dir
+        )
+        assert (self.out_dir / BRIEF / channel / "manifest.json").exists()
+        for pk in result.packages:
+            self.published[pk] = self.before[pk]["version"]
+        self.expect(len(result.packages) + 1)  # package.published each, channel.launched
 
     # --- invariants --------------------------------------------------------------------------
 
@@ -288,9 +557,16 @@ class GovernanceMachine(RuleBasedStateMachine):
         events = list(Event.objects.filter(seq__gt=self.checked[0]).order_by("seq").values())
         self.gates_are_passed_only_with_a_valid_live_approval(packages, approvals, authors)
         self.every_approval_has_its_event(approvals, events)
+        self.every_decision_is_by_a_holder_at_that_moment(events, authors)
         self.the_log_grew_by_the_changes_made_and_chains_on(events)
+        self.packages_moved_only_along_their_events(packages, events)
         self.a_blocked_package_never_advanced(packages, approvals)
+        self.a_withdrawn_claim_blocks_its_packages(packages)
+        self.published_packages_never_change(packages)
         self.before = self.rows(packages, approvals)
+        self.reset = set()
+        self.brief.refresh_from_db(fields=["state"])
+        self.brief_state = self.brief.state
 
     def gates_are_passed_only_with_a_valid_live_approval(
         self, packages: list[Package], approvals: list[Approval], authors: dict
@@ -308,7 +584,6 @@ class GovernanceMachine(RuleBasedStateMachine):
                     for number, author in authors[p.pk]
                     if number <= approval.version.number and "@" in author
                 }
-                assert GATE_ROLE[approval.gate] in self.roles[approval.person]
                 assert approval.person not in makers, "maker-checker"
                 assert approval.version_id == p.current_version_id
                 assert approval.content_hash == p.current_version.content_hash
@@ -323,6 +598,34 @@ class GovernanceMachine(RuleBasedStateMachine):
             (str(a.package_id), a.gate, a.person, a.content_hash) for a in approvals
         )
 
+    def every_decision_is_by_a_holder_at_that_moment(
+        self, events: list[dict], authors: dict
+    ) -> None:
+        """Each gate event's person held the gate's role when it was written (by the roles the
+        workspace file gave them then, not now), and no approver made the version."""
+        added_by = dict(self.brief.versions.values_list("number", "added_by"))
+        for e in events:
+            if e["actor_kind"] == "agent":
+                assert e["action"] in AGENT_ACTIONS, e
+                continue
+            if e["actor_kind"] != "person":
+                continue
+            roles = self.roles_at(e["seq"])[e["actor"]]
+            if e["gate"]:
+                assert GATE_ROLE[e["gate"]] in roles, (e["action"], e["actor"], roles)
+            if e["action"] == "package.gate.approved":
+                assert e["data"]["roles"] == sorted(roles)
+                makers = {
+                    author
+                    for number, author in authors[int(e["subject_id"])]
+                    if number <= e["data"]["version"]
+                }
+                assert e["actor"] not in makers, "maker-checker"
+            if e["action"] == "brief.gate.approved":
+                assert e["actor"] != added_by[e["data"]["version"]], "maker-checker at G1"
+            if e["action"] in NEEDS:
+                assert roles & NEEDS[e["action"]], (e["action"], e["actor"], roles)
+
     def the_log_grew_by_the_changes_made_and_chains_on(self, events: list[dict]) -> None:
         self.event_count += len(events)
         assert self.event_count == self.expected_events
@@ -333,48 +636,207 @@ class GovernanceMachine(RuleBasedStateMachine):
             assert event_hash(row, row["prev_hash"]) == row["hash"]
             self.checked = (row["seq"], row["hash"])
 
+    def packages_moved_only_along_their_events(
+        self, packages: list[Package], events: list[dict]
+    ) -> None:
+        """One event per transition: a package's events of this step lead, one after another,
+        from where it was to where it is; a package without any has not moved."""
+        for p in packages:
+            was = self.before.get(p.pk)
+            if was is None:  # made by this step's run
+                continue
+            at = was["position"]
+            for e in events:
+                if e["subject_type"] == "package" and e["subject_id"] == str(p.pk):
+                    assert e["from_position"] == at, (p.pk, at, e["action"], e["from_position"])
+                    at = e["to_position"]
+            assert at == p.position, (p.pk, at, p.position)
+
     def a_blocked_package_never_advanced(
         self, packages: list[Package], approvals: list[Approval]
     ) -> None:
         for p in packages:
             assert bool(p.blocked_reasons) == (p.state == "blocked") == bool(p.blocked_from)
-            if not self.before[p.pk]["position"].endswith("/blocked"):
+            was = self.before.get(p.pk)
+            if was is None or not was["position"].endswith("/blocked"):
                 continue
-            was = self.before[p.pk]
             live = {a.pk for a in approvals if a.package_id == p.pk and a.voided_at is None}
             assert live <= was["approvals"], "an approval was added while blocked"
-            if p.state == "blocked":
+            if p.pk in self.reset:
+                # a brief change sent it back to be drafted from the new version
+                assert p.position == "S2/draft"
+            elif p.state == "blocked":
                 # still blocked: where it returns to is unchanged, or an edit sent it to G2
                 assert p.blocked_from in (was["blocked_from"], "S3/in_review")
             else:
                 # released: exactly where it was before the block
                 assert p.position == was["blocked_from"]
 
+    def a_withdrawn_claim_blocks_its_packages(self, packages: list[Package]) -> None:
+        if not packages or self.workspace.claims.get(claim_id=CLAIM).status == "approved":
+            return
+        from signoff.packages.claims import packages_using
+
+        using = {p.pk for p in packages_using(self.workspace, CLAIM)} & set(self.ids)
+        for p in packages:
+            if p.pk in using and p.pk not in self.claim_block_dropped:
+                assert any(r.get("claim") == CLAIM for r in p.blocked_reasons), (
+                    p.pk,
+                    p.position,
+                    "makes a withdrawn claim and is not blocked by it",
+                )
+
+    def published_packages_never_change(self, packages: list[Package]) -> None:
+        for p in packages:
+            if p.pk in self.published:
+                assert p.position == "S6/published"
+                assert p.current_version_id == self.published[p.pk]
+
     def teardown(self) -> None:
-        assert verify(expected_head=self.start_head).ok
+        if self.brief is not None:
+            assert verify(expected_head=self.start_head).ok
 
 
 @pytest.mark.django_db
-def test_random_people_acting_in_random_order_keep_every_rule(lumen_workspace, example_dir):
-    # given: a 2 x 2 brief, a second content lead and an admin without a gate role
-    Person.objects.create(workspace=lumen_workspace, email=PEOPLE[1], roles=["content_lead"])
-    Person.objects.create(workspace=lumen_workspace, email=PEOPLE[6], roles=["admin"])
+def test_random_people_with_random_roles_keep_every_rule(lumen_workspace, example_dir):
+    # given: a 2 x 2 brief
     spring = yaml.safe_load((example_dir / "briefs" / "spring-candles.yaml").read_text())
     spring["brief"] = BRIEF
     spring["products"] = [p for p in spring["products"] if p["sku"] in SKUS]
     spring["channels"] = list(CHANNELS)
-    path = example_dir / "briefs" / "governance-mini.yaml"
-    path.write_text(yaml.safe_dump(spring, sort_keys=False))
-    GovernanceMachine.brief_path = str(path)
+    GovernanceMachine.brief_text = yaml.safe_dump(spring, sort_keys=False)
+    GovernanceMachine.example_dir = example_dir
 
     # when / then: every step keeps the invariants
     run_state_machine_as_test(
         GovernanceMachine,
         settings=settings(
-            max_examples=25,
+            max_examples=30,
             stateful_step_count=30,
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
+
+
+# ------------------------------------------------------------------------------ known bugs
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_brief (src/signoff/briefs/approval.py:279, the reset loop: "
+    "`package.blocked_reasons = []`) drops a withdrawn claim's block: the reset package sits "
+    "at S2/draft unblocked with copy making the claim, and a person's edit moves it to "
+    "S3/in_review unblocked (only its blocking findings stop the gates)",
+)
+@pytest.mark.django_db
+def test_a_brief_change_keeps_a_withdrawn_claims_block(
+    spring_run, approved_spring_brief, example_dir, person, lumen_workspace
+):
+    from signoff.briefs.approval import update_brief
+    from signoff.packages.claims import packages_using, set_claim_status
+
+    # given: the claim is withdrawn, and every package making it is blocked by it
+    change = set_claim_status(
+        workspace=lumen_workspace,
+        claim_id=CLAIM,
+        status="withdrawn",
+        note="audit",
+        person=person("omar"),
+    )
+    assert len(change.blocked) == 20
+    # when: the brief changes after G1 (a brief-wide key message: every package is reset)
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["key_messages"][0] = MESSAGES[1]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    update_brief(brief=approved_spring_brief, path=path, person=person("ari"))
+    # then: the packages whose copy still makes the withdrawn claim are still blocked by it
+    using = packages_using(lumen_workspace, CLAIM)
+    assert len(using) == 20
+    unblocked = [p.pk for p in using if not any(r.get("claim") == CLAIM for r in p.blocked_reasons)]
+    assert unblocked == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="load_workspace (src/signoff/workspaces/services.py:131, _sync_claims) sets the "
+    "claim statuses the file gives with no role check, no claim.status_changed event and "
+    "without blocking or releasing a package: a file saying `withdrawn` blocks none of "
+    "the packages making the claim",
+)
+@pytest.mark.django_db
+def test_a_claim_the_workspace_file_withdraws_blocks_its_packages(
+    spring_run, example_dir, lumen_workspace
+):
+    from signoff.packages.claims import packages_using
+    from signoff.workspaces.services import load_workspace
+
+    # given: 20 packages make the hand-poured claim
+    assert len(packages_using(lumen_workspace, CLAIM)) == 20
+    # when: the workspace file is loaded again with the claim withdrawn
+    path = example_dir / "workspace.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (claim,) = [c for c in doc["claims"] if c["id"] == CLAIM]
+    claim["status"] = "withdrawn"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    load_workspace(path)
+    # then: the registry says withdrawn, and every package making it is blocked by it
+    assert lumen_workspace.claims.get(claim_id=CLAIM).status == "withdrawn"
+    blocked = Package.objects.filter(state="blocked")
+    assert sum(any(r.get("claim") == CLAIM for r in p.blocked_reasons) for p in blocked) == 20
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_brief (src/signoff/briefs/approval.py:238, `if locked is None or not "
+    "report.created_version: return update`) checks no role before G1: a cmo adds a brief "
+    "version; the API checks first (ensure_may_run), `signoff brief update` does not",
+)
+@pytest.mark.django_db
+def test_before_g1_only_a_contributor_may_add_a_brief_version(spring_brief, example_dir, person):
+    from signoff.briefs.approval import update_brief
+
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["key_messages"][0] = MESSAGES[1]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    with pytest.raises(AuthorityError) as refused:
+        update_brief(brief=spring_brief, path=path, person=person("sofia"))  # cmo only
+    assert refused.value.code is ErrorCode.WRONG_ROLE
+    assert spring_brief.versions.count() == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="update_brief (src/signoff/briefs/approval.py:244, `person_actor(person)`) "
+    "decides with the roles of the Person object it is given, not re-read inside its "
+    "transaction as every other service does: a person whose roles were taken away by a "
+    "workspace reload still changes the brief after G1",
+)
+@pytest.mark.django_db
+def test_a_brief_update_reads_the_roles_as_they_are_now(
+    spring_run, approved_spring_brief, example_dir, person
+):
+    from signoff.briefs.approval import update_brief
+    from signoff.workspaces.services import load_workspace
+
+    # given: Ari, an operator, loses every role but cmo in a reload of the workspace file
+    ari = person("ari")
+    path = example_dir / "workspace.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (entry,) = [p for p in doc["people"] if p["email"] == ari.email]
+    entry["roles"] = ["cmo"]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    load_workspace(path)
+    # when: the brief is changed in Ari's name
+    brief_path = example_dir / "briefs" / "spring-candles.yaml"
+    brief = yaml.safe_load(brief_path.read_text(encoding="utf-8"))
+    brief["key_messages"][0] = MESSAGES[1]
+    brief_path.write_text(yaml.safe_dump(brief, sort_keys=False), encoding="utf-8")
+    # then: refused for the roles Ari holds now
+    with pytest.raises(AuthorityError) as refused:
+        update_brief(brief=approved_spring_brief, path=brief_path, person=ari)
+    assert refused.value.code is ErrorCode.WRONG_ROLE
+    assert not Package.objects.filter(brief=approved_spring_brief, state="draft").exists()
