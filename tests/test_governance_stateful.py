@@ -15,8 +15,8 @@ After every step:
 * the log grew by exactly the number of changes made (refusals write nothing), every package
   moved only along its events (one event per transition), and the chain verifies;
 * a package blocked before a step has not advanced during it (it is released to where it was,
-  or a brief change resets it to S2); a withdrawn claim blocks every package that makes it
-  (except after a brief change: a known bug, see the xfail tests at the end);
+  or a brief change resets it to S2, still blocked by a withdrawn claim); a withdrawn claim
+  blocks every package that makes it;
 * the agent only drafts; a published package never changes again.
 """
 
@@ -151,9 +151,6 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.approval_events: Counter = Counter()
         self.reset: set[int] = set()  # packages a brief update sent back to S2 in this step
         self.published: dict[int, int] = {}  # package -> the version it was published with
-        # Packages whose claim block a brief update dropped (a known bug, see the xfail test
-        # below): the withdrawn-claim invariant leaves them out until the claim is reinstated.
-        self.claim_block_dropped: set[int] = set()
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -412,11 +409,9 @@ class GovernanceMachine(RuleBasedStateMachine):
                 and row["position"] != "S6/published"
             }
             assert set(change.blocked) & mine == newly
-            self.claim_block_dropped -= newly
             moved = 0
         else:
             assert change.blocked == []
-            self.claim_block_dropped = set()
             moved = sum(1 for row in self.before.values() if row["reasons"] == [CLAIM])
         self.expect(1 + len(set(change.blocked) & mine) + moved)
 
@@ -453,16 +448,13 @@ class GovernanceMachine(RuleBasedStateMachine):
         locked = self.brief.approved_version_id
         versions = self.brief.versions.count()
         person = self.person(who, gate="G1")
-        # Two known bugs (the xfail tests at the end): before G1 anyone may add a version, and
-        # the service decides with the roles of the Person object it is given. Act around them.
-        if locked is None and not self.roles[person.email] & CONTRIBUTORS:
-            return
-        person = Person.objects.get(pk=person.pk)
         try:
             report = update_brief(brief=self.brief, path=self.brief_file, person=person)
         except WorkflowError:
             assert self.brief.versions.count() == versions  # the whole change rolled back
             return
+        # The roles the person holds now decide, before G1 as after it.
+        assert self.roles[person.email] & CONTRIBUTORS, (person.email, "changed the brief")
         if not report.brief.created_version:
             assert doc == self.brief_doc
             return
@@ -484,7 +476,6 @@ class GovernanceMachine(RuleBasedStateMachine):
             if row["sku"] in skus and row["position"] != "S6/published"
         }
         self.reset |= touched
-        self.claim_block_dropped |= {pk for pk in touched if CLAIM in self.before[pk]["reasons"]}
         # brief.version_added, brief.edited, one package.reset each, brief.impact_assessed
         self.expect(3 + len(touched))
 
@@ -662,7 +653,11 @@ class GovernanceMachine(RuleBasedStateMachine):
                 continue
             live = {a.pk for a in approvals if a.package_id == p.pk and a.voided_at is None}
             assert live <= was["approvals"], "an approval was added while blocked"
-            if p.pk in self.reset:
+            if p.pk in self.reset and p.state == "blocked":
+                # a brief change sent it back to S2, still held by the claim it makes
+                assert (p.position, p.blocked_from) == ("S2/blocked", "S2/draft")
+                assert all(r.get("kind") == "claim" for r in p.blocked_reasons)
+            elif p.pk in self.reset:
                 # a brief change sent it back to be drafted from the new version
                 assert p.position == "S2/draft"
             elif p.state == "blocked":
@@ -679,7 +674,7 @@ class GovernanceMachine(RuleBasedStateMachine):
 
         using = {p.pk for p in packages_using(self.workspace, CLAIM)} & set(self.ids)
         for p in packages:
-            if p.pk in using and p.pk not in self.claim_block_dropped:
+            if p.pk in using:
                 assert any(r.get("claim") == CLAIM for r in p.blocked_reasons), (
                     p.pk,
                     p.position,
@@ -720,16 +715,9 @@ def test_random_people_with_random_roles_keep_every_rule(lumen_workspace, exampl
     )
 
 
-# ------------------------------------------------------------------------------ known bugs
+# ------------------------------------------------ bugs this machine found, now fixed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_brief (src/signoff/briefs/approval.py:279, the reset loop: "
-    "`package.blocked_reasons = []`) drops a withdrawn claim's block: the reset package sits "
-    "at S2/draft unblocked with copy making the claim, and a person's edit moves it to "
-    "S3/in_review unblocked (only its blocking findings stop the gates)",
-)
 @pytest.mark.django_db
 def test_a_brief_change_keeps_a_withdrawn_claims_block(
     spring_run, approved_spring_brief, example_dir, person, lumen_workspace
@@ -759,41 +747,34 @@ def test_a_brief_change_keeps_a_withdrawn_claims_block(
     assert unblocked == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_workspace (src/signoff/workspaces/services.py:131, _sync_claims) sets the "
-    "claim statuses the file gives with no role check, no claim.status_changed event and "
-    "without blocking or releasing a package: a file saying `withdrawn` blocks none of "
-    "the packages making the claim",
-)
 @pytest.mark.django_db
-def test_a_claim_the_workspace_file_withdraws_blocks_its_packages(
-    spring_run, example_dir, lumen_workspace
-):
+def test_the_workspace_file_cannot_change_a_claims_status(spring_run, example_dir, lumen_workspace):
+    from signoff.core.errors import InputError
     from signoff.packages.claims import packages_using
     from signoff.workspaces.services import load_workspace
 
-    # given: 20 packages make the hand-poured claim
+    # given: 20 packages make the hand-poured claim, approved in the registry
     assert len(packages_using(lumen_workspace, CLAIM)) == 20
     # when: the workspace file is loaded again with the claim withdrawn
     path = example_dir / "workspace.yaml"
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     (claim,) = [c for c in doc["claims"] if c["id"] == CLAIM]
     claim["status"] = "withdrawn"
+    claim["evidence"] = "changed too"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    load_workspace(path)
-    # then: the registry says withdrawn, and every package making it is blocked by it
-    assert lumen_workspace.claims.get(claim_id=CLAIM).status == "withdrawn"
-    blocked = Package.objects.filter(state="blocked")
-    assert sum(any(r.get("claim") == CLAIM for r in p.blocked_reasons) for p in blocked) == 20
+    with pytest.raises(InputError) as refused:
+        load_workspace(path)
+    # then: refused at the claim's status, pointing at compliance's command; nothing stored
+    (problem,) = refused.value.problems
+    assert problem.field.endswith(".status")
+    assert problem.line is not None
+    assert "signoff claim set-status hand-poured withdrawn" in problem.message
+    stored = lumen_workspace.claims.get(claim_id=CLAIM)
+    assert (stored.status, stored.evidence) != ("withdrawn", "changed too")
+    assert stored.status == "approved"
+    assert not Package.objects.filter(state="blocked", blocked_reasons__icontains=CLAIM).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_brief (src/signoff/briefs/approval.py:238, `if locked is None or not "
-    "report.created_version: return update`) checks no role before G1: a cmo adds a brief "
-    "version; the API checks first (ensure_may_run), `signoff brief update` does not",
-)
 @pytest.mark.django_db
 def test_before_g1_only_a_contributor_may_add_a_brief_version(spring_brief, example_dir, person):
     from signoff.briefs.approval import update_brief
@@ -808,13 +789,6 @@ def test_before_g1_only_a_contributor_may_add_a_brief_version(spring_brief, exam
     assert spring_brief.versions.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="update_brief (src/signoff/briefs/approval.py:244, `person_actor(person)`) "
-    "decides with the roles of the Person object it is given, not re-read inside its "
-    "transaction as every other service does: a person whose roles were taken away by a "
-    "workspace reload still changes the brief after G1",
-)
 @pytest.mark.django_db
 def test_a_brief_update_reads_the_roles_as_they_are_now(
     spring_run, approved_spring_brief, example_dir, person

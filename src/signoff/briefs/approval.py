@@ -17,12 +17,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from signoff.audit.services import record
+from signoff.briefs.authority import ensure_may_run
 from signoff.briefs.models import Brief, BriefApproval, BriefVersion
 from signoff.briefs.services import BriefReport, add_brief
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
 from signoff.core.errors import NotFound
 from signoff.packages.decisions import person_actor
-from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
+from signoff.workflow import (
+    Action,
+    ErrorCode,
+    Facts,
+    PackageState,
+    Position,
+    StateError,
+    decide,
+)
 from signoff.workspaces.models import Person
 
 # Brief keys whose change touches every package (everything the drafter reads).
@@ -227,6 +236,9 @@ def update_brief(
 
     who = person.email
     with transaction.atomic():
+        # The roles as they are now, not as the caller's object remembers them.
+        person = Person.objects.get(pk=person.pk)
+        ensure_may_run(person, brief, doing="change")
         locked = brief.approved_version
         report = add_brief(path, products_csv=products_csv, actor=who, after_g1=True)
         if report.brief.pk != brief.pk:
@@ -273,10 +285,17 @@ def update_brief(
                 )
             )
             Approval.objects.filter(package=package, voided_at__isnull=True).update(voided_at=now)
-            package.stage, package.state = start.stage.value, start.state.value
-            package.blocked_from = ""
-            # Re-drafting from the new version settles every old cause; the run re-checks data.
-            package.blocked_reasons = []
+            # Re-drafting from the new version settles missing data (the run checks it again),
+            # not a withdrawn or flagged claim the copy still makes: that block stays, and its
+            # release returns the package to the start for its new draft.
+            held = [r for r in package.blocked_reasons if r.get("kind") != "missing_data"]
+            if held:
+                package.stage, package.state = start.stage.value, PackageState.BLOCKED.value
+                package.blocked_from = str(start)
+            else:
+                package.stage, package.state = start.stage.value, start.state.value
+                package.blocked_from = ""
+            package.blocked_reasons = held
             package.stage_entered_at = now
             package.save(
                 update_fields=[

@@ -128,7 +128,7 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
         workspace.providers = dict(parsed.providers)
         workspace.save()
         _sync_people(workspace, parsed)
-        _sync_claims(workspace, parsed)
+        _sync_claims(workspace, parsed, doc)
         record(
             action="workspace.loaded" if created else "workspace.updated",
             actor=actor,
@@ -161,14 +161,30 @@ def _sync_people(workspace: Workspace, parsed: WorkspaceFile) -> None:
         gone.save(update_fields=["active", "roles"])
 
 
-def _sync_claims(workspace: Workspace, parsed: WorkspaceFile) -> None:
+def _sync_claims(workspace: Workspace, parsed: WorkspaceFile, doc: SourceDocument) -> None:
     # Claims are never deleted: a claim removed from the file would silently un-block copy.
     existing = {c.claim_id: c for c in workspace.claims.all()}
+    # A claim's status is compliance's decision, recorded with who and why, and it blocks or
+    # releases the packages making the claim: the file may not change it on the side.
+    changed = [
+        doc.problem(
+            f"claim {entry.id!r} is {existing[entry.id].status} in Signoff but the file says "
+            f"{entry.status}: write {existing[entry.id].status} here, or have compliance run "
+            f"`signoff claim set-status {entry.id} {entry.status} --note ...` (a status "
+            "change blocks or releases the packages making the claim, and is recorded)",
+            ("claims", index, "status"),
+        )
+        for index, entry in enumerate(parsed.claims)
+        if entry.id in existing and existing[entry.id].status != entry.status
+    ]
+    if changed:
+        raise InputError(changed)
     for entry in parsed.claims:
-        claim = existing.get(entry.id) or Claim(workspace=workspace, claim_id=entry.id)
+        claim = existing.get(entry.id) or Claim(
+            workspace=workspace, claim_id=entry.id, status=entry.status
+        )
         claim.text = entry.text or ""
         claim.pattern = entry.pattern or ""
-        claim.status = entry.status
         claim.evidence = entry.evidence or ""
         claim.reason = entry.reason or ""
         claim.save()
