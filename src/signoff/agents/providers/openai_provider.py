@@ -115,15 +115,20 @@ class OpenAIProvider(StructuredProvider):
 
     def _send(self, prompt: Prompt, messages: list[dict[str, Any]]) -> Reply:
         kwargs: dict[str, Any] = {self.token_param: self.max_tokens}
+        body = dict(self.extra_body or {})
         response_format = self._format(prompt)
         if response_format is not None:
-            kwargs["response_format"] = response_format
+            # Sent as it is, not as a typed parameter: the SDK's typed-parameter transform walks
+            # the whole JSON schema on every call (about a millisecond, under the GIL, which
+            # with many drafts in flight holds up the others), and the schema is plain JSON
+            # that needs no transforming. The request body is the same.
+            body["response_format"] = response_format
         if self.temperature is not None:
             kwargs["temperature"] = self.temperature
         if self.seed is not None:
             kwargs["seed"] = self.seed
-        if self.extra_body:
-            kwargs["extra_body"] = self.extra_body
+        if body:
+            kwargs["extra_body"] = body
         response = self.client.chat.completions.create(
             model=self.model, messages=messages, **kwargs
         )
