@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from api_helpers import api_error
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -21,29 +22,20 @@ def _waiting_on_g2(api) -> list[dict]:
     return [r for r in rows if r["stage"] == "S3" and r["findings"]["block"] == 0]
 
 
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
-
-
 # ---- auth and scoping -----------------------------------------------------------------------
 
 
 def test_no_token_is_401_with_the_error_envelope(client: Client, lumen_workspace) -> None:
     response = client.get("/api/me")
 
-    _error(response, 401, "unauthenticated")
+    api_error(response, 401, "unauthenticated")
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_unknown_token_is_401(client: Client, lumen_workspace) -> None:
     response = client.get("/api/briefs", headers={"Authorization": "Bearer so_not-a-token"})
 
-    error = _error(response, 401, "unauthenticated")
+    error = api_error(response, 401, "unauthenticated")
     assert "unknown" in error["message"]
 
 
@@ -65,16 +57,16 @@ def test_another_workspaces_objects_are_404(api, spring_run, other_workspace) ->
 
     # then Lumen's briefs and packages do not exist for them
     assert stranger.get("/api/briefs").json() == []
-    _error(stranger.get(f"/api/briefs/{BRIEF}"), 404, "not_found")
-    _error(stranger.get(f"/api/briefs/{BRIEF}/board"), 404, "not_found")
-    _error(stranger.get(f"/api/packages/{package}"), 404, "not_found")
-    _error(stranger.get("/api/audit/log", package=package), 404, "not_found")
-    _error(stranger.post(f"/api/packages/{package}/approve"), 404, "not_found")
+    api_error(stranger.get(f"/api/briefs/{BRIEF}"), 404, "not_found")
+    api_error(stranger.get(f"/api/briefs/{BRIEF}/board"), 404, "not_found")
+    api_error(stranger.get(f"/api/packages/{package}"), 404, "not_found")
+    api_error(stranger.get("/api/audit/log", package=package), 404, "not_found")
+    api_error(stranger.post(f"/api/packages/{package}/approve"), 404, "not_found")
     # claims are compliance's to change, and Lumen's registry is not theirs anyway
     withdrawn = stranger.post(
         "/api/claims/hand-poured/status", {"status": "withdrawn", "note": "x"}
     )
-    _error(withdrawn, 403, "wrong_role")
+    api_error(withdrawn, 403, "wrong_role")
     assert spring_run.packages == 36
     assert not _rows(api, state="blocked", sku="LUM-SPR-LAV-08")
     batch = stranger.post("/api/packages/batch", {"action": "review", "ids": [package]})
@@ -117,7 +109,7 @@ def test_wrong_role_is_403_wrong_role(api, spring_run) -> None:
 
     response = api("omar").post(f"/api/packages/{package}/approve")
 
-    error = _error(response, 403, "wrong_role")
+    error = api_error(response, 403, "wrong_role")
     assert error["gate"] == "G2"
     assert error["required_roles"] == ["content_lead"]
 
@@ -139,7 +131,7 @@ def test_approving_your_own_edit_is_403_maker_checker(api, spring_run) -> None:
     response = api("maya").post(f"/api/packages/{package}/approve")
 
     # then
-    _error(response, 403, "maker_checker")
+    api_error(response, 403, "maker_checker")
     versions = api("maya").get(f"/api/packages/{package}/versions").json()
     assert [(v["number"], v["parent"]) for v in versions] == [(1, None), (2, 1)]
     assert versions[1]["author"] == "maya@lumen.example"
@@ -151,14 +143,14 @@ def test_edit_of_an_unknown_field_is_422_at_its_path(api, spring_run) -> None:
 
     response = api("maya").post(f"/api/packages/{package}/edit", {"changes": {"nope": "x"}})
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     assert [p["field"] for p in error["problems"]] == ["changes.nope"]
 
 
 def test_reject_without_a_note_is_422_note_required(api, spring_run) -> None:
     package = _waiting_on_g2(api)[0]["id"]
 
-    _error(api("maya").post(f"/api/packages/{package}/reject"), 422, "note_required")
+    api_error(api("maya").post(f"/api/packages/{package}/reject"), 422, "note_required")
 
     rejected = api("maya").post(f"/api/packages/{package}/reject", {"note": "too long"})
     assert rejected.json()["position"] == "S2/rejected"
@@ -170,7 +162,7 @@ def test_approving_a_blocked_package_is_409(api, spring_run) -> None:
 
     response = api("maya").post(f"/api/packages/{blocked[0]['id']}/approve")
 
-    _error(response, 409, "invalid_state")
+    api_error(response, 409, "invalid_state")
 
 
 def test_batch_reports_each_item(api, spring_run) -> None:
@@ -202,7 +194,7 @@ def test_batch_reports_each_item(api, spring_run) -> None:
 def test_batch_with_an_unknown_action_is_422(api, spring_run) -> None:
     response = api("maya").post("/api/packages/batch", {"action": "publish", "ids": [1]})
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     assert [p["field"] for p in error["problems"]] == ["action"]
 
 
@@ -239,7 +231,7 @@ def test_add_a_brief_approve_g1_and_run_it(
     assert (again.status_code, again.json()["created_version"]) == (200, False)
 
     # running before G1 is a state error
-    _error(api("ari").post("/api/briefs/spring-api/runs"), 409, "invalid_state")
+    api_error(api("ari").post("/api/briefs/spring-api/runs"), 409, "invalid_state")
 
     # G1 shows the diff and is approved by maya
     diff = api("maya").get("/api/briefs/spring-api/diff").json()
@@ -265,7 +257,7 @@ def test_g1_by_whoever_added_the_brief_is_maker_checker(
 ) -> None:
     assert api("maya").post("/api/briefs", _brief_body(example_dir)).status_code == 201
 
-    _error(api("maya").post("/api/briefs/spring-api/approve"), 403, "maker_checker")
+    api_error(api("maya").post("/api/briefs/spring-api/approve"), 403, "maker_checker")
 
 
 def test_bad_brief_body_is_422_with_field_paths(api, lumen_workspace, example_dir: Path) -> None:
@@ -276,7 +268,7 @@ def test_bad_brief_body_is_422_with_field_paths(api, lumen_workspace, example_di
 
     response = api("ari").post("/api/briefs", body)
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     fields = {p["field"]: p["message"] for p in error["problems"]}
     assert fields["name"] == "this field is required"
     assert "products.0.price.amount" in fields
@@ -293,7 +285,7 @@ def test_brief_problems_found_by_intake_are_located_too(
 
     response = api("ari").post("/api/briefs", body)
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     problems = {p["field"]: p for p in error["problems"]}
     assert set(problems) == {"channels.1", "products.0.claims.0", "products_csv.claims"}
     assert problems["products_csv.claims"]["line"] == 2
@@ -306,7 +298,7 @@ def test_a_brief_for_another_workspace_is_refused(
 ) -> None:
     body = {**_brief_body(example_dir), "workspace": "other-brand"}
 
-    error = _error(api("ari").post("/api/briefs", body), 422, "invalid_input")
+    error = api_error(api("ari").post("/api/briefs", body), 422, "invalid_input")
 
     assert error["problems"][0]["field"] == "workspace"
 
@@ -343,12 +335,12 @@ def test_blocking_and_sla(api, spring_run) -> None:
 def test_launch_before_the_last_gate_is_409(api, spring_run) -> None:
     response = api("lena").post(f"/api/briefs/{BRIEF}/launch", {"channel": "amazon_us_pdp"})
 
-    error = _error(response, 409, "invalid_state")
+    error = api_error(response, 409, "invalid_state")
     assert "cannot launch" in error["message"]
 
 
 def test_claim_withdrawal_blocks_its_packages(api, spring_run) -> None:
-    _error(
+    api_error(
         api("omar").post("/api/claims/clean-burning/status", {"status": "withdrawn"}),
         422,
         "invalid_input",
@@ -418,7 +410,7 @@ def test_board_pages_and_filters(api, spring_run) -> None:
 def test_board_filter_values_are_checked(api, spring_run) -> None:
     response = api("maya").get(f"/api/briefs/{BRIEF}/board", severity="fatal", limit=0)
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     assert {p["field"] for p in error["problems"]} == {"severity", "limit"}
 
 
@@ -457,7 +449,7 @@ def test_audit_log_and_verify(api, spring_run) -> None:
     assert all(e["subject_id"] == str(package) for e in events)
     assert verified["ok"] is True
     assert verified["count"] >= len(events)
-    _error(
+    api_error(
         api("omar").get("/api/audit/who-approved", sku="LUM-SPR-RHB-08", channel="walmart_us"),
         404,
         "not_found",
@@ -512,10 +504,10 @@ def test_docs_page_renders(client: Client) -> None:
 def test_unknown_paths_and_ids_answer_with_the_envelope(api, lumen_workspace) -> None:
     maya = api("maya")
 
-    _error(maya.get("/api/packages/999999"), 404, "not_found")
-    _error(maya.get("/api/packages/-1"), 422, "invalid_input")
-    _error(maya.get("/api/no-such-thing/here"), 404, "not_found")
-    error = _error(maya.get("/api/packages/twelve"), 422, "invalid_input")
+    api_error(maya.get("/api/packages/999999"), 404, "not_found")
+    api_error(maya.get("/api/packages/-1"), 422, "invalid_input")
+    api_error(maya.get("/api/no-such-thing/here"), 404, "not_found")
+    error = api_error(maya.get("/api/packages/twelve"), 422, "invalid_input")
     assert error["problems"][0]["field"] == "package_id"
 
 
@@ -543,4 +535,4 @@ def test_a_body_that_is_not_json_is_400(client: Client, api) -> None:
         headers=api("maya").headers,
     )
 
-    _error(response, 400, "bad_request")
+    api_error(response, 400, "bad_request")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from api_helpers import api_error
 
 from signoff.briefs import authority
 from signoff.briefs.models import Brief, BriefVersion
@@ -14,15 +15,6 @@ from signoff.workflow import Role
 from signoff.workspaces.models import Person
 
 BRIEF = "spring-candles-2027"
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def _brief_body(example_dir: Path, slug: str = "spring-api") -> dict:
@@ -61,7 +53,7 @@ def test_intake_roles_are_every_templates_contributors() -> None:
 
 @pytest.mark.django_db
 def test_an_admin_may_not_add_a_brief_through_the_api(api, root, example_dir: Path) -> None:
-    error = _error(api("root").post("/api/briefs", _brief_body(example_dir)), 403, "wrong_role")
+    error = api_error(api("root").post("/api/briefs", _brief_body(example_dir)), 403, "wrong_role")
 
     assert "operator" in error["required_roles"]
     assert "admin" not in error["required_roles"]
@@ -75,15 +67,15 @@ def test_an_admin_may_not_add_a_version_of_an_existing_brief(
     body = _brief_body(example_dir, spring_brief.slug)
     body["name"] = "Renamed by an admin"
 
-    _error(api("root").post("/api/briefs", body), 403, "wrong_role")
-    _error(api("root").post(f"/api/briefs/{spring_brief.slug}/update", body), 403, "wrong_role")
+    api_error(api("root").post("/api/briefs", body), 403, "wrong_role")
+    api_error(api("root").post(f"/api/briefs/{spring_brief.slug}/update", body), 403, "wrong_role")
 
     assert BriefVersion.objects.filter(brief=spring_brief).count() == 1
 
 
 @pytest.mark.django_db
 def test_an_admin_may_not_queue_a_run(api, root, approved_spring_brief, immediate_tasks) -> None:
-    error = _error(api("root").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
+    error = api_error(api("root").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
 
     assert set(error["required_roles"]) == {
         "operator",
@@ -99,7 +91,7 @@ def test_a_cmo_adds_briefs_but_does_not_run_an_ecommerce_one(
     api, approved_spring_brief, immediate_tasks
 ) -> None:
     # the CMO owns a campaign gate, not an e-commerce one
-    _error(api("sofia").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
+    api_error(api("sofia").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
     assert not Run.objects.exists()
 
     queued = api("ari").post(f"/api/briefs/{BRIEF}/runs")
@@ -110,8 +102,8 @@ def test_a_cmo_adds_briefs_but_does_not_run_an_ecommerce_one(
 @pytest.mark.django_db
 def test_authority_comes_before_state(api, root, spring_brief) -> None:
     # before G1 a run is a state error, but only for someone who may run the brief at all
-    _error(api("root").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
-    _error(api("ari").post(f"/api/briefs/{BRIEF}/runs"), 409, "invalid_state")
+    api_error(api("root").post(f"/api/briefs/{BRIEF}/runs"), 403, "wrong_role")
+    api_error(api("ari").post(f"/api/briefs/{BRIEF}/runs"), 409, "invalid_state")
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from api_helpers import api_error
 from django.test import Client
 
 from signoff.audit.models import Event
@@ -16,15 +17,6 @@ from signoff.packages.models import Note, Package
 BRIEF = "spring-candles-2027"
 ARI = "ari@lumen.example"
 CHANNEL = "meta_feed_ad"
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def _packages(count: int) -> list[int]:
@@ -45,7 +37,7 @@ def test_reassign_one_package(api, spring_run) -> None:
     assert (body["package_id"], body["ok"], body["outcome"]) == (package, True, "reassigned")
     assert api("maya").get(f"/api/packages/{package}").json()["owner"] == ARI
     # the same owner again changes nothing and says so
-    again = _error(
+    again = api_error(
         api("maya").post(f"/api/packages/{package}/reassign", {"owner": ARI}),
         422,
         "invalid_input",
@@ -59,12 +51,16 @@ def test_reassign_refusals(api, spring_run, other_workspace) -> None:
     (package,) = _packages(1)
     url = f"/api/packages/{package}/reassign"
 
-    _error(api("sofia").post(url, {"owner": ARI}), 403, "wrong_role")
-    stranger = _error(api("maya").post(url, {"owner": "ari@other.example"}), 422, "invalid_input")
+    api_error(api("sofia").post(url, {"owner": ARI}), 403, "wrong_role")
+    stranger = api_error(
+        api("maya").post(url, {"owner": "ari@other.example"}), 422, "invalid_input"
+    )
     assert [p["field"] for p in stranger["problems"]] == ["owner"]
-    missing = _error(api("maya").post(url, {}), 422, "invalid_input")
+    missing = api_error(api("maya").post(url, {}), 422, "invalid_input")
     assert [p["field"] for p in missing["problems"]] == ["owner"]
-    _error(api("maya", "other-brand").post(url, {"owner": "ari@other.example"}), 404, "not_found")
+    api_error(
+        api("maya", "other-brand").post(url, {"owner": "ari@other.example"}), 404, "not_found"
+    )
     assert Package.objects.get(pk=package).owner != ARI
 
 
@@ -98,7 +94,7 @@ def test_batch_reassign_reports_each_item(api, spring_run, other_workspace) -> N
 def test_batch_reassign_without_an_owner_is_422(api, spring_run) -> None:
     response = api("maya").post("/api/packages/batch", {"action": "reassign", "ids": _packages(2)})
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     assert [p["field"] for p in error["problems"]] == ["owner"]
     assert not Event.objects.filter(action="package.reassigned").exists()
 
@@ -156,14 +152,14 @@ def test_comment_refusals(api, spring_run, other_workspace) -> None:
     (package,) = _packages(1)
     url = f"/api/packages/{package}/comments"
 
-    blank = _error(api("maya").post(url, {"text": "   "}), 422, "invalid_input")
+    blank = api_error(api("maya").post(url, {"text": "   "}), 422, "invalid_input")
     assert [p["field"] for p in blank["problems"]] == ["text"]
-    missing = _error(api("maya").post(url, {}), 422, "invalid_input")
+    missing = api_error(api("maya").post(url, {}), 422, "invalid_input")
     assert [p["field"] for p in missing["problems"]] == ["text"]
     stranger = api("maya", "other-brand")
-    _error(stranger.post(url, {"text": "hello"}), 404, "not_found")
-    _error(stranger.get(url), 404, "not_found")
-    _error(api("maya").get("/api/packages/999999/comments"), 404, "not_found")
+    api_error(stranger.post(url, {"text": "hello"}), 404, "not_found")
+    api_error(stranger.get(url), 404, "not_found")
+    api_error(api("maya").get("/api/packages/999999/comments"), 404, "not_found")
     assert not Note.objects.filter(kind="comment").exists()
 
 
@@ -234,12 +230,12 @@ def test_the_manifest_is_the_file_written_at_launch(api, launched) -> None:
 def test_manifest_not_found(api, launched, other_workspace) -> None:
     base = f"/api/briefs/{BRIEF}/launches"
 
-    _error(api("maya").get(f"{base}/amazon_us_pdp/manifest"), 404, "not_found")
-    _error(api("maya", "other-brand").get(f"{base}/{CHANNEL}/manifest"), 404, "not_found")
-    _error(api("maya", "other-brand").get(base), 404, "not_found")
+    api_error(api("maya").get(f"{base}/amazon_us_pdp/manifest"), 404, "not_found")
+    api_error(api("maya", "other-brand").get(f"{base}/{CHANNEL}/manifest"), 404, "not_found")
+    api_error(api("maya", "other-brand").get(base), 404, "not_found")
     # a bundle removed from disk: the launch is still listed, its manifest is gone
     shutil.rmtree(launched.bundle)
-    _error(api("maya").get(f"{base}/{CHANNEL}/manifest"), 404, "not_found")
+    api_error(api("maya").get(f"{base}/{CHANNEL}/manifest"), 404, "not_found")
     assert len(api("maya").get(base).json()) == 1
 
 
@@ -269,10 +265,10 @@ def test_the_bundle_downloads_as_a_zip(api, launched) -> None:
 def test_bundle_not_found(api, launched, other_workspace) -> None:
     base = f"/api/briefs/{BRIEF}/launches"
 
-    _error(api("maya").get(f"{base}/amazon_us_pdp/bundle"), 404, "not_found")
-    _error(api("maya", "other-brand").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
+    api_error(api("maya").get(f"{base}/amazon_us_pdp/bundle"), 404, "not_found")
+    api_error(api("maya", "other-brand").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
     shutil.rmtree(launched.bundle)
-    _error(api("maya").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
+    api_error(api("maya").get(f"{base}/{CHANNEL}/bundle"), 404, "not_found")
 
 
 def test_openapi_lists_the_new_paths(client: Client) -> None:

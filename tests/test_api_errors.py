@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from api_helpers import api_error
 from django.conf import settings
 from django.test import Client
 
@@ -67,15 +68,6 @@ DECLARED = {
 }
 
 
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
-
-
 def test_every_operation_declares_the_statuses_it_answers(client: Client) -> None:
     paths = client.get("/api/openapi.json").json()["paths"]
 
@@ -94,12 +86,12 @@ def test_a_rejection_without_a_note_says_which_field(api, spring_run) -> None:
 
     package = Package.objects.filter(stage="S3", state="in_review").order_by("id").first()
 
-    error = _error(api("maya").post(f"/api/packages/{package.pk}/reject"), 422, "note_required")
+    error = api_error(api("maya").post(f"/api/packages/{package.pk}/reject"), 422, "note_required")
 
     assert [(p["field"], p["line"]) for p in error["problems"]] == [("note", None)]
     assert error["problems"][0]["message"] == error["message"]
     assert error["gate"] == "G2"
-    blank = _error(
+    blank = api_error(
         api("maya").post(f"/api/packages/{package.pk}/reject", {"note": "   "}),
         422,
         "note_required",
@@ -113,27 +105,27 @@ def test_refusals_other_than_bad_input_carry_no_problems(api, spring_run) -> Non
 
     package = Package.objects.filter(stage="S3", state="in_review").order_by("id").first()
 
-    error = _error(api("omar").post(f"/api/packages/{package.pk}/reject"), 403, "wrong_role")
+    error = api_error(api("omar").post(f"/api/packages/{package.pk}/reject"), 403, "wrong_role")
 
     assert error.get("problems", []) == []
 
 
 @pytest.mark.django_db
 def test_a_claim_change_by_anyone_but_compliance_is_the_documented_403(api, spring_run) -> None:
-    error = _error(
+    error = api_error(
         api("ari").post("/api/claims/hand-poured/status", {"status": "withdrawn", "note": "x"}),
         403,
         "wrong_role",
     )
 
     assert error["required_roles"] == ["compliance"]
-    missing = _error(
+    missing = api_error(
         api("omar").post("/api/claims/hand-poured/status", {"status": "withdrawn"}),
         422,
         "invalid_input",
     )
     assert [p["field"] for p in missing["problems"]] == ["note"]
-    _error(
+    api_error(
         api("omar").post("/api/claims/no-such-claim/status", {"status": "withdrawn", "note": "x"}),
         404,
         "not_found",
@@ -146,7 +138,7 @@ def test_a_launch_channel_is_a_channel_id_never_a_path(api, spring_run, settings
     for channel in ("../../escaped", "web/dashboard.html", "Amazon US"):
         response = api("lena").post(f"/api/briefs/{BRIEF}/launch", {"channel": channel})
 
-        error = _error(response, 422, "invalid_input")
+        error = api_error(response, 422, "invalid_input")
         assert [p["field"] for p in error["problems"]] == ["channel"]
     assert not (tmp_path.parent / "escaped").exists()
     assert not any(tmp_path.glob("**/.web*"))
@@ -176,7 +168,7 @@ def test_text_a_brief_file_cannot_hold_is_422_at_its_field(
         headers=api("ari").headers,
     )
 
-    error = _error(response, 422, "invalid_input")
+    error = api_error(response, 422, "invalid_input")
     assert {p["field"] for p in error["problems"]} == {"name", "products_csv"}
     assert "U+0080" in error["message"]
     assert not (Path(settings.SIGNOFF_HOME) / "uploads" / "lumen-home" / "odd-characters").exists()

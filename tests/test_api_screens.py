@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from api_helpers import api_error
 from fixable import fixable_finding
 
 from signoff.audit.models import Event
@@ -17,15 +18,6 @@ from signoff.workspaces.models import Person, Workspace
 
 BRIEF = "spring-candles-2027"
 NOTES = Path(__file__).resolve().parents[1] / "src" / "signoff" / "demo" / "lumen-home"
-
-
-def _error(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) == {"error"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def _fields(error: dict) -> list[str | None]:
@@ -60,10 +52,10 @@ def test_applying_a_suggested_fix_is_a_new_version_by_that_person(api, spring_ru
     event = Event.objects.filter(action="package.edited", subject_id=str(package.pk)).last()
     assert event.actor == "maya@lumen.example"
     # the maker may not approve her own fix
-    _error(api("maya").post(f"/api/packages/{package.pk}/approve"), 403, "maker_checker")
+    api_error(api("maya").post(f"/api/packages/{package.pk}/approve"), 403, "maker_checker")
     # the finding belonged to version 2: it is gone from the current version
     again = api("maya").post(f"/api/packages/{package.pk}/findings/{finding.pk}/apply")
-    _error(again, 404, "not_found")
+    api_error(again, 404, "not_found")
 
 
 @pytest.mark.django_db
@@ -72,14 +64,14 @@ def test_apply_fix_refusals(api, spring_run, other_workspace, person) -> None:
     package = finding.version.package
     url = f"/api/packages/{package.pk}/findings/{finding.pk}/apply"
 
-    _error(api("sofia").post(url), 403, "wrong_role")  # the CMO does not work on e-commerce
-    _error(api("maya", "other-brand").post(url), 404, "not_found")
+    api_error(api("sofia").post(url), 403, "wrong_role")  # the CMO does not work on e-commerce
+    api_error(api("maya", "other-brand").post(url), 404, "not_found")
     other = Package.objects.exclude(pk=package.pk).filter(current_version__isnull=False).first()
-    _error(
+    api_error(
         api("ari").post(f"/api/packages/{other.pk}/findings/{finding.pk}/apply"), 404, "not_found"
     )
     Finding.objects.filter(pk=finding.pk).update(suggested_fix="")  # a finding with no fix
-    error = _error(api("maya").post(url), 422, "invalid_input")
+    error = api_error(api("maya").post(url), 422, "invalid_input")
     assert _fields(error) == ["finding_id"]
     assert Package.objects.get(pk=package.pk).current_version.number == 2
 
@@ -129,15 +121,17 @@ def test_rating_refusals(api, spring_run, other_workspace) -> None:
     package = Package.objects.filter(current_version__isnull=False).order_by("id").first()
     url = f"/api/packages/{package.pk}/versions/1/ratings"
 
-    error = _error(api("maya").post(url, {"rating": 6, "tags": ["shiny"]}), 422, "invalid_input")
+    error = api_error(api("maya").post(url, {"rating": 6, "tags": ["shiny"]}), 422, "invalid_input")
     assert set(_fields(error)) == {"rating", "tags.0"}
-    _error(
+    api_error(
         api("maya").post(f"/api/packages/{package.pk}/versions/9/ratings", {"rating": 3}),
         404,
         "not_found",
     )
-    _error(api("maya", "other-brand").post(url, {"rating": 3}), 404, "not_found")
-    _error(api("maya").get(f"/api/packages/{package.pk}/compare", others=999_999), 404, "not_found")
+    api_error(api("maya", "other-brand").post(url, {"rating": 3}), 404, "not_found")
+    api_error(
+        api("maya").get(f"/api/packages/{package.pk}/compare", others=999_999), 404, "not_found"
+    )
     assert not Note.objects.filter(kind="comment").exists()
 
 
@@ -169,14 +163,14 @@ def test_dashboard_layout_is_saved(api, lumen_workspace) -> None:
         "blocked",
         "recent_decisions",
     ]
-    error = _error(
+    error = api_error(
         maya.post("/api/dashboard/layout", {"action": "add", "widget": "weather"}),
         422,
         "invalid_input",
     )
     assert _fields(error) == ["widget"]
     assert "my_queue" in error["message"]
-    _error(maya.post("/api/dashboard/layout", {"action": "shuffle"}), 422, "invalid_input")
+    api_error(maya.post("/api/dashboard/layout", {"action": "shuffle"}), 422, "invalid_input")
     reset = maya.post("/api/dashboard/layout", {"action": "reset"}).json()
     assert [w["name"] for w in reset["widgets"]] == [w["name"] for w in start["widgets"]]
 
@@ -276,25 +270,27 @@ def test_a_review_link_for_a_channel_of_a_brief(api, spring_run) -> None:
 def test_review_link_refusals(api, spring_run, other_workspace) -> None:
     (package,) = Package.objects.order_by("id").values_list("pk", flat=True)[:1]
 
-    _error(api("ari").post("/api/review-links", {"packages": [package]}), 403, "wrong_role")
-    error = _error(api("maya").post("/api/review-links", {}), 422, "invalid_input")
+    api_error(api("ari").post("/api/review-links", {"packages": [package]}), 403, "wrong_role")
+    error = api_error(api("maya").post("/api/review-links", {}), 422, "invalid_input")
     assert _fields(error) == ["packages"]
-    _error(
+    api_error(
         api("maya").post("/api/review-links", {"packages": [package], "days": 31}),
         422,
         "invalid_input",
     )
-    _error(
+    api_error(
         api("maya", "other-brand").post("/api/review-links", {"packages": [package]}),
         404,
         "not_found",
     )
-    _error(
+    api_error(
         api("maya").post("/api/review-links", {"brief": BRIEF, "channel": "fax"}), 404, "not_found"
     )
     link_id = api("maya").post("/api/review-links", {"packages": [package]}).json()["link"]["id"]
-    _error(api("ari").post(f"/api/review-links/{link_id}/revoke"), 403, "wrong_role")
-    _error(api("maya", "other-brand").post(f"/api/review-links/{link_id}/revoke"), 404, "not_found")
+    api_error(api("ari").post(f"/api/review-links/{link_id}/revoke"), 403, "wrong_role")
+    api_error(
+        api("maya", "other-brand").post(f"/api/review-links/{link_id}/revoke"), 404, "not_found"
+    )
     assert api("maya", "other-brand").get("/api/review-links").json() == []
     assert ReviewLink.objects.get(pk=link_id).revoked_at is None
 
@@ -324,12 +320,12 @@ def test_request_missing_data_from_an_operator(api, spring_run, root) -> None:
     assert [r["id"] for r in again["rows"][0]["requests"]] == [response.json()["id"]]
 
     wrong = {"sku": row["sku"], "fact": fact, "operator": "lena@lumen.example"}
-    assert _fields(_error(api("maya").post(url, wrong), 422, "invalid_input")) == ["operator"]
+    assert _fields(api_error(api("maya").post(url, wrong), 422, "invalid_input")) == ["operator"]
     unknown = {"sku": row["sku"], "fact": "colour", "operator": "ari@lumen.example"}
-    assert _fields(_error(api("maya").post(url, unknown), 422, "invalid_input")) == ["fact"]
+    assert _fields(api_error(api("maya").post(url, unknown), 422, "invalid_input")) == ["fact"]
     complete = {"sku": "LUM-SPR-LAV-08", "fact": fact, "operator": "ari@lumen.example"}
-    assert _fields(_error(api("maya").post(url, complete), 422, "invalid_input")) == ["sku"]
-    _error(api("root").post(url, {**wrong, "operator": "ari@lumen.example"}), 403, "wrong_role")
+    assert _fields(api_error(api("maya").post(url, complete), 422, "invalid_input")) == ["sku"]
+    api_error(api("root").post(url, {**wrong, "operator": "ari@lumen.example"}), 403, "wrong_role")
     assert api("root").get(url).json()["may_request"] is False
     assert Event.objects.filter(action="brief.data_requested").count() == 1
 
@@ -364,12 +360,12 @@ def test_proposal_refusals(api, spring_brief, person) -> None:
     url = f"/api/briefs/{BRIEF}/proposals/accept"
     first = api("ari").get(f"/api/briefs/{BRIEF}/proposals").json()[0]["id"]
 
-    error = _error(api("ari").post(url, {"proposals": ["nope"]}), 422, "invalid_input")
+    error = api_error(api("ari").post(url, {"proposals": ["nope"]}), 422, "invalid_input")
     assert _fields(error) == ["proposals"]
-    _error(api("ari").post(url, {}), 422, "invalid_input")
-    _error(api("sofia").post(url, {"proposals": [first]}), 403, "wrong_role")
+    api_error(api("ari").post(url, {}), 422, "invalid_input")
+    api_error(api("sofia").post(url, {"proposals": [first]}), 403, "wrong_role")
     approve_brief(brief=spring_brief, person=person("maya"))
-    _error(api("ari").post(url, {"proposals": [first]}), 409, "invalid_state")
+    api_error(api("ari").post(url, {"proposals": [first]}), 409, "invalid_state")
     assert BriefVersion.objects.filter(brief=spring_brief).count() == 1
 
 
@@ -390,8 +386,10 @@ def test_kickoff_notes_become_a_brief_draft_with_open_questions(api, root, lumen
     assert isinstance(body["open_questions"], list)
     assert body["mentioned_products"]
     assert not BriefVersion.objects.exists()  # nothing stored
-    _error(api("root").post("/api/briefs/parse-notes", {"notes": notes}), 403, "wrong_role")
-    error = _error(api("ari").post("/api/briefs/parse-notes", {"notes": ""}), 422, "invalid_input")
+    api_error(api("root").post("/api/briefs/parse-notes", {"notes": notes}), 403, "wrong_role")
+    error = api_error(
+        api("ari").post("/api/briefs/parse-notes", {"notes": ""}), 422, "invalid_input"
+    )
     assert _fields(error) == ["notes"]
 
 
@@ -413,7 +411,7 @@ def test_memory_search_suggestions_and_banning_a_phrase(api, spring_run, person)
     suggestions = api("ari").get("/api/memory/suggestions").json()
     assert [(s["phrase"], len(s["packages"])) for s in suggestions] == [("cosy glow", 3)]
 
-    _error(
+    api_error(
         api("ari").post("/api/memory/banned-phrases", {"phrase": "cosy glow"}), 403, "wrong_role"
     )
     banned = api("lena").post(
@@ -425,7 +423,7 @@ def test_memory_search_suggestions_and_banning_a_phrase(api, spring_run, person)
     workspace = Workspace.objects.get(slug="lumen-home")
     assert workspace.learned_rules["banned"][0]["phrase"] == "cosy glow"
     assert api("ari").get("/api/memory/suggestions").json() == []
-    again = _error(
+    again = api_error(
         api("maya").post("/api/memory/banned-phrases", {"phrase": "Cosy Glow"}),
         422,
         "invalid_input",
@@ -438,7 +436,7 @@ def test_memory_search_suggestions_and_banning_a_phrase(api, spring_run, person)
 def test_memory_search_needs_words_and_stays_in_the_workspace(
     api, spring_run, other_workspace
 ) -> None:
-    error = _error(api("ari").get("/api/memory/search"), 422, "invalid_input")
+    error = api_error(api("ari").get("/api/memory/search"), 422, "invalid_input")
     assert _fields(error) == ["q"]
     api("ari").post(
         f"/api/packages/{Package.objects.order_by('id').first().pk}/comments",
@@ -451,7 +449,9 @@ def test_memory_search_needs_words_and_stays_in_the_workspace(
     assert copy.json()
     assert {(h["source"], h["brief"]) for h in copy.json()} == {("version", BRIEF)}
     assert all(h["version"] for h in copy.json())
-    bad = _error(api("ari").get("/api/memory/search", q="x", source="files"), 422, "invalid_input")
+    bad = api_error(
+        api("ari").get("/api/memory/search", q="x", source="files"), 422, "invalid_input"
+    )
     assert _fields(bad) == ["source.0"]
     assert api("ari", "other-brand").get("/api/memory/search", q="lavender").json() == []
 
@@ -497,7 +497,7 @@ def test_compare_parameters_are_checked_at_their_names(api, spring_run) -> None:
     package = Package.objects.filter(current_version__isnull=False).order_by("id").first()
     url = f"/api/packages/{package.pk}/compare"
 
-    error = _error(api("maya").get(url, others="a"), 422, "invalid_input")
+    error = api_error(api("maya").get(url, others="a"), 422, "invalid_input")
     assert _fields(error) == ["others.0"]
-    error = _error(api("maya").get(url, versions=[1, 2, 3, 4]), 422, "invalid_input")
+    error = api_error(api("maya").get(url, versions=[1, 2, 3, 4]), 422, "invalid_input")
     assert _fields(error) == ["versions"]
