@@ -431,13 +431,8 @@ def _draft_and_check_forked(
     jobs = [(provider, rules, image_findings, group) for group in groups]
     for index, results in map_forked(_draft_and_check_group, jobs, workers=processes):
         plans = [plan for plan, _ in groups[index]]
-        for plan, (fields, origin, failure, findings) in zip(plans, results, strict=True):
-            plan.draft_fields, plan.origin, plan.failure, plan.findings = (
-                fields,
-                origin,
-                failure,
-                findings,
-            )
+        for plan, result in zip(plans, results, strict=True):
+            plan.draft_fields, plan.origin, plan.failure, plan.findings = result
         yield plans
 
 
