@@ -391,6 +391,29 @@ def test_the_version_diff_names_claims_an_edit_dropped_and_added(api, spring_run
     assert versions[1]["changes"] == edited.json()["changes"]
 
 
+def test_the_version_history_reads_in_the_same_queries_at_any_length(api, spring_run) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from signoff.packages.models import Package
+
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="meta_feed_ad")
+    url = f"/api/packages/{package.pk}/versions"
+    maya = api("maya")
+    counts = []
+    for headline in ("Calm evenings", "Quiet evenings", "Slow evenings"):
+        edited = api("ari").post(
+            f"/api/packages/{package.pk}/edit", {"changes": {"headline": headline}}
+        )
+        assert edited.status_code == 200, edited.json()
+        with CaptureQueriesContext(connection) as queries:
+            history = maya.get(url).json()
+        counts.append(len(queries))
+        assert all(v["changes"] for v in history[1:])
+    assert len(history) == 4
+    assert counts[0] == counts[-1], counts
+
+
 # ---- board ----------------------------------------------------------------------------------
 
 

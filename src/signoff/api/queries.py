@@ -11,7 +11,7 @@ from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
 from signoff.packages.models import Finding, Package, Version
-from signoff.packages.selectors import board, board_row, package_detail, version_changes
+from signoff.packages.selectors import board, board_row, changes_between, package_detail
 from signoff.web.pages import waiting_on_roles
 from signoff.workflow import PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person
@@ -135,6 +135,8 @@ def version_history(package: Package) -> list[dict]:
         Version.objects.filter(package=package).select_related("brief_version").order_by("number")
     )
     by_id = {v.pk: v for v in versions}
+    pairs = [(by_id[v.parent_id], v) for v in versions if v.parent_id in by_id]
+    changes = dict(zip((new.pk for _, new in pairs), changes_between(package, pairs), strict=True))
     history = []
     for version in versions:
         parent = by_id.get(version.parent_id)
@@ -147,7 +149,7 @@ def version_history(package: Package) -> list[dict]:
                 "content_hash": version.content_hash,
                 "origin": version.origin,
                 "fields": version.fields,
-                "changes": version_changes(package, parent, version) if parent else [],
+                "changes": changes.get(version.pk, []),
             }
         )
     return history

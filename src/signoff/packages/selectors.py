@@ -8,7 +8,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from signoff.briefs.completeness import fact_label
-from signoff.briefs.models import Brief
+from signoff.briefs.models import Brief, Product
 from signoff.core.errors import NotFound
 from signoff.packages.claims import CLAIM_KEEPERS
 from signoff.packages.diffing import describe_changes
@@ -282,10 +282,24 @@ def sla_report(brief: Brief, now: datetime | None = None) -> list[dict]:
 def version_changes(package: Package, old: Version, new: Version) -> list[str]:
     """The diff reporter's lines from ``old`` to ``new``: fields, facts, and claims (which
     need the workspace's claims registry and the product's own claims)."""
-    product = new.brief_version.products.filter(sku=package.sku).first()
-    return describe_changes(
-        old.fields,
-        new.fields,
-        rules=brand_rules(package.brief.workspace),
-        product=product.facts() if product else None,
-    )
+    return changes_between(package, [(old, new)])[0]
+
+
+def changes_between(package: Package, pairs: list[tuple[Version, Version]]) -> list[list[str]]:
+    """``version_changes`` for each ``(old, new)`` pair of one package's versions, reading the
+    claims registry and the product facts once for all of them."""
+    if not pairs:
+        return []
+    rules = brand_rules(package.brief.workspace)
+    products = {
+        product.brief_version_id: product.facts()
+        for product in Product.objects.filter(
+            brief_version_id__in={new.brief_version_id for _, new in pairs}, sku=package.sku
+        )
+    }
+    return [
+        describe_changes(
+            old.fields, new.fields, rules=rules, product=products.get(new.brief_version_id)
+        )
+        for old, new in pairs
+    ]
