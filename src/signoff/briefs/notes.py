@@ -23,9 +23,10 @@ from signoff.agents.brief_parser import (
     AGENT,
     BriefParseFailed,
     ParsedBrief,
-    configured_provider,
     parse_kickoff_notes,
 )
+from signoff.agents.providers import provider_for
+from signoff.agents.providers.port import Provider
 from signoff.audit.models import ActorKind
 from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_add_briefs
@@ -51,7 +52,13 @@ _SPENT = ("provider", "model", "input_tokens", "output_tokens", "latency_ms", "c
 
 def parses_in_background(workspace: Workspace) -> bool:
     """Return whether the workspace's brief parser is a model, read in a task, not the rules."""
-    return configured_provider(workspace.slug).name != "builtin"
+    return _parser_provider(workspace).name != "builtin"
+
+
+def _parser_provider(workspace: Workspace) -> Provider:
+    # The workspace is in hand: its provider choice needs no second read (configured_provider
+    # is for callers holding only the slug).
+    return provider_for(AGENT, workspace.providers)
 
 
 def draft_of(parsed: ParsedBrief, notes: str) -> dict[str, Any]:
@@ -88,7 +95,7 @@ def request_notes_parse(
     """
     ensure_may_add_briefs(person)
     workspace = person.workspace
-    provider = configured_provider(workspace.slug)
+    provider = _parser_provider(workspace)
     with transaction.atomic():
         parse = NotesParse.objects.create(
             workspace=workspace,
