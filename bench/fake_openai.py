@@ -1,7 +1,8 @@
 """A local OpenAI-compatible chat-completions server with a fixed latency, for benchmarks.
 
-Every ``POST .../chat/completions`` sleeps ``latency`` seconds, then answers with one choice
-whose content is a JSON object valid for the schema the client sent in
+Every ``POST .../chat/completions`` is answered ``latency`` seconds after it arrived (the reply
+is written during that time, so writing it never adds to the latency), with one choice whose
+content is a JSON object valid for the schema the client sent in
 ``response_format.json_schema.schema``: each string property is plain words ("Calm lavender
 candle ...") repeated or trimmed to fit its ``minLength``/``maxLength``, each array property
 has between ``minItems`` and ``maxItems`` such strings, and only the schema's properties are
@@ -212,8 +213,8 @@ class FakeOpenAI:
             # waits for the client's delayed ACK of the headers (about 40 ms on Linux).
             disable_nagle_algorithm = True
 
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode("utf-8")
+            def _send(self, status: int, payload: dict[str, Any] | bytes) -> None:
+                data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(len(data)))
@@ -229,6 +230,7 @@ class FakeOpenAI:
                     self._send(404, {"error": {"message": "not found"}})
 
             def do_POST(self) -> None:  # noqa: N802
+                arrived = time.monotonic()
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length) if length else b""
                 if self.path == "/bench/reset":  # optional body: {"latency": seconds}
@@ -251,8 +253,11 @@ class FakeOpenAI:
                     server._in_flight += 1
                     server.peak = max(server.peak, server._in_flight)
                 try:
-                    time.sleep(server.latency)
-                    payload = completion(body, len(raw))
+                    # The answer is ready L after the request arrived, however long writing it
+                    # took: with many requests due at once, writing them one after another
+                    # (this process's GIL) would otherwise add to the latency of the last.
+                    payload = json.dumps(completion(body, len(raw))).encode()
+                    time.sleep(max(0.0, arrived + server.latency - time.monotonic()))
                 finally:
                     with server._lock:
                         server._in_flight -= 1

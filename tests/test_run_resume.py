@@ -5,6 +5,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from fakes.slow_provider import RemoteLikeProvider
 
 from signoff.audit.models import Event
+from signoff.packages import services
 from signoff.packages.models import Package, Version
 from signoff.packages.services import run_brief
 
@@ -80,6 +82,18 @@ def test_the_budget_stops_a_run_cleanly_and_counts_across_runs(budgeted_brief):
 
 
 @pytest.mark.django_db
+def test_with_drafts_in_flight_the_budget_stops_new_ones_and_lets_those_finish(budgeted_brief):
+    spring_brief = budgeted_brief(max_tokens=450)
+    provider = RemoteLikeProvider(tokens=100, delay=0.01)
+    summary = run_brief(spring_brief, provider=provider, concurrency=4)
+    assert summary.status == "stopped"
+    # Five drafts reach the cap; at most the three others in flight then still come back.
+    assert 5 <= summary.drafted == provider.calls <= 8
+    assert summary.drafted + summary.not_started == 32
+    assert Version.objects.count() == summary.drafted
+
+
+@pytest.mark.django_db
 def test_what_a_crashed_run_spent_counts_against_the_budget(budgeted_brief):
     from signoff.packages.models import Run
 
@@ -99,15 +113,89 @@ def test_what_a_crashed_run_spent_counts_against_the_budget(budgeted_brief):
 
 
 @pytest.mark.django_db
-def test_a_crashed_run_keeps_finished_skus_and_the_next_run_does_the_rest(approved_spring_brief):
+@pytest.mark.parametrize("limit", [1, 4])
+def test_a_crashed_run_keeps_finished_skus_and_the_next_run_does_the_rest(
+    approved_spring_brief, limit
+):
+    crashing = RemoteLikeProvider(crash_after=14)
     with pytest.raises(RuntimeError, match="worker died"):
-        run_brief(approved_spring_brief, provider=RemoteLikeProvider(crash_after=14), concurrency=1)
+        run_brief(approved_spring_brief, provider=crashing, concurrency=limit)
+    assert crashing.calls <= 14 + limit  # each slot stops at its first crash
     kept = Version.objects.count()
     assert 0 < kept < 32
     run_brief(approved_spring_brief, provider=RemoteLikeProvider(), concurrency=2)
     per_package = Counter(Version.objects.values_list("package_id", flat=True))
     assert len(per_package) == 32
     assert set(per_package.values()) == {1}  # no package drafted twice
+
+
+class _CountingProvider(RemoteLikeProvider):
+    """Sets ``all_called`` once it has been asked for ``expected`` drafts."""
+
+    def __init__(self, expected: int, **options) -> None:
+        super().__init__(**options)
+        self.expected = expected
+        self.all_called = threading.Event()
+
+    def draft(self, request):
+        result = super().draft(request)
+        if self.calls >= self.expected:
+            self.all_called.set()
+        return result
+
+
+def _on_first_drafted_store(monkeypatch, action) -> None:
+    """Run ``action`` when the run first stores a drafted SKU, then store as usual."""
+    original = services._store
+    done = []
+
+    def store(brief, version, run, plans, actor):
+        if not done and any(plan.draft_fields is not None for plan in plans):
+            done.append(True)
+            action()
+        return original(brief, version, run, plans, actor)
+
+    monkeypatch.setattr(services, "_store", store)
+
+
+@pytest.mark.django_db
+def test_free_slots_take_the_next_draft_while_the_run_stores_a_sku(
+    approved_spring_brief, monkeypatch
+):
+    provider = _CountingProvider(expected=32)
+    during_store = []
+    # Hold the first SKU's store until every draft has been asked for: possible only if the
+    # slots go on without waiting for the thread that stores.
+    _on_first_drafted_store(
+        monkeypatch, lambda: during_store.append(provider.all_called.wait(timeout=30))
+    )
+    summary = run_brief(approved_spring_brief, provider=provider, concurrency=2)
+    assert during_store == [True]
+    assert summary.drafted == provider.calls == 32
+    assert provider.peak == 2
+
+
+@pytest.mark.django_db
+def test_a_failed_store_starts_no_new_draft(approved_spring_brief, monkeypatch):
+    provider = RemoteLikeProvider(delay=0.01)
+    started = []
+
+    def fail() -> None:
+        started.append(provider.calls)
+        raise RuntimeError("disk full")
+
+    _on_first_drafted_store(monkeypatch, fail)
+    try:
+        run_brief(approved_spring_brief, provider=provider, concurrency=4)
+    except RuntimeError as error:
+        failure = error  # its traceback keeps the run's frame alive, as an error report would
+    assert str(failure) == "disk full"
+    # The run returns only once its slots have stopped: nothing is drafted behind its back.
+    assert not [t for t in threading.enumerate() if t.name.startswith("draft-")]
+    # Only the drafts already started when the store failed (and the few the slots took
+    # while the error reached the run) were asked for; not the rest of the brief.
+    assert provider.calls <= started[0] + 4 < 32
+    assert Version.objects.count() == 0
 
 
 RUN_SCRIPT = """

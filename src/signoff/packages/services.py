@@ -9,12 +9,13 @@ the copy drafter is an agent, and agents may only draft.
 from __future__ import annotations
 
 import dataclasses
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
@@ -289,17 +290,20 @@ def run_brief(
                 batch.add(group)
             batch.flush()
         requests = []
-    drafted = _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
-    for i, plan in enumerate(drafted, 1):
-        progress(STEPS[2], i, len(ready))
-        done_by_sku.setdefault(plan.cell.sku, []).append(plan)
-        waiting[plan.cell.sku] -= 1
-        if waiting[plan.cell.sku] == 0:
-            group = done_by_sku.pop(plan.cell.sku)
-            _check(group, rules, image_findings)
-            checked += len(group)
-            progress(STEPS[3], checked, len(ready))
-            batch.add(group)
+    # Closed as soon as this loop ends, even by an error: no new draft (paid for) starts after.
+    with closing(
+        _draft_all(provider, requests, concurrency or _concurrency(provider), budget)
+    ) as drafted:
+        for i, plan in enumerate(drafted, 1):
+            progress(STEPS[2], i, len(ready))
+            done_by_sku.setdefault(plan.cell.sku, []).append(plan)
+            waiting[plan.cell.sku] -= 1
+            if waiting[plan.cell.sku] == 0:
+                group = done_by_sku.pop(plan.cell.sku)
+                _check(group, rules, image_findings)
+                checked += len(group)
+                progress(STEPS[3], checked, len(ready))
+                batch.add(group)
     for group in done_by_sku.values():  # SKUs the budget cut short: keep what was drafted
         _check(group, rules, image_findings)
         batch.add(group)
@@ -381,22 +385,52 @@ def _draft_all(
             spent(_draft_one(provider, plan, request))
             yield plan
         return
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="draft") as pool:
-        queue = iter(requests)
-        running = {pool.submit(_draft_one, provider, *item) for item in islice(queue, concurrency)}
+    # Each worker takes its next request itself as soon as its draft is back, so a slot never
+    # waits for this thread, which meanwhile checks and stores finished SKUs (a generator only
+    # runs when its caller asks for the next item).
+    pending = iter(requests)
+    lock = threading.Lock()
+    finished: queue.SimpleQueue[PlannedPackage | BaseException | None] = queue.SimpleQueue()
+    stopped = False
+
+    def work() -> None:
+        try:
+            while True:
+                with lock:
+                    item = None if stopped or budget.exhausted() else next(pending, None)
+                if item is None:
+                    return
+                plan = _draft_one(provider, *item)
+                with lock:
+                    spent(plan)
+                finished.put(plan)
+        except BaseException as error:  # handed to the caller's thread, raised there
+            finished.put(error)
+        finally:
+            finished.put(None)
+
+    workers = min(concurrency, len(requests))
+    threads = [
+        threading.Thread(target=work, name=f"draft-{i}", daemon=True) for i in range(workers)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        running = workers
         while running:
-            finished, running = wait(running, return_when=FIRST_COMPLETED)
-            plans = [future.result() for future in finished]
-            for plan in plans:
-                spent(plan)
-            # Refill the free slots before handing the drafts on: the caller checks and stores
-            # them on this thread, and the provider should not sit idle meanwhile.
-            if not budget.exhausted():
-                running |= {
-                    pool.submit(_draft_one, provider, *item)
-                    for item in islice(queue, len(finished))
-                }
-            yield from plans
+            result = finished.get()
+            if result is None:
+                running -= 1
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                yield result
+    finally:
+        # The caller failed or stopped early: no new drafts; the ones in flight finish.
+        with lock:
+            stopped = True
+        for thread in threads:
+            thread.join()
 
 
 def _processes(provider: Provider, budget: Budget, packages: int) -> int:
