@@ -252,6 +252,28 @@ def test_add_a_brief_approve_g1_and_run_it(
     assert [b["slug"] for b in api("ari").get("/api/briefs").json()] == ["spring-api"]
 
 
+def test_a_run_is_refused_while_one_is_in_progress_and_a_dead_one_reads_interrupted(
+    api, approved_spring_brief, settings
+) -> None:
+    from signoff.packages.models import Run
+    from signoff.packages.runlock import run_lock
+    from signoff.packages.services import run_brief
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    slug = approved_spring_brief.slug
+    run_brief(approved_spring_brief)
+    run = Run.objects.get()
+    Run.objects.filter(pk=run.pk).update(status="running", finished_at=None)
+    with run_lock(approved_spring_brief):  # its worker is alive
+        error = api_error(api("ari").post(f"/api/briefs/{slug}/runs"), 409, "run_in_progress")
+        assert f"(run {run.pk}, started 0 min ago)" in error["message"]
+        (live,) = api("ari").get(f"/api/briefs/{slug}/runs").json()
+        assert live["status"] == "running"
+    (dead,) = api("ari").get(f"/api/briefs/{slug}/runs").json()
+    assert dead["status"] == "interrupted"
+    assert Run.objects.count() == 1  # the refused request queued nothing
+
+
 def test_g1_by_whoever_added_the_brief_is_maker_checker(
     api, lumen_workspace, example_dir: Path
 ) -> None:

@@ -1,6 +1,9 @@
 """Drafting and checking spread over worker processes gives exactly what one process gives."""
 
+import ctypes
 import os
+import signal
+import sys
 
 import pytest
 import yaml
@@ -37,6 +40,20 @@ def test_map_forked_runs_in_other_processes():
 def test_map_forked_raises_a_childs_error_in_the_parent():
     with pytest.raises(ValueError, match="negative: -3"):
         list(map_forked(_square_or_fail, [1, 2, -3, 4], workers=2))
+
+
+def _death_signal(_: object) -> int:
+    """The signal this process gets when its parent dies (prctl PR_GET_PDEATHSIG)."""
+    value = ctypes.c_int(0)
+    ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(value))
+    return value.value
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_the_children_die_with_the_parent():
+    # so a killed run's workers cannot keep its database connection and run lock alive
+    received = [death for _, death in map_forked(_death_signal, [0, 1], workers=2)]
+    assert received == [signal.SIGKILL, signal.SIGKILL]
 
 
 def _copy_brief(example_dir, slug: str):

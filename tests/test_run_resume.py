@@ -45,6 +45,10 @@ def test_a_failed_draft_is_recorded_never_stored_and_retried_next_run(approved_s
     # the next run drafts only what is left
     again = run_brief(approved_spring_brief, provider=RemoteLikeProvider())
     assert (again.drafted, again.failed) == (1, 0)
+    # each run reports what it spent itself (the failed attempt counts), not the brief's total
+    assert summary.cost == pytest.approx(32 * 0.01)
+    assert again.cost == pytest.approx(0.01)
+    assert (again.input_tokens + again.output_tokens) == 100
     package.refresh_from_db()
     assert package.position == "S3/in_review"
 
@@ -104,7 +108,14 @@ def test_what_a_crashed_run_spent_counts_against_the_budget(budgeted_brief):
         )
     kept = Version.objects.count()
     crashed = Run.objects.get(brief=spring_brief)
-    assert crashed.summary["status"] == "running"
+    assert (crashed.status, crashed.summary["status"]) == ("failed", "failed")
+    assert crashed.summary["error"] == "RuntimeError: worker died"
+    assert crashed.summary["drafted"] == kept
+    failed = Event.objects.get(action="run.failed")
+    assert (failed.subject_id, failed.data["error"]) == (
+        str(crashed.pk),
+        "RuntimeError: worker died",
+    )
     assert crashed.summary["input_tokens"] + crashed.summary["output_tokens"] == 100 * kept
     again = run_brief(spring_brief, provider=RemoteLikeProvider(tokens=100), concurrency=1)
     # 2000 tokens in all: the crashed run's committed drafts count, so together they draft 20.

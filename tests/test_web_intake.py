@@ -13,6 +13,7 @@ from django.urls import reverse
 from signoff.audit.models import Event
 from signoff.briefs.models import Brief
 from signoff.packages.models import Note, Package, Run
+from signoff.packages.runlock import run_lock
 from signoff.web.accounts import ensure_user
 from signoff.workspaces.models import Person
 
@@ -220,7 +221,8 @@ def test_run_after_g1_drafts_and_the_progress_partial_stops_polling(
 def test_progress_of_a_running_run_polls_and_counts_drafts(as_person, spring_run):
     run = Run.objects.get()
     Run.objects.filter(pk=run.pk).update(status="running", finished_at=None, summary={})
-    partial = as_person("maya").get(url("brief-run-progress", slug=SLUG), **HX)
+    with run_lock(run.brief):  # the run's worker is alive
+        partial = as_person("maya").get(url("brief-run-progress", slug=SLUG), **HX)
     assert 'hx-trigger="every 2s"' in partial.text
     for step in (
         "Reading product context",
@@ -230,6 +232,40 @@ def test_progress_of_a_running_run_polls_and_counts_drafts(as_person, spring_run
     ):
         assert step in partial.text
     assert re.search(r'class="drafted">32</strong> of 36 packages', partial.text)
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_reads_interrupted_and_offers_the_run_button(as_person, spring_run):
+    run = Run.objects.get()
+    checkpoint = {"status": "running", "drafted": 12, "input_tokens": 0, "output_tokens": 0}
+    Run.objects.filter(pk=run.pk).update(status="running", finished_at=None, summary=checkpoint)
+    partial = as_person("maya").get(url("brief-run-progress", slug=SLUG), **HX)
+    assert "hx-trigger" not in partial.text  # nothing to wait for
+    assert '<span class="run-status">interrupted</span>' in partial.text
+    assert "its worker ended" in partial.text
+    assert re.search(r'class="run-drafted">12<', partial.text)
+    assert 'action="' + url("brief-run", slug=SLUG) in partial.text
+    assert Run.objects.get().status == "running"  # only read, never rewritten
+
+
+@pytest.mark.django_db
+def test_a_run_that_failed_shows_its_error(as_person, spring_run):
+    failed = {"status": "failed", "error": "RuntimeError: worker died", "drafted": 7}
+    Run.objects.update(status="failed", summary=failed)
+    partial = as_person("maya").get(url("brief-run-progress", slug=SLUG), **HX)
+    assert "The run stopped on an error: RuntimeError: worker died" in partial.text
+    assert re.search(r'class="run-drafted">7<', partial.text)
+
+
+@pytest.mark.django_db
+def test_run_is_refused_while_another_run_of_the_brief_is_in_progress(
+    as_person, approved_spring_brief, immediate_tasks
+):
+    with run_lock(approved_spring_brief):
+        response = as_person("ari").post(url("brief-run", slug=SLUG), follow=True)
+    assert "Refused (run_in_progress)" in response.text
+    assert "is being run already" in response.text
+    assert not Run.objects.exists()
 
 
 # --- data requests --------------------------------------------------------------------------

@@ -290,9 +290,11 @@ def run(brief_ref: str, background: bool) -> None:
 
     target = get_brief(brief_ref)
     if background:
+        from signoff.packages.runlock import ensure_no_run_in_progress
         from signoff.packages.tasks import run_brief_task
 
         drafting_version(target, template_for(target))  # refuse now, not in the worker
+        ensure_no_run_in_progress(target)
         result = run_brief_task.enqueue(target.pk)
         err.print(f"Queued run of {target.slug} as task {result.id}; `signoff worker` runs it.")
         return

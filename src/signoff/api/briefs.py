@@ -59,6 +59,7 @@ from signoff.core.errors import NotFound
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
 from signoff.packages.models import Note, Run
+from signoff.packages.runlock import ensure_no_run_in_progress, runs_as_they_stand
 from signoff.packages.selectors import blocking, sla_report
 from signoff.packages.services import drafting_version
 from signoff.packages.tasks import run_brief_task
@@ -274,19 +275,21 @@ def run(request: HttpRequest, slug: str) -> Status[dict]:
 
     Drafting happens in a worker (`signoff worker`), never in this request. Only an operator or
     a gate owner of the brief may run it (403 ``wrong_role``); refused (409) before G1, saying
-    who can approve it.
+    who can approve it, and while another run of the brief is in progress (``run_in_progress``).
     """
     brief = brief_for(request.auth, slug)
     ensure_may_run(request.auth, brief)
     drafting_version(brief, template_for(brief))
+    ensure_no_run_in_progress(brief)
     queued = run_brief_task.enqueue(brief.pk)
     return Status(202, {"task_id": str(queued.id), "status": str(queued.status)})
 
 
 @router.get("/{slug}/runs", response={200: list[RunRecordOut], **error_responses()})
 def runs(request: HttpRequest, slug: str) -> list[Run]:
-    """The brief's runs, newest first, with what each did."""
-    return list(brief_for(request.auth, slug).runs.order_by("-started_at", "-id")[:50])
+    """The brief's runs, newest first, with what each did; ``interrupted`` for a run whose
+    worker died before it finished (the next run drafts what it left)."""
+    return runs_as_they_stand(brief_for(request.auth, slug))
 
 
 def _request_row(note: Note) -> dict:

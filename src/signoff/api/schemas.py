@@ -135,7 +135,7 @@ class RunQueuedOut(Schema):
 
 class RunRecordOut(Schema):
     id: int
-    status: str  # running | finished | stopped
+    status: str  # running | finished | stopped | failed | interrupted (its worker died)
     started_at: datetime
     finished_at: datetime | None
     summary: dict

@@ -74,6 +74,7 @@ _BUILTIN = {
     "brief.notes_parse_failed": "Brief parser stopped on an error",
     "run.started": "Run started",
     "run.finished": "Run finished",
+    "run.failed": "Run stopped on an error",
     "package.created": "Package created",
     "package.drafted": "Package drafted",
     "package.checked": "Package checked",

@@ -5,13 +5,17 @@ children start with a copy of the parent's memory, so the work (large inputs suc
 specs and product facts) is read from that copy: only an index goes to a child and only the
 result comes back through the pipe. The function must be pure: no database, no files written,
 no shared state; the children exit without running the parent's cleanup, so an inherited
-database connection is never touched.
+database connection is never touched. On Linux the children die with the parent: a killed run's
+workers must not live on holding copies of its database connection and run lock.
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -24,6 +28,7 @@ R = TypeVar("R")
 # under the lock, so two threads starting pools at once each fork theirs with their own job.
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 _forking = threading.Lock()
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def can_fork() -> bool:
@@ -47,7 +52,12 @@ def map_forked(
     if not items:
         return
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    ) as pool:
         with _forking:
             _job = (function, items)
             try:
@@ -65,3 +75,11 @@ def map_forked(
 def _run(index: int) -> tuple[int, Any]:
     function, items = _job  # the child's copy, made when it was forked
     return index, function(items[index])
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a child: be killed when the parent dies (Linux); elsewhere nothing changes."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that took effect
+        os._exit(1)

@@ -9,6 +9,7 @@ the copy drafter is an agent, and agents may only draft.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import queue
 import threading
 from collections import Counter
@@ -19,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
 from signoff.packages.models import Finding, Package, Run, Version
+from signoff.packages.runlock import run_lock
 from signoff.workflow import (
     Action,
     Actor,
@@ -56,6 +58,8 @@ from signoff.workflow import (
 )
 from signoff.workspaces.rules import brand_rules
 from signoff.workspaces.selectors import role_holders
+
+logger = logging.getLogger(__name__)
 
 STEPS = (
     "Reading product context",
@@ -220,13 +224,35 @@ def run_brief(
     Drafts run up to ``concurrency`` at a time (by default the provider's setting). Finished
     work is committed in batches (each its own transaction, a SKU's packages always together),
     so a run that crashes or hits its budget keeps what it finished, and the next run drafts
-    only what is left: no package is drafted twice.
+    only what is left: no package is drafted twice. One run of a brief at a time: another
+    run of it in progress is a ``StateError`` (``run_in_progress``).
     """
     provider = provider or provider_for("copy_drafter", brief.workspace.providers)
     template = template_for(brief)
     version = drafting_version(brief, template)
+    with run_lock(brief):
+        plans, skipped, image_findings = _plan_run(brief, version, template, progress)
+        run = _start_run(brief, version, actor, len(plans))
+        batch = _Batch(brief, version, run, actor, commit_every=_commit_every(provider))
+        try:
+            budget, not_started = _draft_check_store(
+                brief, version, plans, image_findings, batch, provider, concurrency, progress
+            )
+        except BaseException as error:
+            _fail_run(run, batch, error, actor)
+            raise
+        return _finish_run(run, batch, skipped, not_started, budget, actor)
+
+
+def _plan_run(
+    brief: Brief, version: BriefVersion, template: Template, progress: Progress
+) -> tuple[list[PlannedPackage], int, dict[tuple[str, str], list[CheckFinding]]]:
+    """Steps 1 and 2: what each package needs and lacks, and its product images' findings.
+
+    Returns the plans, how many packages need nothing, and the image findings per channel and
+    SKU.
+    """
     workspace = brief.workspace
-    rules = brand_rules(workspace)
     data = version.data
     products = [p.facts() for p in version.products.all()]
     by_sku = {p.sku: p for p in products}
@@ -260,13 +286,26 @@ def run_brief(
             paths = [base_dir / image for image in plan.product.images]
             image_findings[key] = check_product_images(plan.channel, paths)
         progress(STEPS[1], i, len(plans))
+    return plans, len(cells) - len(plans), image_findings
 
-    run = _start_run(brief, version, actor, len(plans))
-    batch = _Batch(brief, version, run, actor, commit_every=_commit_every(provider))
+
+def _draft_check_store(
+    brief: Brief,
+    version: BriefVersion,
+    plans: list[PlannedPackage],
+    image_findings: dict[tuple[str, str], list[CheckFinding]],
+    batch: _Batch,
+    provider: Provider,
+    concurrency: int | None,
+    progress: Progress,
+) -> tuple[Budget, int]:
+    """Steps 3 and 4: draft, then check each SKU's packages together as soon as all are back,
+    and store them. Returns the budget as spent and how many packages were not started."""
     batch.add([plan for plan in plans if plan.gaps])  # blocked for data: nothing to draft
-
-    # 3 and 4. Drafting, then checking each SKU's packages together as soon as all are back.
     ready = [plan for plan in plans if not plan.gaps]
+    workspace = brief.workspace
+    data = version.data
+    rules = brand_rules(workspace)
     memory = notes_for_drafts(workspace.pk, {(p.cell.sku, p.cell.channel) for p in ready})
     facts = version.facts()
     budget = _budget(brief, data.get("budget") or {})
@@ -309,7 +348,7 @@ def run_brief(
         batch.add(group)
     batch.flush()
     not_started = len(ready) - sum(1 for p in ready if p.draft_fields or p.failure)
-    return _finish_run(run, batch, len(cells) - len(plans), not_started, budget, actor)
+    return budget, not_started
 
 
 def _request(
@@ -571,7 +610,11 @@ class _Batch:
             stored = self.stored + self.pending
             # What the run has spent so far goes into the same transaction as what it bought,
             # so a run that crashes later still counts against the brief's budget.
-            self.run.summary = {"status": "running", **_spent(stored)}
+            self.run.summary = {
+                "status": "running",
+                "drafted": sum(1 for p in stored if p.draft_fields is not None),
+                **_spent(stored),
+            }
             _store(self.brief, self.version, self.run, self.pending, self.actor)
             self.stored = stored
             self.pending = []
@@ -710,7 +753,7 @@ def _finish_run(
         findings=dict(severities),
         input_tokens=spent["input_tokens"],
         output_tokens=spent["output_tokens"],
-        cost=round(budget.cost, 6),
+        cost=spent["cost"],  # this run's; the budget also holds what earlier runs spent
         message=stop and f"stopped: {stop}; run again to draft the {not_started} left",
     )
     with transaction.atomic():
@@ -728,6 +771,37 @@ def _finish_run(
             data=run.summary,
         )
     return summary
+
+
+def _fail_run(run: Run, batch: _Batch, error: BaseException, actor: str) -> None:
+    """Record that the run ended on an error, keeping what it committed and spent.
+
+    Best effort: when the database itself is what failed, the run stays ``running`` (as after a
+    killed worker) and the caller's error is the one raised either way.
+    """
+    summary = {
+        "status": "failed",
+        "error": f"{type(error).__name__}: {error}"[:500],
+        "drafted": sum(1 for p in batch.stored if p.draft_fields is not None),
+        **_spent(batch.stored),
+    }
+    try:
+        with transaction.atomic():
+            run.status = "failed"
+            run.finished_at = timezone.now()
+            run.summary = summary
+            run.save(update_fields=["status", "finished_at", "summary"])
+            record(
+                action="run.failed",
+                actor=actor,
+                actor_kind="system",
+                subject_type="run",
+                subject_id=str(run.pk),
+                workspace=run.brief.workspace.slug,
+                data=summary,
+            )
+    except DatabaseError:
+        logger.exception("run %s failed and could not be marked failed", run.pk)
 
 
 def _events(brief: Brief, run: Run, plan: PlannedPackage, actor: str) -> list[dict]:

@@ -32,7 +32,8 @@ from signoff.briefs.services import add_brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import remember
-from signoff.packages.models import Note, Package, Run, Version
+from signoff.packages.models import Note, Package, Version
+from signoff.packages.runlock import ensure_no_run_in_progress, runs_as_they_stand
 from signoff.packages.services import STEPS, drafting_version
 from signoff.packages.tasks import run_brief_task
 from signoff.workflow import AuthorityError, WorkflowError
@@ -218,7 +219,8 @@ def queue_run(brief: Brief, person: Person) -> Queued:
     try:
         ensure_may_run(person, brief)
         drafting_version(brief, template_for(brief))
-    except WorkflowError as exc:  # wrong role (403) or not yet past G1 (409): the API's codes
+        ensure_no_run_in_progress(brief)
+    except WorkflowError as exc:  # wrong role (403), not past G1 or a run in progress (409)
         return Queued(False, exc.message, exc.code.value)
     run_brief_task.enqueue(brief.pk)
     return Queued(True, "Run queued: drafting and checking what the brief needs.")
@@ -226,7 +228,7 @@ def queue_run(brief: Brief, person: Person) -> Queued:
 
 def run_progress(brief: Brief, *, queued_at: datetime.datetime | None = None) -> dict:
     """Return the brief's latest run and how far it got; ``polling`` while it is not done."""
-    run = Run.objects.filter(brief=brief).order_by("-started_at", "-id").first()
+    run = next(iter(runs_as_they_stand(brief, limit=1)), None)
     queued = queued_at is not None and (run is None or run.started_at < queued_at)
     if queued and timezone.now() - queued_at > datetime.timedelta(hours=1):
         queued = False  # no worker picked it up: stop polling, the button is still there

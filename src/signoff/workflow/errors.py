@@ -39,6 +39,7 @@ class ErrorCode(StrEnum):
     WRONG_ROLE = "wrong_role"  # the actor lacks the role; there is no admin override
     MAKER_CHECKER = "maker_checker"  # nobody approves what they authored or edited
     NOTE_REQUIRED = "note_required"  # a rejection must say why
+    RUN_IN_PROGRESS = "run_in_progress"  # one run of a brief at a time
 
 
 class WorkflowError(Exception):

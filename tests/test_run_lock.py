@@ -1,0 +1,187 @@
+"""One run of a brief at a time: in one process, across processes, and after a killed holder."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from cli_helpers import BRIEF
+from django.db import connections
+
+from signoff.audit.models import Event
+from signoff.packages import runlock
+from signoff.packages.models import Run, Version
+from signoff.packages.runlock import RUN_LOCK_CLASS, run_in_progress, run_lock
+from signoff.packages.services import run_brief
+from signoff.workflow import ErrorCode, StateError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.django_db
+def test_a_run_is_refused_while_another_run_of_the_brief_holds_the_lock(approved_spring_brief):
+    with run_lock(approved_spring_brief):
+        assert run_in_progress(approved_spring_brief)
+        with pytest.raises(StateError) as refused:
+            run_brief(approved_spring_brief)
+    assert refused.value.code is ErrorCode.RUN_IN_PROGRESS
+    assert f"brief {BRIEF} is being run already" in refused.value.message
+    assert "run again" in refused.value.message
+    # nothing was started, drafted or logged for the refused run
+    assert not Run.objects.exists()
+    assert not Version.objects.exists()
+    assert not Event.objects.filter(action__startswith="run.").exists()
+    # released with the block: the next run goes ahead
+    assert not run_in_progress(approved_spring_brief)
+    assert run_brief(approved_spring_brief).drafted == 32
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_out_a_momentary_look_at_the_lock(approved_spring_brief, monkeypatch):
+    looking, release, released = threading.Event(), threading.Event(), threading.Event()
+
+    def look() -> None:  # what run_in_progress does for a polling page, held a little longer
+        try:
+            with runlock._try_lock(approved_spring_brief) as acquired:
+                assert acquired
+                looking.set()
+                release.wait(timeout=10)
+            released.set()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    def pause(seconds: float) -> None:  # the run's first retry: the look ends meanwhile
+        release.set()
+        released.wait(timeout=10)
+
+    monkeypatch.setattr(runlock, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pause))
+    thread = threading.Thread(target=look)
+    thread.start()
+    assert looking.wait(timeout=10)
+    assert run_in_progress(approved_spring_brief)
+    with run_lock(approved_spring_brief):
+        assert released.is_set()
+    thread.join()
+
+
+@pytest.mark.django_db
+def test_the_refusal_names_the_run_in_progress(approved_spring_brief):
+    started = Run.objects.create(
+        brief=approved_spring_brief, brief_version=approved_spring_brief.approved_version
+    )
+    with run_lock(approved_spring_brief), pytest.raises(StateError) as refused:
+        run_brief(approved_spring_brief)
+    assert f"(run {started.pk}, started 0 min ago)" in refused.value.message
+
+
+@pytest.mark.django_db
+def test_the_lock_is_per_brief(approved_spring_brief, lumen_workspace, example_dir, person):
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+
+    path = example_dir / "briefs" / "spring-candles.yaml"
+    path.write_text(path.read_text().replace(f"brief: {BRIEF}", "brief: spring-copy"))
+    other = add_brief(path, products_csv=example_dir / "products.csv").brief
+    approve_brief(brief=other, person=person("maya"))
+    other.refresh_from_db()
+    with run_lock(approved_spring_brief):
+        assert not run_in_progress(other)
+        assert run_brief(other).drafted == 32
+
+
+@pytest.mark.django_db
+def test_a_run_that_raised_lets_the_next_one_in(approved_spring_brief):
+    from fakes.slow_provider import RemoteLikeProvider
+
+    with pytest.raises(RuntimeError, match="worker died"):
+        run_brief(approved_spring_brief, provider=RemoteLikeProvider(crash_after=3), concurrency=2)
+    assert not run_in_progress(approved_spring_brief)
+    assert run_brief(approved_spring_brief, provider=RemoteLikeProvider()).status == "finished"
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    not os.environ.get("SIGNOFF_DATABASE_URL", "").startswith("postgres"),
+    reason="PostgreSQL's advisory lock",
+)
+def test_on_postgresql_another_session_holds_the_lock_until_it_ends(approved_spring_brief):
+    import psycopg
+    from django.db import connection
+
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"],
+        host=settings["HOST"],
+        port=settings["PORT"] or 5432,
+        autocommit=True,
+    )
+    try:
+        args = (RUN_LOCK_CLASS, approved_spring_brief.pk)
+        assert other.execute("SELECT pg_try_advisory_lock(%s, %s)", args).fetchone()[0]
+        assert run_in_progress(approved_spring_brief)
+        with pytest.raises(StateError):
+            run_brief(approved_spring_brief)
+    finally:
+        other.close()  # the holder's session ends, as when its worker is killed
+    assert not run_in_progress(approved_spring_brief)
+    assert run_brief(approved_spring_brief).drafted == 32
+
+
+HOLD_SCRIPT = """
+import os, sys, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "signoff.config.settings"
+django.setup()
+from signoff.briefs.services import get_brief
+from signoff.packages.runlock import run_lock
+with run_lock(get_brief("spring-candles-2027")):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.mark.skipif(bool(os.environ.get("SIGNOFF_DATABASE_URL")), reason="uses its own SQLite")
+def test_across_processes_a_live_holder_refuses_and_a_killed_one_lets_go(tmp_path):
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "SIGNOFF_DATABASE_URL"}
+    env |= {"SIGNOFF_HOME": str(home)}
+    signoff = [str(Path(sys.executable).parent / "signoff")]
+    examples = REPO / "src" / "signoff" / "demo" / "lumen-home"
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*signoff, *args], env=env, capture_output=True, text=True, timeout=120
+        )
+
+    cli("init")
+    cli("load", str(examples / "workspace.yaml"))
+    products = str(examples / "products.csv")
+    cli("brief", "add", str(examples / "briefs" / "spring-candles.yaml"), "--products", products)
+    token = cli("token", "issue", "maya@lumen.example").stdout.strip()
+    cli("brief", "approve", BRIEF, "--yes", "--token", token)
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_SCRIPT],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        refused = cli("run", BRIEF)
+        assert refused.returncode == 3, refused.stderr
+        assert f"brief {BRIEF} is being run already" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    resumed = cli("run", BRIEF)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (home / "signoff.sqlite3.locks").is_dir()
