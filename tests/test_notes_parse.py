@@ -313,3 +313,61 @@ def test_an_error_other_than_a_refusal_marks_the_parse_failed(notes, model, pers
     assert parse.status == "failed"
     assert "RuntimeError: the disk is full" in parse.reason
     assert Event.objects.filter(action="brief.notes_parse_failed").exists()
+
+
+# --- keeping time ---------------------------------------------------------------------------
+
+
+def _age(parse: NotesParse, days: int) -> None:
+    NotesParse.objects.filter(pk=parse.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=days)
+    )
+
+
+@pytest.mark.django_db
+def test_notes_past_their_keeping_time_are_deleted_when_notes_are_next_sent(
+    as_person, notes, model, person, other_workspace, settings
+):
+    model()
+    settings.SIGNOFF_NOTES_KEEP_DAYS = 30
+    old = request_notes_parse(person=person("maya"), notes=notes)
+    recent = request_notes_parse(person=person("ari"), notes=notes)
+    elsewhere = request_notes_parse(
+        person=other_workspace.people.get(email="maya@other.example"), notes=notes
+    )
+    _age(old, 31)
+    _age(recent, 29)
+    _age(elsewhere, 31)  # another workspace's: deleted when that workspace next sends notes
+    new = request_notes_parse(person=person("maya"), notes=notes)
+    kept = set(NotesParse.objects.values_list("pk", flat=True))
+    assert kept == {recent.pk, elsewhere.pk, new.pk}
+    purged = Event.objects.get(action="brief.notes_purged")
+    assert (purged.workspace, purged.actor) == ("lumen-home", "system:retention")
+    assert purged.data == {"notes_parses": [old.pk], "kept_days": 30}
+    # what the log said about the deleted parse stays, hash and all
+    requested = Event.objects.get(action="brief.notes_parse_requested", subject_id=str(old.pk))
+    assert requested.content_hash == old.notes_hash
+    assert as_person("maya").get(f"{NEW}?parse={old.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_keeping_time_of_zero_keeps_every_parse(notes, model, person, settings):
+    model()
+    settings.SIGNOFF_NOTES_KEEP_DAYS = 0
+    old = request_notes_parse(person=person("maya"), notes=notes)
+    _age(old, 3650)
+    request_notes_parse(person=person("maya"), notes=notes)
+    assert NotesParse.objects.count() == 2
+    assert not Event.objects.filter(action="brief.notes_purged").exists()
+
+
+@pytest.mark.django_db
+def test_the_task_of_a_parse_deleted_before_a_worker_took_it_asks_nothing(notes, model, person):
+    from signoff.briefs.tasks import parse_notes_task
+
+    server = model(openai_reply(ANSWER))
+    parse = request_notes_parse(person=person("maya"), notes=notes)
+    NotesParse.objects.filter(pk=parse.pk).delete()
+    assert read_notes(parse.pk) is None
+    assert parse_notes_task.call(parse.pk) == {"id": parse.pk, "status": "deleted"}
+    assert server.requests == []

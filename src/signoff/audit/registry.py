@@ -72,6 +72,7 @@ _BUILTIN = {
     "brief.notes_parsed": "Kickoff notes read into a brief draft",
     "brief.notes_parse_refused": "Brief parser gave no valid brief from the notes",
     "brief.notes_parse_failed": "Brief parser stopped on an error",
+    "brief.notes_purged": "Kickoff notes past their keeping time deleted",
     "run.started": "Run started",
     "run.finished": "Run finished",
     "run.failed": "Run stopped on an error",

@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,6 +40,7 @@ PARSE_REQUESTED = "brief.notes_parse_requested"
 PARSED = "brief.notes_parsed"
 PARSE_REFUSED = "brief.notes_parse_refused"
 PARSE_FAILED = "brief.notes_parse_failed"
+PURGED = "brief.notes_purged"
 _FINISHED_ACTION = {
     NotesParse.Status.DONE: PARSED,
     NotesParse.Status.REFUSED: PARSE_REFUSED,
@@ -97,6 +99,7 @@ def request_notes_parse(
     workspace = person.workspace
     provider = _parser_provider(workspace)
     with transaction.atomic():
+        purge_old_notes(workspace)
         parse = NotesParse.objects.create(
             workspace=workspace,
             requested_by=person.email,
@@ -123,16 +126,46 @@ def request_notes_parse(
     return parse
 
 
-def read_notes(parse_id: int) -> NotesParse:
+def purge_old_notes(workspace: Workspace) -> int:
+    """Delete the workspace's notes parses older than ``SIGNOFF_NOTES_KEEP_DAYS`` (0: none);
+    return how many. Their audit events stay. Call inside the caller's transaction."""
+    days = settings.SIGNOFF_NOTES_KEEP_DAYS
+    if not days:
+        return 0
+    old = NotesParse.objects.filter(
+        workspace=workspace, created_at__lt=timezone.now() - datetime.timedelta(days=days)
+    )
+    ids = list(old.values_list("pk", flat=True))
+    if ids:
+        NotesParse.objects.filter(pk__in=ids).delete()
+        record(
+            action=PURGED,
+            actor="system:retention",
+            actor_kind=ActorKind.SYSTEM,
+            subject_type="workspace",
+            subject_id=workspace.slug,
+            workspace=workspace.slug,
+            data={"notes_parses": ids, "kept_days": days},
+        )
+    return len(ids)
+
+
+def read_notes(parse_id: int) -> NotesParse | None:
     """Read the row's notes with the configured parser and store its draft or its refusal.
 
     The task's work. Safe to run again: a finished row is returned as it is, without asking
-    the model a second time. An error other than a refusal marks the row failed and is raised
-    again, so the worker records it too.
+    the model a second time; a row deleted meanwhile (past its keeping time) is ``None``. An
+    error other than a refusal marks the row failed and is raised again, so the worker
+    records it too.
     """
     with transaction.atomic():
-        parse = NotesParse.objects.select_for_update().select_related("workspace").get(pk=parse_id)
-        if parse.finished:
+        parse = (
+            NotesParse.objects.select_for_update()
+            .select_related("workspace")
+            .filter(pk=parse_id)
+            .first()
+        )
+        if parse is None or parse.finished:
             return parse
         parse.status = NotesParse.Status.RUNNING
         parse.started_at = timezone.now()

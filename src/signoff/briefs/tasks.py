@@ -11,4 +11,4 @@ from signoff.briefs.notes import read_notes
 def parse_notes_task(parse_id: int) -> dict:
     """Read a ``NotesParse`` row's kickoff notes with the brief parser's model; store the result."""
     parse = read_notes(parse_id)
-    return {"id": parse.pk, "status": parse.status}
+    return {"id": parse_id, "status": parse.status if parse is not None else "deleted"}

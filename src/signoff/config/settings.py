@@ -279,3 +279,7 @@ def _whole_number(name: str, default: int) -> int:
 # one process: starting workers costs more than it saves there.
 SIGNOFF_DRAFT_PROCESSES = _whole_number("SIGNOFF_DRAFT_PROCESSES", 0)
 SIGNOFF_FORK_MIN_PACKAGES = _whole_number("SIGNOFF_FORK_MIN_PACKAGES", 200)
+# Days a kickoff-notes parse (the notes as sent, and the parser's draft) is kept; the notes
+# may name people. Older ones are deleted when someone next sends notes; 0 keeps them all.
+# The audit log keeps each one's hash, who asked and what the parser answered.
+SIGNOFF_NOTES_KEEP_DAYS = _whole_number("SIGNOFF_NOTES_KEEP_DAYS", 30)
