@@ -1,5 +1,6 @@
 """One run of a brief at a time: in one process, across processes, and after a killed holder."""
 
+import json
 import os
 import signal
 import subprocess
@@ -185,3 +186,31 @@ def test_across_processes_a_live_holder_refuses_and_a_killed_one_lets_go(tmp_pat
     resumed = cli("run", BRIEF)
     assert resumed.returncode == 0, resumed.stderr
     assert (home / "signoff.sqlite3.locks").is_dir()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signoff_runs_lists_each_run_as_it_stands(cli, tokens):
+    from signoff.briefs.services import get_brief
+
+    # the tokens fixture ran the brief once; a second run finds nothing left to draft
+    assert cli("run", BRIEF).exit_code == 0
+    first, second = Run.objects.order_by("pk")
+    failed = {"status": "failed", "error": "OSError: [Errno 28] No space left", "drafted": 3}
+    Run.objects.filter(pk=second.pk).update(status="failed", summary=failed)
+    Run.objects.filter(pk=first.pk).update(status="running", finished_at=None)
+
+    listed = json.loads(cli("runs", BRIEF, "--json").stdout)
+    assert [(r["id"], r["status"]) for r in listed] == [
+        (second.pk, "failed"),
+        (first.pk, "interrupted"),
+    ]
+    assert listed[1]["summary"]["drafted"] == 32
+    with run_lock(get_brief(BRIEF)):
+        live = json.loads(cli("runs", BRIEF, "--json").stdout)
+    assert live[1]["status"] == "running"
+
+    text = cli("runs", BRIEF).stdout
+    assert "OSError: [Errno 28] No space left" in text  # printed as it is, not as markup
+    assert f"Run {first.pk} stopped before it finished" in text
+    assert f"Run again to draft what is left: signoff run {BRIEF}" in text
+    assert cli("runs", "no-such-brief").exit_code != 0

@@ -306,6 +306,58 @@ def run(brief_ref: str, background: bool) -> None:
 
 
 @main.command()
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@command()
+def runs(brief_ref: str, as_json: bool) -> None:
+    """The brief's runs, newest first: how each ended, what it drafted and spent."""
+    from signoff.briefs.services import get_brief
+    from signoff.packages.runlock import runs_as_they_stand
+
+    rows = [
+        {
+            "id": r.pk,
+            "status": r.status,
+            "brief_version": r.brief_version.number,
+            "started_at": r.started_at.isoformat(),
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "summary": r.summary,
+        }
+        for r in runs_as_they_stand(get_brief(brief_ref))
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    table = Table(show_lines=False, header_style="bold")
+    for column in ("run", "status", "version", "started", "drafted", "failed", "tokens", "cost"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        summary = row["summary"]
+        tokens = summary.get("input_tokens", 0) + summary.get("output_tokens", 0)
+        table.add_row(
+            str(row["id"]),
+            row["status"],
+            str(row["brief_version"]),
+            row["started_at"][:19].replace("T", " "),
+            str(summary.get("drafted", "")),
+            str(summary.get("failed", "")),
+            str(tokens),
+            f"${summary.get('cost', 0.0):.4f}",
+        )
+    out.print(table)
+    for row in rows:
+        if row["status"] == "interrupted":
+            out.print(f"Run {row['id']} stopped before it finished (its worker ended).")
+        elif row["status"] == "failed":
+            out.print(
+                f"Run {row['id']} stopped on an error: {row['summary'].get('error', '')}",
+                markup=False,
+            )
+    if rows and rows[0]["status"] in ("interrupted", "failed", "stopped"):
+        out.print(f"Run again to draft what is left: signoff run {brief_ref}")
+
+
+@main.command()
 @click.option("--batch", is_flag=True, help="Run what is queued, then stop.")
 @command()
 def worker(batch: bool) -> None:

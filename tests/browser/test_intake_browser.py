@@ -13,6 +13,7 @@ expect = pytest.importorskip("playwright.sync_api", reason="playwright is not in
 def test_intake_run_progress_and_a_data_request(site, watched, example_dir, settings, tmp_path):
     from signoff.briefs.models import Brief
     from signoff.packages.models import Note, Run
+    from signoff.packages.runlock import run_lock
 
     settings.SIGNOFF_HOME = tmp_path / "home"
     page = watched.page
@@ -58,12 +59,17 @@ def test_intake_run_progress_and_a_data_request(site, watched, example_dir, sett
 
     # The run as the page shows it while a worker drafts (the spring run, seen mid-way).
     Run.objects.filter(brief__slug=SLUG).update(status="running", finished_at=None)
+    with run_lock(Brief.objects.get(slug=SLUG)):  # its worker is alive
+        page.reload()
+        progress = page.locator("#run-progress")
+        expect(progress.locator(".steps li")).to_have_count(4)
+        expect(progress.locator(".drafted")).to_have_text("32")
+        assert "of 36 packages drafted so far" in progress.inner_text()
+        shot(page, "14-brief-run-progress")
+    # Once no worker holds the run, the page says it was interrupted and stops polling.
     page.reload()
-    progress = page.locator("#run-progress")
-    expect(progress.locator(".steps li")).to_have_count(4)
-    expect(progress.locator(".drafted")).to_have_text("32")
-    assert "of 36 packages drafted so far" in progress.inner_text()
-    shot(page, "14-brief-run-progress")
+    expect(progress.locator(".run-status")).to_have_text("interrupted")
+    expect(progress.locator("button[type=submit]")).to_have_text("Run")
 
 
 def test_notes_a_model_reads_are_queued_and_the_page_shows_the_proposal_when_ready(
