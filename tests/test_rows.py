@@ -63,6 +63,18 @@ def test_insert_rows_matches_bulk_create_and_returns_ids_in_order(lumen_workspac
 
 
 @pytest.mark.django_db
+def test_rows_wanting_no_ids_back_are_stored_the_same(lumen_workspace):
+    # On PostgreSQL these go in through COPY, not INSERT.
+    plain, orm = _brief(lumen_workspace, "plain"), _brief(lumen_workspace, "orm")
+    with transaction.atomic():
+        assert insert_rows(Package, COLUMNS, _rows(plain.pk, 700)) == []
+        Package.objects.bulk_create(
+            Package(**dict(zip(COLUMNS, row, strict=True))) for row in _rows(orm.pk, 700)
+        )
+    assert _stored(plain) == _stored(orm)
+
+
+@pytest.mark.django_db
 def test_insert_rows_without_returning_and_with_no_rows(lumen_workspace, spring_run):
     assert insert_rows(Finding, Finding.ROW_COLUMNS, []) == []
     package = Package.objects.exclude(current_version=None).first()

@@ -4,9 +4,10 @@
 field API (pre_save, get_db_prep_save, placeholder SQL per value). For the run's thousands of
 rows that is most of the run's time, and none of it is needed when the caller already holds
 values of the column's own type. This writes the same rows with one multi-row
-``INSERT ... RETURNING`` per chunk; values of types that need the backend's conversion (JSON,
-dates, UUIDs, decimals) still go through the field's own ``get_db_prep_save``, so what lands in
-the table is exactly what ``bulk_create`` would have stored.
+``INSERT ... RETURNING`` per chunk (``COPY`` on PostgreSQL when no ids are wanted); values of
+types that need the backend's conversion (JSON, dates, UUIDs, decimals) still go through the
+field's own ``get_db_prep_save``, so what lands in the table is exactly what ``bulk_create``
+would have stored.
 """
 
 from __future__ import annotations
@@ -74,6 +75,17 @@ def insert_rows(
             ids.extend(row[0] for row in cursor.fetchall())
 
     with connection.cursor() as cursor:
+        if not returning and _copies(connection, cursor):
+            # Rows that need no ids back stream in through COPY on PostgreSQL: no SQL text to
+            # build or parse per row, and each value goes through the same preparation.
+            names = ", ".join(quote(field.column) for field in fields)
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(
+                        [p(v) if p else v for p, v in zip(prepare_given, row, strict=True)]
+                        + list(extra)
+                    )
+            return ids
         for row in rows:
             chunk.extend(p(v) if p else v for p, v in zip(prepare_given, row, strict=True))
             chunk.extend(extra)
@@ -84,6 +96,11 @@ def insert_rows(
         if count:
             flush(cursor)
     return ids
+
+
+def _copies(connection: Any, cursor: Any) -> bool:
+    # psycopg 3 has Cursor.copy; psycopg 2 (which Django also supports) does not.
+    return connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy")
 
 
 def _defaults(model: type[models.Model], given: list[models.Field]) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""One run of a brief at a time, across threads, processes and machines.
+"""One run of a brief at a time, across threads and processes (and machines, on PostgreSQL).
 
 A run pays for model calls and commits each SKU as it finishes; two runs of one brief at once
 would both pay for the same drafts, then collide on the packages' unique constraints. The lock
@@ -32,7 +32,7 @@ from signoff.workflow import ErrorCode, StateError
 
 try:
     import fcntl
-except ImportError:  # not on Windows: there only the in-process guard holds
+except ImportError:  # Windows has no fcntl: there only the in-process guard holds
     fcntl = None  # type: ignore[assignment]
 
 # The first key of the two-key advisory lock space (the audit chain uses the one-key space).
