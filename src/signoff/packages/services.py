@@ -756,20 +756,7 @@ def _finish_run(
         cost=spent["cost"],  # this run's; the budget also holds what earlier runs spent
         message=stop and f"stopped: {stop}; run again to draft the {not_started} left",
     )
-    with transaction.atomic():
-        run.status = summary.status
-        run.finished_at = timezone.now()
-        run.summary = dataclasses.asdict(summary)
-        run.save(update_fields=["status", "finished_at", "summary"])
-        record(
-            action="run.finished",
-            actor=actor,
-            actor_kind="system",
-            subject_type="run",
-            subject_id=str(run.pk),
-            workspace=run.brief.workspace.slug,
-            data=run.summary,
-        )
+    _end_run(run, summary.status, dataclasses.asdict(summary), "run.finished", actor)
     return summary
 
 
@@ -786,22 +773,27 @@ def _fail_run(run: Run, batch: _Batch, error: BaseException, actor: str) -> None
         **_spent(batch.stored),
     }
     try:
-        with transaction.atomic():
-            run.status = "failed"
-            run.finished_at = timezone.now()
-            run.summary = summary
-            run.save(update_fields=["status", "finished_at", "summary"])
-            record(
-                action="run.failed",
-                actor=actor,
-                actor_kind="system",
-                subject_type="run",
-                subject_id=str(run.pk),
-                workspace=run.brief.workspace.slug,
-                data=summary,
-            )
+        _end_run(run, "failed", summary, "run.failed", actor)
     except DatabaseError:
         logger.exception("run %s failed and could not be marked failed", run.pk)
+
+
+def _end_run(run: Run, status: str, summary: dict, action: str, actor: str) -> None:
+    """Store how the run ended and its audit event: one transaction."""
+    with transaction.atomic():
+        run.status = status
+        run.finished_at = timezone.now()
+        run.summary = summary
+        run.save(update_fields=["status", "finished_at", "summary"])
+        record(
+            action=action,
+            actor=actor,
+            actor_kind="system",
+            subject_type="run",
+            subject_id=str(run.pk),
+            workspace=run.brief.workspace.slug,
+            data=summary,
+        )
 
 
 def _events(brief: Brief, run: Run, plan: PlannedPackage, actor: str) -> list[dict]:
