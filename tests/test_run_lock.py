@@ -81,6 +81,30 @@ def test_the_refusal_names_the_run_in_progress(approved_spring_brief):
 
 
 @pytest.mark.django_db
+def test_the_next_run_marks_the_runs_a_dead_worker_left_running_interrupted(
+    approved_spring_brief,
+):
+    checkpoint = {"status": "running", "drafted": 6, "input_tokens": 0, "output_tokens": 0}
+    dead = Run.objects.create(
+        brief=approved_spring_brief,
+        brief_version=approved_spring_brief.approved_version,
+        summary=checkpoint,
+    )
+    assert run_brief(approved_spring_brief).drafted == 32
+    dead.refresh_from_db()
+    assert (dead.status, dead.summary["status"], dead.summary["drafted"]) == (
+        "interrupted",
+        "interrupted",
+        6,
+    )
+    assert dead.finished_at is None  # when it died is not known
+    found = Event.objects.get(action="run.interrupted")
+    new = Run.objects.exclude(pk=dead.pk).get()
+    assert (found.subject_id, found.data["found_by_run"]) == (str(dead.pk), new.pk)
+    assert new.status == "finished"
+
+
+@pytest.mark.django_db
 def test_the_lock_is_per_brief(approved_spring_brief, lumen_workspace, example_dir, person):
     from signoff.briefs.approval import approve_brief
     from signoff.briefs.services import add_brief

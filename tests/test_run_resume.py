@@ -265,6 +265,9 @@ def test_killing_the_worker_mid_run_then_resuming_drafts_each_package_once(tmp_p
         [sys.executable, "-c", RUN_SCRIPT], env=env, capture_output=True, text=True, timeout=120
     )
     assert finished.returncode == 0, finished.stderr
+    with sqlite3.connect(database) as db:
+        statuses = [row[0] for row in db.execute("SELECT status FROM packages_run ORDER BY id")]
+    assert statuses == ["interrupted", "finished"]  # the killed run, found by the next one
     per_package = Counter(versions())
     assert len(per_package) == 32
     assert set(per_package.values()) == {1}

@@ -76,6 +76,7 @@ _BUILTIN = {
     "run.started": "Run started",
     "run.finished": "Run finished",
     "run.failed": "Run stopped on an error",
+    "run.interrupted": "Run found ended without finishing (its worker died)",
     "package.created": "Package created",
     "package.drafted": "Package drafted",
     "package.checked": "Package checked",

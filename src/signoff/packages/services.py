@@ -575,17 +575,40 @@ def _position_fields(plan: PlannedPackage, now: datetime) -> dict:
 
 
 def _start_run(brief: Brief, version: BriefVersion, actor: str, planned: int) -> Run:
+    """Record the run's start, and mark interrupted the runs its worker's death left running:
+    this run holds the brief's run lock, so none of them is alive."""
     with transaction.atomic():
+        dead = list(brief.runs.filter(status="running").order_by("pk"))
+        for stale in dead:
+            stale.status = "interrupted"
+            stale.summary = {**stale.summary, "status": "interrupted"}
+        Run.objects.bulk_update(dead, ["status", "summary"])
         run = Run.objects.create(brief=brief, brief_version=version)
-        record(
-            action="run.started",
-            actor=actor,
-            actor_kind="system",
-            subject_type="run",
-            subject_id=str(run.pk),
-            workspace=brief.workspace.slug,
-            data={"brief": brief.slug, "version": version.number, "packages": planned},
+        started = {"brief": brief.slug, "version": version.number, "packages": planned}
+        events = [
+            {
+                "action": "run.interrupted",
+                "actor": actor,
+                "actor_kind": "system",
+                "subject_type": "run",
+                "subject_id": str(stale.pk),
+                "workspace": brief.workspace.slug,
+                "data": {**stale.summary, "found_by_run": run.pk},
+            }
+            for stale in dead
+        ]
+        events.append(
+            {
+                "action": "run.started",
+                "actor": actor,
+                "actor_kind": "system",
+                "subject_type": "run",
+                "subject_id": str(run.pk),
+                "workspace": brief.workspace.slug,
+                "data": started,
+            }
         )
+        record_many(events)
     return run
 
 
