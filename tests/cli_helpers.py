@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 BRIEF = "spring-candles-2027"
@@ -24,3 +28,43 @@ def approve_channel(cli: Callable[..., Any], tokens: dict[str, str], channel: st
         assert result.exit_code == 0, result.output
         assert result.stdout.count(": approved: ") == len(refs)
     return refs
+
+
+class OwnHome:
+    """A SIGNOFF_HOME of its own (SQLite) driven through the installed `signoff` command in
+    subprocesses: the Lumen Home workspace loaded and the spring brief added and past G1."""
+
+    def __init__(self, home: Path) -> None:
+        repo = Path(__file__).resolve().parents[1]
+        self.home = home
+        self.database = home / "signoff.sqlite3"
+        self.env = {k: v for k, v in os.environ.items() if k != "SIGNOFF_DATABASE_URL"}
+        self.env |= {"SIGNOFF_HOME": str(home), "PYTHONPATH": str(repo / "tests")}
+        examples = repo / "src" / "signoff" / "demo" / "lumen-home"
+        for args in (
+            ("init",),
+            ("load", str(examples / "workspace.yaml")),
+            (
+                "brief",
+                "add",
+                str(examples / "briefs" / "spring-candles.yaml"),
+                "--products",
+                str(examples / "products.csv"),
+            ),
+        ):
+            self.ok(*args)
+        token = self.ok("token", "issue", "maya@lumen.example").stdout.strip()
+        self.ok("brief", "approve", BRIEF, "--yes", "--token", token)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        command = [str(Path(sys.executable).parent / "signoff"), *args]
+        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120)
+
+    def ok(self, *args: str) -> subprocess.CompletedProcess:
+        done = self.cli(*args)
+        assert done.returncode == 0, done.stderr
+        return done
+
+    def python(self, script: str, **options: Any) -> subprocess.Popen:
+        """Start ``python -c script`` against this home."""
+        return subprocess.Popen([sys.executable, "-c", script], env=self.env, **options)

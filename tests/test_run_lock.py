@@ -4,14 +4,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from cli_helpers import BRIEF
+from cli_helpers import BRIEF, OwnHome
 from django.db import connections
 
 from signoff.audit.models import Event
@@ -20,8 +18,6 @@ from signoff.packages.models import Run, Version
 from signoff.packages.runlock import RUN_LOCK_CLASS, run_in_progress, run_lock
 from signoff.packages.services import run_brief
 from signoff.workflow import ErrorCode, StateError
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.django_db
@@ -173,43 +169,20 @@ with run_lock(get_brief("spring-candles-2027")):
 
 @pytest.mark.skipif(bool(os.environ.get("SIGNOFF_DATABASE_URL")), reason="uses its own SQLite")
 def test_across_processes_a_live_holder_refuses_and_a_killed_one_lets_go(tmp_path):
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k != "SIGNOFF_DATABASE_URL"}
-    env |= {"SIGNOFF_HOME": str(home)}
-    signoff = [str(Path(sys.executable).parent / "signoff")]
-    examples = REPO / "src" / "signoff" / "demo" / "lumen-home"
+    own = OwnHome(tmp_path / "home")
 
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [*signoff, *args], env=env, capture_output=True, text=True, timeout=120
-        )
-
-    cli("init")
-    cli("load", str(examples / "workspace.yaml"))
-    products = str(examples / "products.csv")
-    cli("brief", "add", str(examples / "briefs" / "spring-candles.yaml"), "--products", products)
-    token = cli("token", "issue", "maya@lumen.example").stdout.strip()
-    cli("brief", "approve", BRIEF, "--yes", "--token", token)
-
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_SCRIPT],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    holder = own.python(HOLD_SCRIPT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        refused = cli("run", BRIEF)
+        refused = own.cli("run", BRIEF)
         assert refused.returncode == 3, refused.stderr
         assert f"brief {BRIEF} is being run already" in refused.stderr
         assert "Traceback" not in refused.stderr
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
-    resumed = cli("run", BRIEF)
-    assert resumed.returncode == 0, resumed.stderr
-    assert (home / "signoff.sqlite3.locks").is_dir()
+    own.ok("run", BRIEF)
+    assert (own.home / "signoff.sqlite3.locks").is_dir()
 
 
 @pytest.mark.django_db(transaction=True)

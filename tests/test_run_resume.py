@@ -8,9 +8,9 @@ import sys
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from cli_helpers import OwnHome
 from fakes.slow_provider import RemoteLikeProvider
 
 from signoff.audit.models import Event
@@ -18,7 +18,6 @@ from signoff.packages import services
 from signoff.packages.models import Package, Version
 from signoff.packages.services import run_brief
 
-REPO = Path(__file__).resolve().parents[1]
 LAVENDER_AMAZON = "LUM-SPR-LAV-08/amazon_us_pdp"
 
 
@@ -222,38 +221,14 @@ print(run_brief(get_brief("spring-candles-2027"), provider=SlowProvider(), concu
 
 @pytest.mark.skipif(bool(os.environ.get("SIGNOFF_DATABASE_URL")), reason="uses its own SQLite")
 def test_killing_the_worker_mid_run_then_resuming_drafts_each_package_once(tmp_path):
-    home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if k != "SIGNOFF_DATABASE_URL"}
-    env |= {"SIGNOFF_HOME": str(home), "PYTHONPATH": str(REPO / "tests")}
-    signoff = [str(Path(sys.executable).parent / "signoff")]
-    examples = REPO / "src" / "signoff" / "demo" / "lumen-home"
-
-    def cli(*args: str) -> str:
-        done = subprocess.run(
-            [*signoff, *args], env=env, capture_output=True, text=True, check=True, timeout=120
-        )
-        return done.stdout
-
-    cli("init")
-    cli("load", str(examples / "workspace.yaml"))
-    cli(
-        "brief",
-        "add",
-        str(examples / "briefs" / "spring-candles.yaml"),
-        "--products",
-        str(examples / "products.csv"),
-    )
-    token = cli("token", "issue", "maya@lumen.example").strip()
-    cli("brief", "approve", "spring-candles-2027", "--yes", "--token", token)
-    database = home / "signoff.sqlite3"
+    own = OwnHome(tmp_path / "home")
+    database = own.database
 
     def versions() -> list[int]:
         with sqlite3.connect(database) as db:
             return [row[0] for row in db.execute("SELECT package_id FROM packages_version")]
 
-    worker = subprocess.Popen(
-        [sys.executable, "-c", RUN_SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    worker = own.python(RUN_SCRIPT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while len(versions()) < 6 and time.monotonic() < deadline and worker.poll() is None:
         time.sleep(0.05)
@@ -262,7 +237,7 @@ def test_killing_the_worker_mid_run_then_resuming_drafts_each_package_once(tmp_p
     killed_at = len(versions())
     assert 0 < killed_at < 32, "the kill should land mid-run"
     finished = subprocess.run(
-        [sys.executable, "-c", RUN_SCRIPT], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", RUN_SCRIPT], env=own.env, capture_output=True, text=True, timeout=120
     )
     assert finished.returncode == 0, finished.stderr
     with sqlite3.connect(database) as db:
@@ -271,4 +246,4 @@ def test_killing_the_worker_mid_run_then_resuming_drafts_each_package_once(tmp_p
     per_package = Counter(versions())
     assert len(per_package) == 32
     assert set(per_package.values()) == {1}
-    assert cli("audit", "verify").startswith("ok:")
+    assert own.ok("audit", "verify").stdout.startswith("ok:")

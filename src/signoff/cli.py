@@ -285,16 +285,13 @@ def _progress_runner(brief_obj: Any) -> Any:
 def run(brief_ref: str, background: bool) -> None:
     """Expand, draft and check every package of a brief."""
     from signoff.briefs.services import get_brief
-    from signoff.briefs.workflow import template_for
-    from signoff.packages.services import drafting_version
 
     target = get_brief(brief_ref)
     if background:
-        from signoff.packages.runlock import ensure_no_run_in_progress
+        from signoff.packages.services import ensure_may_queue_run
         from signoff.packages.tasks import run_brief_task
 
-        drafting_version(target, template_for(target))  # refuse now, not in the worker
-        ensure_no_run_in_progress(target)
+        ensure_may_queue_run(target)  # refuse now, not in the worker
         result = run_brief_task.enqueue(target.pk)
         err.print(f"Queued run of {target.slug} as task {result.id}; `signoff worker` runs it.")
         return

@@ -54,14 +54,13 @@ from signoff.briefs.enrichment import accept_proposals, proposals_for
 from signoff.briefs.models import NotesParse
 from signoff.briefs.notes import notes_parse_for
 from signoff.briefs.services import add_brief
-from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
 from signoff.packages.models import Note, Run
-from signoff.packages.runlock import ensure_no_run_in_progress, runs_as_they_stand
+from signoff.packages.runlock import runs_as_they_stand
 from signoff.packages.selectors import blocking, sla_report
-from signoff.packages.services import drafting_version
+from signoff.packages.services import ensure_may_queue_run
 from signoff.packages.tasks import run_brief_task
 from signoff.web import intake
 
@@ -279,8 +278,7 @@ def run(request: HttpRequest, slug: str) -> Status[dict]:
     """
     brief = brief_for(request.auth, slug)
     ensure_may_run(request.auth, brief)
-    drafting_version(brief, template_for(brief))
-    ensure_no_run_in_progress(brief)
+    ensure_may_queue_run(brief)
     queued = run_brief_task.enqueue(brief.pk)
     return Status(202, {"task_id": str(queued.id), "status": str(queued.status)})
 

@@ -43,7 +43,7 @@ from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
 from signoff.packages.models import Finding, Package, Run, Version
-from signoff.packages.runlock import run_lock
+from signoff.packages.runlock import ensure_no_run_in_progress, run_lock
 from signoff.workflow import (
     Action,
     Actor,
@@ -242,6 +242,13 @@ def run_brief(
             _fail_run(run, batch, error, actor)
             raise
         return _finish_run(run, batch, skipped, not_started, budget, actor)
+
+
+def ensure_may_queue_run(brief: Brief) -> None:
+    """Refuse now, before queueing, what the worker would refuse: a brief that has not passed
+    G1, or one being run already."""
+    drafting_version(brief, template_for(brief))
+    ensure_no_run_in_progress(brief)
 
 
 def _plan_run(
@@ -633,14 +640,15 @@ class _Batch:
             stored = self.stored + self.pending
             # What the run has spent so far goes into the same transaction as what it bought,
             # so a run that crashes later still counts against the brief's budget.
-            self.run.summary = {
-                "status": "running",
-                "drafted": sum(1 for p in stored if p.draft_fields is not None),
-                **_spent(stored),
-            }
+            self.run.summary = {"status": "running", **_kept(stored)}
             _store(self.brief, self.version, self.run, self.pending, self.actor)
             self.stored = stored
             self.pending = []
+
+
+def _kept(stored: list[PlannedPackage]) -> dict:
+    """What a run that has not finished keeps: its drafts so far and what it spent on them."""
+    return {"drafted": sum(1 for p in stored if p.draft_fields is not None), **_spent(stored)}
 
 
 def _spent(plans: list[PlannedPackage]) -> dict:
@@ -792,8 +800,7 @@ def _fail_run(run: Run, batch: _Batch, error: BaseException, actor: str) -> None
     summary = {
         "status": "failed",
         "error": f"{type(error).__name__}: {error}"[:500],
-        "drafted": sum(1 for p in batch.stored if p.draft_fields is not None),
-        **_spent(batch.stored),
+        **_kept(batch.stored),
     }
     try:
         _end_run(run, "failed", summary, "run.failed", actor)

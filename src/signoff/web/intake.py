@@ -29,12 +29,11 @@ from signoff.briefs.authority import ensure_may_run, may_run
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief, NotesParse
 from signoff.briefs.services import add_brief
-from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Version
-from signoff.packages.runlock import ensure_no_run_in_progress, runs_as_they_stand
-from signoff.packages.services import STEPS, drafting_version
+from signoff.packages.runlock import runs_as_they_stand
+from signoff.packages.services import STEPS, ensure_may_queue_run
 from signoff.packages.tasks import run_brief_task
 from signoff.workflow import AuthorityError, WorkflowError
 from signoff.workspaces.models import Person
@@ -218,8 +217,7 @@ def queue_run(brief: Brief, person: Person) -> Queued:
     """Queue a run of the brief once it may draft (G1 passed where the template has G1)."""
     try:
         ensure_may_run(person, brief)
-        drafting_version(brief, template_for(brief))
-        ensure_no_run_in_progress(brief)
+        ensure_may_queue_run(brief)
     except WorkflowError as exc:  # wrong role (403), not past G1 or a run in progress (409)
         return Queued(False, exc.message, exc.code.value)
     run_brief_task.enqueue(brief.pk)
