@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from pydantic import ValidationError
 
@@ -17,6 +18,7 @@ from signoff.briefs.schema import BriefFile, ProductEntry
 from signoff.channels.catalog import catalog_ids
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.hashing import content_hash
+from signoff.core.paths import confined, path_refusal
 from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
 from signoff.workflow import ErrorCode, StateError
 from signoff.workspaces.models import Workspace
@@ -197,20 +199,31 @@ def _base_dir(doc: SourceDocument, parsed: BriefFile) -> tuple[Path, list[Proble
     """Return the folder the brief's image and reference paths are relative to.
 
     Paths may be relative to the brief's own folder or to the folder above it (a brand folder
-    with ``briefs/`` and ``references/`` side by side, as in the Lumen Home example).
+    with ``briefs/`` and ``references/`` side by side, as in the Lumen Home example). A brief
+    sent through the web app or the API is confined to its own upload folder, and its problems
+    never name where the server keeps it. No path may leave its folder (see ``core.paths``).
     """
     brief_dir = Path(doc.path).resolve().parent
-    candidates = [brief_dir, brief_dir.parent]
+    uploaded = brief_dir.is_relative_to(_uploads_root())
+    candidates = [brief_dir] if uploaded else [brief_dir, brief_dir.parent]
     refs = _file_references(parsed)
+    refused = {loc: path_refusal(path) for loc, path in refs}
+    problems = [doc.problem(reason, loc) for loc, reason in refused.items() if reason]
+    if problems:
+        return brief_dir, problems
     for base in candidates:
-        if all((base / path).is_file() for _, path in refs):
+        if all(confined(base, path) for _, path in refs):
             return base, []
-    looked = " and ".join(str(c) for c in candidates)
+    looked = "the upload" if uploaded else " and ".join(str(c) for c in candidates)
     return brief_dir, [
         doc.problem(f"file {path!r} not found (looked in {looked})", loc)
         for loc, path in refs
-        if not any((c / path).is_file() for c in candidates)
+        if not any(confined(c, path) for c in candidates)
     ]
+
+
+def _uploads_root() -> Path:
+    return (Path(settings.SIGNOFF_HOME) / "uploads").resolve()
 
 
 def _merge_products(

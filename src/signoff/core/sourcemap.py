@@ -44,8 +44,28 @@ class SourceDocument:
         )
 
 
+# Anchors and aliases let a few hundred bytes expand into gigabytes once every alias is
+# copied into plain data ("billion laughs"). No file Signoff reads needs them, so they are
+# refused where they appear, before anything is built from them.
+_ALIAS_REFUSED = (
+    "YAML anchors and aliases (&name, *name) are not accepted; write the value out in full"
+)
+
+
 class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that keeps plain values and records each node's line."""
+    """SafeLoader that keeps plain values, records each node's line and refuses aliases."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class _AliasRefused(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 def _construct(loader: _LineLoader, node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> Any:
@@ -67,8 +87,19 @@ def _construct(loader: _LineLoader, node: yaml.Node, loc: Loc, lines: dict[Loc, 
     return loader.construct_object(node, deep=True)
 
 
+# Far above any real brief or workspace (a 70,000-product brief is ~15 MB of YAML; product data
+# at scale comes as CSV), low enough that a parse cannot take the server's memory.
+MAX_DOCUMENT_CHARS = 32_000_000
+
+
 def parse_yaml(text: str, path: str = "<input>") -> SourceDocument:
     """Parse YAML text; a syntax error becomes an InputError with its line."""
+    if len(text) > MAX_DOCUMENT_CHARS:
+        raise InputError.single(
+            f"the document has {len(text):,} characters; at most {MAX_DOCUMENT_CHARS:,} are "
+            "accepted (send product data as a products CSV)",
+            file=path,
+        )
     loader = _LineLoader(text)
     lines: dict[Loc, int] = {}
     try:
@@ -76,6 +107,8 @@ def parse_yaml(text: str, path: str = "<input>") -> SourceDocument:
         data = None if node is None else _construct(loader, node, (), lines)
     except yaml.MarkedYAMLError as exc:
         raise InputError([_syntax_problem(exc, path)]) from exc
+    except _AliasRefused as exc:
+        raise InputError([Problem(_ALIAS_REFUSED, file=path, line=exc.line)]) from exc
     except InputError as exc:
         raise InputError(
             [Problem(p.message, file=path, line=p.line, field=p.field) for p in exc.problems]

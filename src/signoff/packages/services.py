@@ -38,6 +38,7 @@ from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.forked import can_fork, default_workers, map_forked
 from signoff.core.hashing import content_hash
+from signoff.core.paths import confined
 from signoff.core.rows import insert_rows
 from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
@@ -290,7 +291,12 @@ def _plan_run(
     for i, plan in enumerate(plans, 1):
         key = (plan.cell.channel, plan.cell.sku)
         if key not in image_findings:
-            paths = [base_dir / image for image in plan.product.images]
+            # Checked at intake too; a version stored before paths were confined is held to
+            # the same rule, so a path that leads out of its folder reads as a missing file.
+            paths = [
+                confined(base_dir, image) or base_dir / "missing" / Path(image).name
+                for image in plan.product.images
+            ]
             image_findings[key] = check_product_images(plan.channel, paths)
         progress(STEPS[1], i, len(plans))
     return plans, len(cells) - len(plans), image_findings

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief, NotesParse
 from signoff.briefs.services import add_brief
 from signoff.core.errors import InputError, NotFound, Problem
+from signoff.core.sourcemap import parse_yaml
 from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Version
 from signoff.packages.runlock import runs_as_they_stand
@@ -74,6 +76,15 @@ def add_uploaded_brief(
     their own workspace only.
     """
     folder = _upload_dir(person)
+    intake = _add_from_folder(person, folder, brief_text, csv_text, name)
+    if intake.problems:
+        shutil.rmtree(folder, ignore_errors=True)  # a refused upload leaves nothing behind
+    return intake
+
+
+def _add_from_folder(
+    person: Person, folder: Path, brief_text: str, csv_text: str | None, name: str
+) -> Intake:
     brief_path = folder / (Path(name).name or "brief.yaml")
     if brief_path.suffix not in {".yaml", ".yml"}:
         brief_path = brief_path.with_suffix(".yaml")
@@ -83,9 +94,9 @@ def add_uploaded_brief(
         csv_path = folder / "products.csv"
         csv_path.write_text(csv_text, encoding="utf-8")
     try:
-        data = yaml.safe_load(brief_text)
-    except yaml.YAMLError:
-        data = None  # add_brief reports the syntax error with its line
+        data = parse_yaml(brief_text, brief_path.name).data
+    except InputError:
+        data = None  # add_brief reports the problem with its line
     if isinstance(data, dict) and data.get("workspace") != person.workspace.slug:
         problem = Problem(
             f"the brief must name this workspace ({person.workspace.slug!r})",

@@ -107,7 +107,7 @@ def _check_image(
     name = channel.name
     if not path.is_file():
         out.append(
-            _finding("spec.image_missing", Severity.BLOCK, f"{field}: {path} not found", field)
+            _finding("spec.image_missing", Severity.BLOCK, f"{field}: {path.name} not found", field)
         )
         return
     try:
