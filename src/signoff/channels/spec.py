@@ -129,6 +129,31 @@ class PrintSpec(_Spec):
     source: str | None = None
 
 
+class ImageSlot(_Spec):
+    """One image a channel's package needs, rendered from the SKU's selected image.
+
+    ``fit``: ``cover`` fills the frame and crops, never through the product's bounding box;
+    ``pad_white`` keeps the whole image and pads it on pure white so the product spans
+    ``fill`` of the frame (a marketplace main image).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")  # main, gallery, feed_1x1, feed_4x5, story_9x16, ...
+    label: str = ""
+    width_px: int = Field(gt=0, le=20000)
+    height_px: int = Field(gt=0, le=20000)
+    fit: Literal["cover", "pad_white"] = "cover"
+    fill: float | None = Field(default=None, gt=0, le=1)  # pad_white: product's share of frame
+    format: Literal["jpeg", "png", "webp", "tiff"] = "jpeg"
+    quality: int = Field(default=90, ge=1, le=100)  # jpeg/webp start here; lowered to fit bytes
+    min_quality: int = Field(default=70, ge=1, le=100)  # below this the byte limit is refused
+    colour_space: Literal["sRGB"] = "sRGB"  # embedded ICC; print hands sRGB to the RIP
+    max_bytes: int | None = Field(default=None, gt=0)
+    dpi: int | None = Field(default=None, gt=0)  # written into the file (print)
+    required: bool = True  # launch refuses the package while a required slot is empty
+    source: str | None = None
+    notes: str | None = None
+
+
 class ImageSpec(_Spec):
     """Rules for the package's images."""
 
@@ -151,10 +176,14 @@ class ImageSpec(_Spec):
     background_applies_to: Literal["main", "all"] = "main"
     max_file_mb: float | None = Field(default=None, gt=0)  # decimal megabytes
     print: PrintSpec | None = None
+    slots: list[ImageSlot] = []  # the renditions a package needs; the first is the main image
     source: str | None = None
     confidence: str | None = None
     notes: str | None = None
     rule_sources: dict[str, RuleSource] = {}
+
+    def slot(self, slot_id: str) -> ImageSlot | None:
+        return next((slot for slot in self.slots if slot.id == slot_id), None)
 
     def cite(self, rule: str) -> RuleSource | None:
         """Return where ``rule`` (a limit's name) comes from, or None if nobody said."""
@@ -175,6 +204,9 @@ class ImageSpec(_Spec):
         for ratio in self.aspect_ratios:
             if parse_ratio(ratio) is None:
                 raise ValueError(f"aspect ratio {ratio!r} is not of the form W:H, e.g. 4:5")
+        ids = [slot.id for slot in self.slots]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"image slot ids must be unique, got {ids}")
         return self
 
 

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "signoff.web",
     "signoff.memory",
     "signoff.sharing",
+    "signoff.visuals",
     "django_tasks",
     "django_tasks_db",
 ]

@@ -1,0 +1,1 @@
+"""Visual assets: references, generated and edited image versions, selection, renditions."""

@@ -1,0 +1,1 @@
+"""Image providers behind one narrow port (``port.py``): the builtin compositor and OpenAI."""
