@@ -7,7 +7,17 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 
-from signoff.api import audit, briefs, claims, dashboard, errors, memory, packages, sharing
+from signoff.api import (
+    audit,
+    briefs,
+    claims,
+    dashboard,
+    errors,
+    memory,
+    packages,
+    sharing,
+    visuals,
+)
 from signoff.api.auth import TokenAuth
 from signoff.api.schemas import MeOut
 from signoff.workspaces.models import Person
@@ -43,6 +53,7 @@ api.add_router("/audit", audit.router)
 api.add_router("/memory", memory.router)
 api.add_router("/dashboard", dashboard.router)
 api.add_router("/review-links", sharing.router)
+api.add_router("/", visuals.router)
 
 
 def unmatched(request: HttpRequest, rest: str) -> JsonResponse:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from signoff.audit.services import record
+from signoff.briefs import hooks
 from signoff.briefs.authority import ensure_may_run
 from signoff.briefs.models import Brief, BriefApproval, BriefVersion
 from signoff.briefs.services import BriefReport, add_brief
@@ -148,7 +149,12 @@ def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefAppro
             content_hash=version.content_hash,
             note=note,
             gate=decision.gate,
-            data={"brief": brief.slug, "version": version.number},
+            data={
+                "brief": brief.slug,
+                "version": version.number,
+                # What else the version was approved with (its references, by hash).
+                **{k: v for facts in hooks.approval_facts for k, v in facts(brief).items()},
+            },
         )
     return approval
 

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from signoff.agents.checks.pii import check_pii_text
 from signoff.audit.services import record
+from signoff.briefs import hooks
 from signoff.briefs.models import Brief, BriefVersion, Product
 from signoff.briefs.products_csv import CsvProduct, read_products_csv
 from signoff.briefs.schema import BriefFile, ProductEntry
@@ -120,6 +121,8 @@ def add_brief(
             Product(brief_version=version, position=i, **values)
             for i, values in enumerate(products)
         )
+        for hook in hooks.brief_version_added:
+            hook(version, actor)
         record(
             action="brief.added" if latest is None else "brief.version_added",
             actor=actor,

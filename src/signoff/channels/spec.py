@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from signoff.channels.image_qc import ImageQCSpec
+
 Casing = Literal["any", "title", "sentence", "lower", "no_all_caps"]
 Compose = Literal[
     "title",  # product title: brand, type, scent/variant, size
@@ -177,6 +179,7 @@ class ImageSpec(_Spec):
     max_file_mb: float | None = Field(default=None, gt=0)  # decimal megabytes
     print: PrintSpec | None = None
     slots: list[ImageSlot] = []  # the renditions a package needs; the first is the main image
+    qc: ImageQCSpec = ImageQCSpec()  # pixel QC thresholds (signoff.visuals.qc); set where stricter
     source: str | None = None
     confidence: str | None = None
     notes: str | None = None

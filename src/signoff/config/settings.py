@@ -82,6 +82,34 @@ WSGI_APPLICATION = "signoff.config.wsgi.application"
 # The web screens (signoff.web): session sign-in, static files, a CSP on every page.
 STATIC_URL = "static/"
 STATIC_ROOT = SIGNOFF_HOME / "static"
+
+# Stored files (references, image versions, renditions), content-addressed by SHA-256 and
+# keyed by workspace (signoff.visuals.storage). The filesystem under SIGNOFF_HOME by default;
+# an S3-compatible bucket through django-storages when SIGNOFF_S3_BUCKET is set (credentials
+# from the usual AWS_* variables; SIGNOFF_S3_ENDPOINT_URL for MinIO, Ceph, R2, ...).
+_S3_BUCKET = os.environ.get("SIGNOFF_S3_BUCKET", "").strip()
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "signoff": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": _S3_BUCKET,
+                "endpoint_url": os.environ.get("SIGNOFF_S3_ENDPOINT_URL", "").strip() or None,
+                "region_name": os.environ.get("SIGNOFF_S3_REGION", "").strip() or None,
+                "file_overwrite": False,  # content-addressed: a name never changes content
+                "default_acl": None,
+                "querystring_auth": True,
+            },
+        }
+        if _S3_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(SIGNOFF_HOME / "files")},
+        }
+    ),
+}
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -284,3 +312,35 @@ SIGNOFF_FORK_MIN_PACKAGES = _whole_number("SIGNOFF_FORK_MIN_PACKAGES", 200)
 # may name people. Older ones are deleted when someone next sends notes; 0 keeps them all.
 # The audit log keeps each one's hash, who asked and what the parser answered.
 SIGNOFF_NOTES_KEEP_DAYS = _whole_number("SIGNOFF_NOTES_KEEP_DAYS", 30)
+
+
+# ---------------------------------------------------------------- image providers
+# Image providers (docs/providers.md, "Image providers"; signoff.visuals.providers.registry).
+# The builtin compositor is the default, so no packshot leaves the machine unless
+# SIGNOFF_IMAGE_PROVIDER says so ("openai" or "openai:MODEL"). The model name is a setting,
+# never code: OpenAI retires image models (gpt-image-1 was shut down in Oct 2026).
+def _image_json(name: str) -> dict:
+    raw = os.environ.get(name, "").strip() or "{}"
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ImproperlyConfigured(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, got {raw!r}")
+    return value
+
+
+SIGNOFF_IMAGE_PROVIDER = os.environ.get("SIGNOFF_IMAGE_PROVIDER", "").strip().lower() or "builtin"
+# Empty: the provider's own default (gpt-image-2 for openai).
+SIGNOFF_IMAGE_MODEL = os.environ.get("SIGNOFF_IMAGE_MODEL", "").strip()
+# Any other provider option as JSON (base_url, api_key, timeout, max_retries, quality, ...).
+SIGNOFF_IMAGE_PROVIDER_OPTIONS = _image_json("SIGNOFF_IMAGE_PROVIDER_OPTIONS")
+# Price per image by model, then by "WxH" size sent (or "default"); an unpriced image costs 0
+# and says so: {"gpt-image-2": {"per_image": {"1024x1024": 0.04, "default": 0.06}}}.
+SIGNOFF_IMAGE_PRICES = _image_json("SIGNOFF_IMAGE_PRICES")
+# The largest image decoded anywhere (uploads, provider answers): a 12,000 x 12,000 master fits,
+# a decompression bomb does not.
+SIGNOFF_IMAGE_MAX_PIXELS = _whole_number("SIGNOFF_IMAGE_MAX_PIXELS", 144_000_000)
+# Image provider calls in flight at once (each holds several full-size images in memory); 0 is
+# read as 1.
+SIGNOFF_IMAGE_CONCURRENCY = max(1, _whole_number("SIGNOFF_IMAGE_CONCURRENCY", 2))

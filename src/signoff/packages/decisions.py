@@ -21,13 +21,20 @@ from signoff.audit.services import record
 from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
-from signoff.core.hashing import content_hash
 from signoff.memory.services import remember, remember_winner
 from signoff.packages.claims import release_claims_no_longer_made
 from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
 from signoff.packages.fields import apply_changes
-from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
+from signoff.packages.models import (
+    Approval,
+    Finding,
+    Note,
+    Package,
+    Review,
+    Version,
+    version_digest,
+)
 from signoff.workflow import (
     Action,
     Actor,
@@ -356,7 +363,7 @@ def edit_package(
         workspace = package.brief.workspace
         spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
         fields = apply_changes(previous.fields, changes, spec.fields)
-        digest = content_hash(fields)
+        digest = version_digest(fields, previous.images or {})
         if digest == previous.content_hash:
             raise InputError(
                 [Problem("nothing changed: the new values equal the current ones", field="--set")]
@@ -378,6 +385,7 @@ def edit_package(
             parent=previous,
             brief_version=previous.brief_version,
             content_hash=digest,
+            images=previous.images or None,
         )
         Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
         now = timezone.now()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from django.db import models
 
 from signoff.briefs.models import Brief, BriefVersion
+from signoff.core.hashing import content_hash
 
 if TYPE_CHECKING:
     from signoff.agents.context import CheckFinding
@@ -66,8 +67,13 @@ class Version(models.Model):
     author = models.CharField(max_length=254)  # a person's email, or "agent:copy_drafter"
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT)
     brief_version = models.ForeignKey(BriefVersion, on_delete=models.RESTRICT, related_name="+")
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)  # of the copy and the images together
     created_at = models.DateTimeField(auto_now_add=True)
+    # The channel's image slots filled from renditions: {slot: {"sha256", "rendition", "image",
+    # "file", "width", "height"}}. Part of the content: an approval is of copy and images.
+    # Null (no image yet) rather than a default: SQLite then adds the column in place, and the
+    # memory app's full-text triggers on this table survive the migration.
+    images = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -83,6 +89,14 @@ class Version(models.Model):
         if not self._state.adding:
             raise ValueError(f"version {self.pk} is immutable; save a new version instead")
         super().save(*args, **kwargs)
+
+
+def version_digest(fields: dict, images: dict | None) -> str:
+    """The content hash of a version: its copy alone (as before images existed), or its copy
+    and its images' hashes together, so a new image is new content."""
+    if not images:
+        return content_hash(fields)
+    return content_hash({"fields": fields, "images": {k: v["sha256"] for k, v in images.items()}})
 
 
 class Finding(models.Model):

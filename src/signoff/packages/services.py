@@ -37,13 +37,12 @@ from signoff.briefs.workflow import brief_gate, first_package_position, template
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec
 from signoff.core.forked import can_fork, default_workers, map_forked
-from signoff.core.hashing import content_hash
 from signoff.core.paths import confined
 from signoff.core.rows import insert_rows
 from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
-from signoff.packages.models import Finding, Package, Run, Version
+from signoff.packages.models import Finding, Package, Run, Version, version_digest
 from signoff.packages.runlock import ensure_no_run_in_progress, run_lock
 from signoff.workflow import (
     Action,
@@ -103,6 +102,7 @@ class PlannedPackage:
     package_id: int | None = None
     version_number: int | None = None
     content_hash: str = ""
+    images: dict = field(default_factory=dict)
 
     @property
     def all_moves(self) -> list[tuple[str, Position, Position]]:
@@ -686,6 +686,7 @@ VERSION_COLUMNS = (
     "brief_version_id",
     "content_hash",
     "created_at",
+    "images",
 )
 
 
@@ -732,7 +733,9 @@ def _store(
         for plan in drafted:
             previous = plan.existing.current_version if plan.existing else None
             plan.version_number = (previous.number + 1) if previous else 1
-            plan.content_hash = content_hash(plan.draft_fields)
+            # A redraft keeps the package's images: only the copy is new.
+            plan.images = (previous.images if previous else None) or {}
+            plan.content_hash = version_digest(plan.draft_fields, plan.images)
         version_ids = insert_rows(
             Version,
             VERSION_COLUMNS,
@@ -747,6 +750,7 @@ def _store(
                     version.pk,
                     plan.content_hash,
                     now,
+                    plan.images,
                 )
                 for plan in drafted
             ),

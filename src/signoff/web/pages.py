@@ -32,7 +32,7 @@ from signoff.packages.selectors import (
     version_changes,
 )
 from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
-from signoff.workspaces.models import Person
+from signoff.workspaces.models import Person, Workspace
 from signoff.workspaces.selectors import role_holders
 
 PAGE_SIZE = 50
@@ -159,8 +159,10 @@ def board_page(brief: Brief, person: Person, query: BoardQuery) -> dict:
     holders = role_holders(brief.workspace_id)
     now = timezone.now()
     rows = []
+    thumbs = main_images(list(page.object_list), brief.workspace)
     for package in page.object_list:
         row = board_row(package, now)
+        row["thumb"] = thumbs.get(package.pk)
         gate = _gate_of(package, template)
         row["gate"] = gate.id if gate else ""
         row["gate_label"] = gate.label if gate else ""
@@ -239,6 +241,40 @@ def _worst(severities: list[str]) -> str:
     return min(severities, key=lambda s: SEVERITY_ORDER.get(s, 9)) if severities else ""
 
 
+def slot_order(channel: str, workspace: Workspace) -> list[str]:
+    """Return the image slot ids of a channel, main slot first."""
+    spec = resolve_spec(channel, workspace.channel_overrides.get(channel))
+    return [slot.id for slot in spec.images.slots] if spec.images else []
+
+
+def slot_images(images: dict | None, order: list[str]) -> list[dict]:
+    """Return a version's images (``Version.images``) as a list in the channel's slot order."""
+    if not images:
+        return []
+    ranked = sorted(images, key=lambda s: order.index(s) if s in order else len(order))
+    return [{"slot": slot, **images[slot]} for slot in ranked]
+
+
+def main_images(packages: list[Package], workspace: Workspace) -> dict[int, dict]:
+    """Return each package's main (first slot) image, by package id (one query)."""
+    ids = [p.current_version_id for p in packages if p.current_version_id]
+    stored = dict(
+        Version.objects.filter(pk__in=ids, images__isnull=False).values_list("pk", "images")
+    )
+    orders: dict[str, list[str]] = {}
+    out = {}
+    for package in packages:
+        images = stored.get(package.current_version_id)
+        if not images:
+            continue
+        if package.channel not in orders:
+            orders[package.channel] = slot_order(package.channel, workspace)
+        listed = slot_images(images, orders[package.channel])
+        if listed:
+            out[package.pk] = listed[0]
+    return out
+
+
 def preview(package: Package, fields: dict, findings: list[dict]) -> dict:
     """Return the package's fields arranged by role for its channel's preview layout."""
     workspace = package.brief.workspace
@@ -275,9 +311,13 @@ def preview(package: Package, fields: dict, findings: list[dict]) -> dict:
             extra.append(fv)
         else:
             slots[role] = fv
+    images = package.current_version.images if package.current_version else None
+    slots_in_order = [slot.id for slot in spec.images.slots] if spec.images else []
+    listed = slot_images(images, slots_in_order)
     return {
         "layout": LAYOUTS.get(package.channel, "generic"),
         "channel_name": spec.name,
+        "image": listed[0] if listed else None,
         "slots": slots,
         "all": list(slots.values()) + extra,
     }
@@ -393,6 +433,10 @@ def package_page(package: Package, person: Person) -> dict:
         "notes": list(package.notes.order_by("-created_at")[:20]),
         "panel": gate_panel(package, person, template),
         "missing": [fact_label(f) for f in (package.completeness or {}).get("missing", [])],
+        "images": slot_images(
+            current.images if current else None,
+            slot_order(package.channel, package.brief.workspace),
+        ),
     }
 
 
@@ -469,6 +513,7 @@ class MatrixCell:
     package: Package
     at_gate: bool  # waits on the launch gate: the matrix offers to approve it
     reviewed: bool  # the person marked its current version reviewed
+    thumb: dict | None = None  # the main slot's image (``Version.images``), where attached
 
 
 def matrix_page(brief: Brief, person: Person) -> dict:
@@ -485,6 +530,7 @@ def matrix_page(brief: Brief, person: Person) -> dict:
             package__brief=brief, person=person.email, version_id=F("package__current_version_id")
         ).values_list("package_id", flat=True)
     )
+    thumbs = main_images(packages, brief.workspace)
     cells: dict[str, dict[str, list[MatrixCell]]] = defaultdict(lambda: defaultdict(list))
     skus: list[str] = []
     for package in packages:
@@ -493,7 +539,12 @@ def matrix_page(brief: Brief, person: Person) -> dict:
         if package.channel not in channels:
             channels.append(package.channel)
         cells[package.sku][package.channel].append(
-            MatrixCell(package, _gate_of(package, template) == gate, package.pk in reviewed)
+            MatrixCell(
+                package,
+                _gate_of(package, template) == gate,
+                package.pk in reviewed,
+                thumbs.get(package.pk),
+            )
         )
     # Rows in the brief's product order; SKUs no longer in the brief go last.
     order = list(version.products.order_by("position").values_list("sku", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signoff.web import views, views_intake
+from signoff.web import views, views_images, views_intake
 from signoff.web.views_compare import package_compare, package_compare_rate
 from signoff.web.views_dashboard import dashboard, dashboard_layout
 
@@ -41,6 +41,33 @@ urlpatterns = [
         "briefs/<slug:slug>/data-requests/new/",
         views_intake.brief_data_request,
         name="brief-data-request",
+    ),
+    path("briefs/<slug:slug>/images/", views_images.images, name="images"),
+    path(
+        "briefs/<slug:slug>/images/generate/",
+        views_images.images_generate,
+        name="images-generate",
+    ),
+    path(
+        "briefs/<slug:slug>/images/progress/",
+        views_images.images_progress,
+        name="images-progress",
+    ),
+    path("briefs/<slug:slug>/images/render/", views_images.images_render, name="images-render"),
+    path("images/<int:image_id>/", views_images.image, name="image"),
+    path("images/<int:image_id>/rate/", views_images.image_rate, name="image-rate"),
+    path("images/<int:image_id>/select/", views_images.image_select, name="image-select"),
+    path("images/<int:image_id>/edit/", views_images.image_edit, name="image-edit"),
+    path("files/images/<int:image_id>/", views_images.image_file, name="image-file"),
+    path(
+        "files/renditions/<int:rendition_id>/",
+        views_images.rendition_file,
+        name="rendition-file",
+    ),
+    path(
+        "files/references/<int:reference_id>/",
+        views_images.reference_file,
+        name="reference-file",
     ),
     path("packages/<int:package_id>/", views.package, name="package"),
     path("packages/<int:package_id>/decide/", views.package_decide, name="package-decide"),

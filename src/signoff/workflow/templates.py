@@ -94,6 +94,8 @@ class Template:
     gates: tuple[Gate, ...]  # in the order a package meets them
     transitions: tuple[Transition, ...]
     publisher_roles: frozenset[Role]  # who may launch an approved package (besides the system)
+    # Who chooses the image a SKU's packages are made from: creative direction, never an agent.
+    image_selector_roles: frozenset[Role] = frozenset({Role.CONTENT_LEAD})
     brief_stages: frozenset[Stage] = frozenset()  # stages where the brief, not a package, moves
     # Derived from ``transitions`` for quick look-ups.
     _index: Mapping[tuple[Position, Action], Transition] = field(
@@ -252,6 +254,7 @@ CAMPAIGN = Template(
         # C4/published: live; nothing leaves it
     ),
     publisher_roles=frozenset({Role.OPERATOR, Role.CMO}),
+    image_selector_roles=frozenset({Role.CMO, Role.CONTENT_LEAD}),
 )
 
 SOCIAL = Template(

@@ -16,6 +16,8 @@ from pydantic import (
 )
 from typing_extensions import TypedDict
 
+from signoff.core.naming import naming_problem
+
 ROLES = ("content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo")
 Role = Literal["content_lead", "compliance", "brand_manager", "operator", "admin", "cmo", "ceo"]
 ClaimStatusName = Literal["approved", "pending", "needs_substantiation", "forbidden", "withdrawn"]
@@ -50,6 +52,25 @@ class Brand(_Strict):
     banned: list[BannedRule] = []
     palette: list[str] = []
     fonts: dict[str, str] = {}
+    # How every rendition, export and delivered image file is named; the fields are
+    # brand, sku, channel, slot, version, image, width, height, ext (signoff.core.naming).
+    file_naming: str = "{brand}_{sku}_{channel}_{slot}_v{version}.{ext}"
+
+    @field_validator("palette")
+    @classmethod
+    def _hex_colours(cls, value: list[str]) -> list[str]:
+        for colour in value:
+            if not re.fullmatch(r"#[0-9A-Fa-f]{6}", colour):
+                raise ValueError(f"palette colour {colour!r} is not of the form #RRGGBB")
+        return value
+
+    @field_validator("file_naming")
+    @classmethod
+    def _known_fields(cls, value: str) -> str:
+        problem = naming_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
 
 class ClaimEntry(_Strict):

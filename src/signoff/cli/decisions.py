@@ -1,0 +1,121 @@
+"""Decisions on packages: `review`, `approve`, `reject` and `edit`."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from signoff.cli.base import (
+    REFUSAL_EXIT,
+    _acting_person,
+    _emit_json,
+    command,
+    main,
+    token_option,
+)
+
+
+def _print_results(results: list, as_json: bool) -> None:
+    if as_json:
+        _emit_json([dataclasses.asdict(r) for r in results])
+    else:
+        for r in results:
+            status = r.outcome if r.ok else f"refused ({r.code})"
+            click.echo(f"{r.package_id}: {status}: {r.message}")
+    refused = [r for r in results if not r.ok]
+    if len(results) == 1 and refused:
+        # One package: exit as any single refusal does (3 wrong state, 4 not allowed).
+        sys.exit(REFUSAL_EXIT.get(refused[0].http_status, 1))
+    if refused:
+        sys.exit(1)
+
+
+def _package_ids(refs: tuple[str, ...]) -> list[int]:
+    from signoff.packages.selectors import get_package
+
+    return [get_package(ref).pk for ref in refs]
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def review(packages: tuple[str, ...], as_json: bool, token: str) -> None:
+    """Mark each package's current version reviewed by you (needed for batch approval)."""
+    from signoff.packages.decisions import decide_each, review_package
+
+    person = _acting_person(token)
+    results = decide_each(
+        _package_ids(packages), lambda pk: review_package(package_id=pk, person=person)
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--note", default="")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def approve(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> None:
+    """Approve each package at its current gate; several ids are a batch (reviewed only)."""
+    from signoff.packages.decisions import approve_package, decide_each
+
+    person = _acting_person(token)
+    batch = len(packages) > 1
+    results = decide_each(
+        _package_ids(packages),
+        lambda pk: approve_package(package_id=pk, person=person, note=note, batch=batch),
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
+@click.option("--note", required=True, help="Why: the next draft reads it.")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command()
+def reject(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> None:
+    """Reject each package at its current gate; it returns to the previous stage."""
+    from signoff.packages.decisions import decide_each, reject_package
+
+    person = _acting_person(token)
+    batch = len(packages) > 1
+    results = decide_each(
+        _package_ids(packages),
+        lambda pk: reject_package(package_id=pk, person=person, note=note, batch=batch),
+    )
+    _print_results(results, as_json)
+
+
+@main.command()
+@click.argument("package_ref", metavar="PACKAGE")
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    required=True,
+    help="field=value, or list_field[2]=value for one item.",
+)
+@click.option("--note", default="")
+@token_option
+@command()
+def edit(package_ref: str, assignments: tuple[str, ...], note: str, token: str) -> None:
+    """Save your new version of a package; approvals it no longer matches are voided."""
+    from signoff.packages.decisions import edit_package, parse_assignments
+    from signoff.packages.selectors import get_package
+
+    person = _acting_person(token)
+    result, changes = edit_package(
+        package_id=get_package(package_ref).pk,
+        person=person,
+        changes=parse_assignments(assignments),
+        note=note,
+    )
+    click.echo(f"{result.package_id}: {result.message}")
+    for line in changes:
+        click.echo(f"  {line}")

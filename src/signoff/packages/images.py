@@ -1,0 +1,123 @@
+"""Attaching renditions to a package: a new version that binds the copy and the images.
+
+An approval is of one exact combination of copy and images (the version's content hash covers
+both), so new images are a new version, checked again, and the approvals it no longer matches
+are voided, as for an edit of the copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from signoff.agents.checking import check_draft
+from signoff.agents.context import CheckFinding, Draft, Severity
+from signoff.channels.catalog import resolve_spec
+from signoff.packages.confidence import confidence
+from signoff.packages.decisions import ItemResult, _decide, _move, _record
+from signoff.packages.models import Approval, Finding, Version, version_digest
+from signoff.workflow import Action, ErrorCode, StateError
+from signoff.workspaces.models import Person
+from signoff.workspaces.rules import brand_rules
+
+
+def attach_images(
+    *,
+    package_id: int,
+    person: Person,
+    images: Mapping[str, dict[str, Any]],
+    image_findings: Sequence[CheckFinding] = (),
+    note: str = "",
+) -> ItemResult:
+    """Make a version of the package with ``images`` in its slots (the copy unchanged).
+
+    ``image_findings`` are the renditions' checks, kept on the new version with the copy's.
+    Nothing happens when the package already carries exactly these images.
+    """
+    with transaction.atomic():
+        package, person, decision = _decide(package_id, person, Action.EDIT, note=note)
+        previous = package.current_version
+        if previous is None:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"package {package.pk} has no draft yet; images attach to a drafted package",
+            )
+        images = dict(images)
+        digest = version_digest(previous.fields, images)
+        if digest == previous.content_hash:
+            return ItemResult(
+                package.pk,
+                True,
+                "unchanged",
+                "already carries these images",
+                position=package.position,
+            )
+        workspace = package.brief.workspace
+        spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
+        product = previous.brief_version.products.get(sku=package.sku).facts()
+        findings = [
+            f
+            for f in check_draft(
+                Draft(spec, previous.fields, product, package.market, package.variant),
+                brand_rules(workspace),
+            )
+            # The copy's "no image yet" note is answered by the images themselves.
+            if f.rule_id != "spec.images_pending"
+        ]
+        findings += list(image_findings)
+        version = Version.objects.create(
+            package=package,
+            number=previous.number + 1,
+            fields=previous.fields,
+            images=images,
+            origin={
+                "kind": "person",
+                "person": person.email,
+                "note": note,
+                "changed": [f"images.{slot}" for slot in sorted(images)],
+            },
+            author=person.email,
+            parent=previous,
+            brief_version=previous.brief_version,
+            content_hash=digest,
+        )
+        Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
+        now = timezone.now()
+        live = Approval.objects.filter(package=package, voided_at__isnull=True)
+        voided = list(live.values_list("gate", flat=True))
+        live.update(voided_at=now, voided_by=version)
+        before = _move(package, decision, now)
+        package.current_version = version
+        package.confidence = confidence(
+            (f.severity for f in findings),
+            len(package.completeness.get("required", [])),
+            len(package.completeness.get("missing", [])),
+        )
+        package.save(update_fields=["current_version", "confidence"])
+        _record(
+            package,
+            person,
+            decision,
+            before,
+            version=version,
+            note=note,
+            data={
+                "version": version.number,
+                "parent": previous.number,
+                "parent_hash": previous.content_hash,
+                "voided": voided,
+                "images": {slot: entry["sha256"] for slot, entry in images.items()},
+                "image_findings": sum(1 for f in image_findings if f.severity == Severity.BLOCK),
+            },
+        )
+    return ItemResult(
+        package.pk,
+        True,
+        "attached",
+        f"version {version.number} with {', '.join(sorted(images))}"
+        + (f"; voided {', '.join(voided)}" if voided else ""),
+        position=package.position,
+    )

@@ -1,0 +1,127 @@
+"""Entry points: every QC family on one image, and the set-coherence rules on a selection.
+
+Costs: one integer box-filter proxy (<= 700 px) serves background, fill, product match, text
+and print; sharpness reads the product region normalised to 512 px; upscaling and compression
+read sixteen 64 px full-resolution strips. Nothing makes a full-size numpy copy, so peak
+memory stays close to the decoded image itself.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import replace
+
+from PIL import Image
+
+from signoff.channels.image_qc import Applies, ImageQCSpec
+from signoff.channels.spec import PrintSpec
+from signoff.visuals.qc._pixels import as_rgb, gray_strips, proxy, region_gray, scale_bbox
+from signoff.visuals.qc.background import check_background, check_fill
+from signoff.visuals.qc.coherence import check_coherence
+from signoff.visuals.qc.findings import BBox, ImageFinding
+from signoff.visuals.qc.match import Reference, match_findings, reference
+from signoff.visuals.qc.overlay import check_text_overlay
+from signoff.visuals.qc.print_rules import check_print
+from signoff.visuals.qc.segment import segment
+from signoff.visuals.qc.signal import (
+    check_compression,
+    check_sharpness,
+    check_upscaled,
+    sharpness,
+)
+
+MIN_SIDE = 16  # below this no pixel rule means anything
+
+
+def _applies(applies: Applies, main: bool) -> bool:
+    return applies == "all" or (applies == "main" and main)
+
+
+# A brief checks many images against one packshot: prepare it once per packshot object.
+_REFERENCES: dict[int, tuple[Reference | None, float | None]] = {}
+
+
+def _prepare(packshot: Image.Image) -> tuple[Reference | None, float | None]:
+    key = id(packshot)
+    if key not in _REFERENCES:
+        pack = as_rgb(packshot)
+        pack_rgb, pack_scale = proxy(pack)
+        ref = reference(pack_rgb)
+        sharp = None
+        if ref is not None:
+            region = scale_bbox(segment(pack_rgb).product_bbox, pack_scale, pack.size)
+            sharp = sharpness(region_gray(pack, region, 512))[1]
+        _REFERENCES[key] = (ref, sharp)
+        weakref.finalize(packshot, _REFERENCES.pop, key, None)
+    return _REFERENCES[key]
+
+
+def check_image(
+    img: Image.Image,
+    spec: ImageQCSpec,
+    *,
+    main: bool,
+    packshot: Image.Image | None = None,
+    physical: PrintSpec | None = None,
+    jpeg_quantization: dict | None = None,
+) -> list[ImageFinding]:
+    """Findings on one image. ``main``: it is the package's main image (marketplace rules);
+    ``packshot``: the SKU's packshot to compare the product with; ``physical``: the print size;
+    ``jpeg_quantization``: the file's DQT tables when ``img`` is no longer the JPEG itself."""
+    tables = jpeg_quantization or getattr(img, "quantization", None) or None
+    img = as_rgb(img)
+    size = img.size
+    out: list[ImageFinding] = []
+    if min(size) < MIN_SIDE:
+        if physical is not None:
+            return check_print(proxy(img)[0], size, physical, spec.print, lambda box: box)
+        return out
+    rgb, scale = proxy(img)
+
+    def to_image(box: BBox | None) -> BBox | None:
+        return scale_bbox(box, scale, size)
+
+    seg = segment(rgb, spec.background.object_threshold)
+    if _applies(spec.background.applies, main):
+        out += check_background(rgb, seg, spec.background, scale, size)
+    if _applies(spec.fill.applies, main) and seg.on_light:
+        out += check_fill(seg, spec.fill, scale, size)
+    product = seg.product_bbox if seg.on_light else None
+    ref_sharp = None
+    if packshot is not None and _applies(spec.product_match.applies, main):
+        ref, ref_sharp = _prepare(packshot)
+        if ref is not None:
+            found, located = match_findings(rgb, seg, ref, spec.product_match, to_image)
+            out += found
+            product = located or product
+    region = to_image(product)
+    if region is not None and min(region[2:]) < MIN_SIDE:
+        region = None
+    if _applies(spec.sharpness.applies, main):
+        out += check_sharpness(region_gray(img, region, 512), ref_sharp, spec.sharpness, region)
+    if _applies(spec.upscaled.applies, main) or _applies(spec.compression.applies, main):
+        rows, cols = gray_strips(img, region)
+        if _applies(spec.upscaled.applies, main):
+            out += check_upscaled(rows, cols, spec.upscaled, size)
+        if _applies(spec.compression.applies, main):
+            out += check_compression(rows, cols, tables, spec.compression)
+    if _applies(spec.text_overlay.applies, main):
+        text = check_text_overlay(rgb, product, spec.text_overlay, to_image)
+        if product is None and not seg.on_light:
+            # Without the product's place on a scene this may be packaging text: ask, don't block.
+            text = [
+                replace(f, severity="warn", message=f.message + " (product not located: may be"
+                        " packaging text)")
+                for f in text
+            ]  # fmt: skip
+        out += text
+    if physical is not None:
+        out += check_print(rgb, size, physical, spec.print, to_image)
+    return out
+
+
+def check_set(
+    images: dict[str, Image.Image], palette: list[str], spec: ImageQCSpec
+) -> list[ImageFinding]:
+    """Coherence findings across a brief's images, keyed by the caller's names for them."""
+    return check_coherence(images, palette, spec.coherence)

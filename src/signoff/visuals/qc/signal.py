@@ -1,0 +1,196 @@
+"""``image.sharpness``, ``image.upscaled`` and ``image.compression``: signal-level rules that
+need full resolution, measured on thin full-resolution strips and a normalised product crop."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from signoff.channels.image_qc import CompressionQC, SharpnessQC, UpscaledQC
+from signoff.visuals.qc.findings import BBox, ImageFinding
+
+# ITU-T T.81 Annex K tables in natural (row-major) order, as Pillow's ``quantization`` gives.
+ANNEX_K_LUMA = np.array([
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+], dtype=np.float64)  # fmt: skip
+ANNEX_K_CHROMA = np.array(
+    [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+     24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32,
+    dtype=np.float64,
+)  # fmt: skip
+
+
+def _lap_var(gray: np.ndarray) -> float:
+    return float(cv2.Laplacian(gray, cv2.CV_32F).var())
+
+
+def sharpness(gray512: np.ndarray) -> tuple[float, float]:
+    """(scale ratio, variance of Laplacian at 512 px) of a region normalised to 512 px.
+
+    The ratio compares the region at 512 px with itself at 256 px: halving removes blur under
+    ~1 px, so sharp content keeps the ratio high whatever its subject, blurred content loses it.
+    """
+    half = cv2.resize(gray512, (max(1, gray512.shape[1] // 2), max(1, gray512.shape[0] // 2)),
+                      interpolation=cv2.INTER_AREA)  # fmt: skip
+    v512, v256 = _lap_var(gray512), _lap_var(half)
+    return (v512 / v256 if v256 > 1e-6 else 1.0), v512
+
+
+def check_sharpness(
+    gray512: np.ndarray, reference_var: float | None, rules: SharpnessQC, bbox: BBox | None
+) -> list[ImageFinding]:
+    if min(gray512.shape) < 16:
+        return []
+    ratio, v512 = sharpness(gray512)
+    out = []
+    if reference_var is None and ratio < rules.min_sharpness:
+        out.append(ImageFinding(
+            "image.sharpness.blur", rules.severity,
+            f"product region is blurred: sharpness {ratio:.2f} (variance of Laplacian at 512 px"
+            f" over 256 px); needs at least {rules.min_sharpness:.2f}",
+            bbox, "re-render or re-shoot in focus; do not sharpen a blurred upscale",
+            ratio, rules.min_sharpness,
+        ))  # fmt: skip
+    elif reference_var and v512 / reference_var < rules.min_relative_sharpness:
+        rel = v512 / reference_var
+        out.append(ImageFinding(
+            "image.sharpness.blur", rules.severity,
+            f"product region is softer than the packshot: {rel * 100:.0f} % of its variance of"
+            f" Laplacian at 512 px; needs at least {rules.min_relative_sharpness * 100:.0f} %",
+            bbox, "re-render from the packshot at full resolution", rel,
+            rules.min_relative_sharpness,
+        ))  # fmt: skip
+    return out
+
+
+def _steps(strips: list[np.ndarray]) -> np.ndarray:
+    """Mean |pixel-to-pixel step| per column position across the strips."""
+    width = min(s.shape[1] for s in strips)
+    rows = np.concatenate([s[:, :width] for s in strips], axis=0)
+    return np.abs(np.diff(rows, axis=1)).mean(axis=0)
+
+
+def _fold(steps: np.ndarray, period: int) -> np.ndarray:
+    """Median step at each phase of ``period``: medians ignore the product's own edges."""
+    n = steps.size // period * period
+    return np.median(steps[:n].reshape(-1, period), axis=0)
+
+
+def periodicity(steps: np.ndarray) -> tuple[int, float]:
+    """(period, strength) of the strongest interpolation periodicity among 2-6 px.
+
+    Strength: the steps at the period's phase over the median phase, minus 1. Periods 2 and 4
+    divide JPEG's 8 px grid, whose block edge alone is raised, so for them every phase that an
+    enlargement would raise (P-1, 2P-1, ...) must be raised in the 8-phase fold.
+    """
+    if steps.size < 96:
+        return 0, 0.0
+    eight = _fold(steps, 8)
+    best = (0, 0.0)
+    for period in (2, 3, 4, 5, 6):
+        if 8 % period == 0:
+            fold = eight
+            raised = fold[period - 1 :: period].min()
+        else:
+            fold = _fold(steps, period)
+            raised = fold.max()
+        median = float(np.median(fold))
+        strength = (float(raised) - median) / (median + 0.02)
+        if strength > best[1]:
+            best = (period, strength)
+    return best
+
+
+def check_upscaled(
+    rows: list[np.ndarray], cols: list[np.ndarray], rules: UpscaledQC, size: tuple[int, int]
+) -> list[ImageFinding]:
+    if not rows or not cols:
+        return []
+    px, sx = periodicity(_steps(rows))
+    py, sy = periodicity(_steps(cols))
+    strength = min(sx, sy)
+    if px != py or px == 0 or strength < rules.min_periodicity:
+        return []
+    true_w, true_h = round(size[0] / px), round(size[1] / px)
+    return [ImageFinding(
+        "image.upscaled.enlarged", rules.severity,
+        f"image looks enlarged {px}x from about {true_w} x {true_h} px (interpolation"
+        f" periodicity {strength:.2f}, limit {rules.min_periodicity:g}); the channel wants"
+        " native resolution",
+        None, "re-render from the master instead of upscaling", strength, rules.min_periodicity,
+    )]  # fmt: skip
+
+
+def ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
+    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    return np.clip(np.floor((base * scale + 50) / 100), 1, 255)
+
+
+_ALL_Q = [
+    np.stack([ijg_table(b, q) for q in range(1, 101)]) for b in (ANNEX_K_LUMA, ANNEX_K_CHROMA)
+]
+
+
+def estimate_quality(tables: dict) -> tuple[int, float] | None:
+    """(IJG quality 1-100, RMS error of the fit) from a JPEG's quantization tables."""
+    got = [np.asarray(tables[i], dtype=np.float64) for i in (0, 1) if i in tables]
+    if not got or got[0].size != 64:
+        return None
+    bases = [ANNEX_K_LUMA, ANNEX_K_CHROMA][: len(got)]
+    errs = sum(((_ALL_Q[i] - t[None]) ** 2).sum(axis=1) for i, t in enumerate(got))
+    best = int(np.argmin(errs))
+    return best + 1, math.sqrt(float(errs[best]) / (64 * len(bases)))
+
+
+def nr_score(strips: list[np.ndarray]) -> float:
+    """Wang, Sheikh & Bovik (ICIP 2002) no-reference JPEG quality, on their 1-10 scale.
+
+    B: mean step across 8 px block edges; A: activity inside blocks; Z: zero-crossing rate of
+    the steps inside blocks. S = -245.9 + 261.9 B^-0.024 A^0.016 Z^0.0064 (their fit).
+    """
+    strips = [s for s in strips if s.shape[1] >= 16]
+    if not strips:
+        return 10.0
+    b = a = z = 0.0
+    for strip in strips:
+        d = np.diff(strip, axis=1)
+        edge = (np.arange(d.shape[1]) % 8) == 7
+        across = float(np.abs(d[:, edge]).mean())
+        b += across
+        a += (8 * float(np.abs(d).mean()) - across) / 7
+        crossing = (np.sign(d[:, :-1]) * np.sign(d[:, 1:])) < 0
+        z += float(crossing[:, ~edge[:-1]].mean())
+    n = len(strips)
+    b, a, z = max(b / n, 1e-3), max(a / n, 1e-3), max(z / n, 1e-4)
+    return -245.9 + 261.9 * b**-0.0240 * a**0.0160 * z**0.0064
+
+
+def check_compression(
+    rows: list[np.ndarray], cols: list[np.ndarray], tables: dict | None, rules: CompressionQC
+) -> list[ImageFinding]:
+    out = []
+    estimate = estimate_quality(tables) if tables else None
+    if estimate is not None and estimate[0] < rules.min_quality:
+        q, rms = estimate
+        how = "exact IJG tables" if rms == 0 else f"IJG fit, RMS {rms:.1f}: approximate"
+        out.append(ImageFinding(
+            "image.compression.quality", rules.severity,
+            f"JPEG quality is about {q} ({how}); needs at least {rules.min_quality}",
+            None, f"re-export from the master at quality {max(rules.min_quality, 85)} or more",
+            float(q), float(rules.min_quality),
+        ))  # fmt: skip
+    score = min(nr_score(rows), nr_score(cols))
+    if score < rules.min_nr_score:
+        out.append(ImageFinding(
+            "image.compression.blocking", rules.severity,
+            f"visible 8x8 JPEG blocking: no-reference quality score {score:.1f} (Wang-Bovik,"
+            f" 1-10 scale); needs at least {rules.min_nr_score:g}",
+            None, "re-export from the master (not from this JPEG) at a higher quality",
+            score, rules.min_nr_score,
+        ))  # fmt: skip
+    return out

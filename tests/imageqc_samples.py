@@ -1,0 +1,389 @@
+"""A labelled image set for the pixel QC, made by code (no downloads).
+
+A synthetic candle-jar packshot (amber vessel, walnut lid, cream label with text) on white;
+clean main images (padded on white at 88 % fill, JPEG q92), clean scenes (the cut-out pasted
+on a warm scene with a soft shadow, like the builtin compositor) and posters; then one planted
+defect per image. ``expect`` names the QC families that must fire on it ("" = none).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from signoff.channels.catalog import load_catalog
+from signoff.channels.image_qc import ImageQCSpec
+from signoff.channels.spec import PrintSpec
+
+AMBER = (196, 120, 52)
+TEAL = (48, 128, 140)
+PACK_SIDE = 3000
+MAIN_SIDE = 2000
+
+
+@dataclass
+class Sample:
+    name: str
+    image: Image.Image
+    spec: ImageQCSpec
+    main: bool = False
+    packshot: Image.Image | None = None
+    physical: PrintSpec | None = None
+    quantization: dict | None = None
+    expect: set[str] = field(default_factory=set)  # families, e.g. {"image.fill"}
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _shade(width: int, height: int, colour: tuple[int, int, int], rng) -> np.ndarray:
+    """A cylinder's colour: brighter in the middle, darker at the sides, with sensor grain."""
+    x = np.linspace(-1, 1, width)[None, :, None]
+    light = 0.72 + 0.38 * np.cos(x * np.pi / 2.2)
+    arr = np.asarray(colour, np.float32)[None, None, :] * light
+    arr = np.broadcast_to(arr, (height, width, 3)) + rng.normal(0, 2.5, (height, width, 3))
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
+@lru_cache(maxsize=16)
+def packshot(
+    colour: tuple[int, int, int] = AMBER, text: str = "LUMEN", lid: bool = True
+) -> Image.Image:
+    """The SKU's packshot on pure white, 3000 px square."""
+    s = PACK_SIDE / 2400
+    rng = np.random.default_rng(7)
+    img = Image.new("RGB", (PACK_SIDE, PACK_SIDE), (255, 255, 255))
+    vx0, vy0, vx1, vy1 = (int(v * s) for v in (700, 740, 1700, 2150))
+    vessel = Image.fromarray(_shade(vx1 - vx0, vy1 - vy0, colour, rng))
+    mask = Image.new("L", vessel.size, 0)
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, *vessel.size), radius=int(90 * s), fill=255)
+    img.paste(vessel, (vx0, vy0), mask)
+    draw = ImageDraw.Draw(img)
+    if lid:
+        draw.rounded_rectangle(
+            tuple(int(v * s) for v in (740, 520, 1660, 770)), radius=int(30 * s), fill=(92, 62, 40)
+        )
+        for y in range(540, 760, 24):  # wood grain
+            draw.line([(int(760 * s), int(y * s)), (int(1640 * s), int(y * s))], (78, 52, 33), 3)
+    lx0, ly0, lx1, ly1 = (int(v * s) for v in (860, 1150, 1540, 1760))
+    draw.rectangle((lx0, ly0, lx1, ly1), fill=(242, 234, 214))
+    draw.text(((lx0 + lx1) // 2, ly0 + int(120 * s)), text, (38, 34, 30), _font(int(130 * s)), "mm")
+    # Detail lines: a changed label changes these too.
+    lines = 5 if text == "LUMEN" else 2
+    for i in range(lines):
+        y = ly0 + int((260 + i * 50) * s)
+        draw.line([(lx0 + int(60 * s), y), (lx1 - int(60 * s), y)], (90, 80, 70), int(8 * s))
+    draw.ellipse(
+        (lx0 + int(290 * s), ly1 - int(110 * s), lx0 + int(390 * s), ly1 - int(10 * s)),
+        outline=(150, 60, 40) if text == "LUMEN" else (40, 90, 150),
+        width=int(10 * s),
+    )
+    return img
+
+
+def _product_cutout(pack: Image.Image) -> tuple[Image.Image, Image.Image]:
+    arr = np.asarray(pack)
+    mask = (arr.min(axis=2) < 250).astype(np.uint8) * 255
+    cut = Image.fromarray(mask)
+    box = cut.getbbox()
+    # Fill the vessel's outline: the label is enclosed, so a filled polygon of rows is enough.
+    m = np.asarray(cut.crop(box)) > 0
+    filled = np.zeros_like(m)
+    for row in range(m.shape[0]):
+        cols = np.nonzero(m[row])[0]
+        if cols.size:
+            filled[row, cols[0] : cols[-1] + 1] = True
+    return pack.crop(box), Image.fromarray(filled.astype(np.uint8) * 255)
+
+
+def main_image(
+    pack: Image.Image, fill: float = 0.88, side: int = MAIN_SIDE, shift: float = 0.0
+) -> Image.Image:
+    """pad_white: the product on pure white spanning ``fill`` of the frame's long side."""
+    prod, mask = _product_cutout(pack)
+    scale = fill * side / max(prod.size)
+    size = (round(prod.size[0] * scale), round(prod.size[1] * scale))
+    prod, mask = prod.resize(size, Image.LANCZOS), mask.resize(size, Image.LANCZOS)
+    out = Image.new("RGB", (side, side), (255, 255, 255))
+    x = (side - size[0]) // 2 + int(shift * side)
+    out.paste(prod, (x, (side - size[1]) // 2), mask)
+    return out
+
+
+def scene(
+    pack: Image.Image,
+    size: tuple[int, int] = (2000, 2000),
+    height_share: float = 0.5,
+    centre: float = 0.5,
+    palette: str = "warm",
+    seed: int = 1,
+) -> Image.Image:
+    """The cut-out composited on a scene with a soft shadow, like the builtin compositor."""
+    w, h = size
+    rng = np.random.default_rng(seed)
+    top, bottom, table = {
+        "warm": ((238, 214, 188), (214, 160, 120), (168, 108, 70)),
+        "cold": ((60, 80, 110), (40, 52, 80), (30, 38, 60)),
+        "neon": ((20, 60, 255), (0, 220, 60), (250, 0, 200)),
+    }[palette]
+    t = np.linspace(0, 1, h)[:, None, None]
+    arr = np.asarray(top, np.float32) * (1 - t) + np.asarray(bottom, np.float32) * t
+    arr = np.broadcast_to(arr, (h, w, 3)).copy()
+    table_y = int(h * 0.68)
+    arr[table_y:] = np.asarray(table, np.float32)
+    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(img)
+    for _ in range(6):  # bokeh
+        cx, cy, r = rng.integers(0, w), rng.integers(0, table_y), rng.integers(w // 20, w // 8)
+        tone = tuple(min(255, c + 18) for c in top)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tone)
+    img = img.filter(ImageFilter.GaussianBlur(12))
+    noisy = np.asarray(img, np.float32) + rng.normal(0, 2.0, (h, w, 3))
+    img = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+    prod, mask = _product_cutout(pack)
+    scale = height_share * h / prod.size[1]
+    psize = (round(prod.size[0] * scale), round(prod.size[1] * scale))
+    prod, mask = prod.resize(psize, Image.LANCZOS), mask.resize(psize, Image.LANCZOS)
+    px, py = int(centre * w - psize[0] / 2), int(h * 0.8) - psize[1]
+    shadow = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(shadow).ellipse(
+        (px - psize[0] * 0.05, py + psize[1] * 0.93, px + psize[0] * 1.25, py + psize[1] * 1.06),
+        fill=120,
+    )
+    shadow = shadow.filter(ImageFilter.GaussianBlur(h // 80))
+    img = Image.composite(Image.new("RGB", (w, h), (40, 25, 15)), img, shadow)
+    img.paste(prod, (px, py), mask)
+    return img
+
+
+def jpeg(img: Image.Image, quality: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    buf.seek(0)
+    out = Image.open(buf)
+    out.load()
+    return out
+
+
+def _badge(img: Image.Image) -> Image.Image:
+    out = img.copy()
+    draw = ImageDraw.Draw(out)
+    draw.ellipse((70, 70, 390, 390), fill=(214, 30, 40))
+    draw.text((230, 230), "SALE", (255, 255, 255), _font(96), "mm")
+    return out
+
+
+def _watermark(img: Image.Image) -> Image.Image:
+    layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    draw.text(
+        (img.size[0] - 60, img.size[1] - 60), "PHOTO STUDIO", (255, 255, 255, 150), _font(64), "rb"
+    )
+    return Image.alpha_composite(img.convert("RGBA"), layer).convert("RGB")
+
+
+def _patch(img: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    out = img.copy()
+    ImageDraw.Draw(out).rectangle((40, 1500, 380, 1900), fill=colour)
+    return out
+
+
+def poster(pack: Image.Image, px_per_mm: float, bleed_mm: float, palette: str = "warm"):
+    w_mm, h_mm = 420 + 2 * bleed_mm, 594 + 2 * bleed_mm
+    size = (round(w_mm * px_per_mm), round(h_mm * px_per_mm))
+    return scene(pack, size=size, height_share=0.45, palette=palette)
+
+
+def set_members() -> dict[str, tuple[Image.Image, bool]]:
+    """A brief's selected images: (image, is the planted outlier)."""
+    pack = packshot()
+    out = {
+        f"scene_{i}": (
+            jpeg(scene(pack, (1200, 1200), 0.45 + 0.03 * i, 0.4 + 0.05 * i, seed=i), 90),
+            False,
+        )
+        for i in range(4)
+    }
+    out["scene_cold"] = (jpeg(scene(pack, (1200, 1200), 0.5, 0.5, "cold", seed=9), 90), True)
+    return out
+
+
+BRAND_PALETTE = ["#C47834", "#EED6BC", "#5C3E28", "#F2EAD6"]
+
+
+def samples() -> list[Sample]:
+    cat = load_catalog()
+    amazon = cat["amazon_us_pdp"].images.qc
+    google = cat["google_merchant"].images.qc
+    poster_spec = cat["print_poster_a2"].images
+    a2 = poster_spec.print
+    pack = packshot()
+    clean_main = main_image(pack)
+    clean_scene = scene(pack)
+    q = jpeg(clean_scene, 20)
+    out = [
+        Sample("main_clean", jpeg(clean_main, 92), amazon, True, pack),
+        Sample("main_clean_png", clean_main, amazon, True, pack),
+        Sample("main_clean_small", jpeg(main_image(pack, side=1200), 90), amazon, True, pack),
+        Sample("scene_clean", jpeg(clean_scene, 90), google, False, pack),
+        Sample(
+            "scene_clean_left",
+            jpeg(scene(pack, height_share=0.35, centre=0.3, seed=4), 88),
+            google,
+            False,
+            pack,
+        ),
+        Sample("poster_clean", jpeg(poster(pack, 160 / 25.4, 3), 92), poster_spec.qc, physical=a2),
+        # Planted defects, one each.
+        Sample(
+            "bg_offwhite_patch",
+            jpeg(_patch(clean_main, (250, 250, 247)), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.background"},
+        ),
+        Sample(
+            "bg_almost_white",
+            jpeg(_almost_white(clean_main), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.background"},
+        ),
+        Sample(
+            "fill_low",
+            jpeg(main_image(pack, fill=0.6), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.fill"},
+        ),
+        Sample(
+            "fill_cut_edge",
+            jpeg(main_image(pack, shift=0.42), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.fill"},
+        ),
+        Sample(
+            "match_colourway",
+            jpeg(main_image(packshot(TEAL)), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.product_match"},
+        ),
+        Sample(
+            "match_colourway_scene",
+            jpeg(scene(packshot(TEAL)), 90),
+            google,
+            False,
+            pack,
+            expect={"image.product_match"},
+        ),
+        Sample(
+            "match_label",
+            jpeg(main_image(packshot(text="NOCTA")), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.product_match"},
+        ),
+        Sample(
+            "match_no_lid",
+            jpeg(main_image(packshot(lid=False)), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.product_match"},
+        ),
+        Sample(
+            "match_no_lid_scene",
+            jpeg(scene(packshot(lid=False)), 90),
+            google,
+            False,
+            pack,
+            expect={"image.product_match"},
+        ),
+        Sample(
+            "blur",
+            jpeg(clean_main.filter(ImageFilter.GaussianBlur(4)), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.sharpness"},
+        ),
+        Sample(
+            "upscaled_4x",
+            jpeg(
+                clean_main.resize((500, 500), Image.LANCZOS).resize((2000, 2000), Image.BICUBIC), 92
+            ),
+            amazon,
+            True,
+            pack,
+            expect={"image.upscaled"},
+        ),
+        Sample(
+            "jpeg_q20",
+            q,
+            google,
+            False,
+            pack,
+            quantization=q.quantization,
+            expect={"image.compression"},
+        ),
+        Sample(
+            "badge_sale",
+            jpeg(_badge(clean_main), 92),
+            amazon,
+            True,
+            pack,
+            expect={"image.text_overlay"},
+        ),
+        Sample(
+            "watermark_scene",
+            jpeg(_watermark(clean_scene), 90),
+            google,
+            False,
+            pack,
+            expect={"image.text_overlay"},
+        ),
+        Sample(
+            "print_low_ppi",
+            jpeg(poster(pack, 80 / 25.4, 3), 92),
+            poster_spec.qc,
+            physical=a2,
+            expect={"image.print"},
+        ),
+        Sample(
+            "print_no_bleed",
+            jpeg(poster(pack, 160 / 25.4, 0), 92),
+            poster_spec.qc,
+            physical=a2,
+            expect={"image.print"},
+        ),
+        Sample(
+            "print_out_of_gamut",
+            jpeg(poster(pack, 160 / 25.4, 3, "neon"), 92),
+            poster_spec.qc,
+            physical=a2,
+            expect={"image.print"},
+        ),
+    ]
+    return out
+
+
+def _almost_white(img: Image.Image) -> Image.Image:
+    """The whole background at 252,252,250: looks white, is not RGB 255."""
+    arr = np.asarray(img).copy()
+    white = (arr == 255).all(axis=2)
+    arr[white] = (252, 252, 250)
+    return Image.fromarray(arr)

@@ -1,0 +1,339 @@
+"""Visual assets end to end through the command: references, a batch of options, rating,
+selection, edits, renditions attached to packages, and what each refuses."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from signoff.audit.models import Event
+from signoff.briefs.models import Brief
+from signoff.packages.models import Approval, Package
+from signoff.visuals.models import (
+    Blob,
+    ImageRun,
+    ImageVersion,
+    Reference,
+    Rendition,
+    Selection,
+)
+from signoff.visuals.storage import read_blob
+
+CAMPAIGN = "cozy-season-2026"
+EMBER = "LUM-WIN-EMB-14"
+GIFT = "LUM-WIN-GFT-SET"
+
+
+@pytest.fixture(autouse=True)
+def _small_masters(settings):
+    """Options at 1024 px: the flow is the same, and a 3,508 px master (an A2 poster's) costs
+    seconds per option that these tests do not need to spend."""
+    settings.SIGNOFF_IMAGE_MASTER_MAX_PX = 1024
+
+
+@pytest.fixture
+def campaign(cli, cli_workspace: Path) -> Path:
+    """The cozy-season campaign added by `signoff brief add` (its packshot and brand example
+    become references)."""
+    added = cli("brief", "add", str(cli_workspace / "briefs" / "cozy-season-campaign.yaml"))
+    assert added.exit_code == 0, added.output
+    return cli_workspace
+
+
+@pytest.fixture
+def people(cli, campaign) -> dict[str, str]:
+    tokens = {}
+    for name in ("maya", "ari", "sofia", "lena"):
+        tokens[name] = cli("token", "issue", f"{name}@lumen.example").stdout.strip()
+    return tokens
+
+
+def _json(result) -> object:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.django_db
+def test_a_brief_files_become_references_stored_once_by_hash(cli, campaign):
+    rows = _json(cli("refs", "list", CAMPAIGN, "--json"))
+    kinds = {(r["kind"], r["sku"]) for r in rows}
+    assert ("packshot", EMBER) in kinds
+    assert ("brand_example", None) in kinds
+    packshot = next(r for r in rows if r["kind"] == "packshot")
+    data = (campaign / "references" / "ember-packshot.png").read_bytes()
+    import hashlib
+
+    assert packshot["sha256"] == hashlib.sha256(data).hexdigest()
+    assert packshot["size"] == list(Image.open(io.BytesIO(data)).size)
+    # Adding the same file again stores nothing new.
+    blobs = Blob.objects.count()
+    again = cli(
+        "refs",
+        "add",
+        CAMPAIGN,
+        str(campaign / "references" / "ember-packshot.png"),
+        "--kind",
+        "packshot",
+        "--sku",
+        EMBER,
+    )
+    assert again.exit_code == 0, again.output
+    assert Blob.objects.count() == blobs
+    assert Reference.objects.filter(kind="packshot", sku=EMBER).count() == 1
+
+
+@pytest.mark.django_db
+def test_bad_reference_files_are_refused_with_their_names_and_nothing_is_stored(
+    cli, campaign, tmp_path
+):
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    good = campaign / "references" / "winter-hero.png"
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(good.read_bytes()[:3000])
+    before = (Reference.objects.count(), Blob.objects.count())
+    result = cli(
+        "refs",
+        "add",
+        CAMPAIGN,
+        str(good),
+        str(text),
+        str(svg),
+        str(truncated),
+        "--kind",
+        "brand_example",
+    )
+    assert result.exit_code == 2
+    assert "nothing was stored" in result.output
+    assert "notes.png" in result.output
+    assert "logo.svg" in result.output and "SVG" in result.output
+    assert "cut.png" in result.output
+    assert (Reference.objects.count(), Blob.objects.count()) == before
+    # A packshot must name its SKU, and a SKU must be the brief's.
+    result = cli("refs", "add", CAMPAIGN, str(good), "--kind", "packshot", "--sku", "NOPE")
+    assert result.exit_code == 2
+    assert "'NOPE' is not in brief" in result.output
+
+
+@pytest.mark.django_db
+def test_a_batch_makes_n_options_per_sku_with_provenance_and_reports_missing_packshots(cli, people):
+    out = _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--n",
+            "3",
+            "--hypothesis",
+            "Evening ritual by the window",
+            "--json",
+            token=people["ari"],
+        )
+    )
+    assert out["status"] == "finished"
+    assert len(out["made"][EMBER]) == 3
+    assert GIFT in out["missing"] and "packshot" in out["missing"][GIFT]
+    options = list(ImageVersion.objects.filter(sku=EMBER).order_by("number"))
+    assert [o.number for o in options] == [1, 2, 3]
+    packshot = Reference.objects.get(kind="packshot", sku=EMBER).blob.sha256
+    for option in options:
+        assert option.status == "ready"
+        assert option.author == "agent:image_generator"
+        origin = option.origin
+        assert origin["provider"] == "builtin"
+        assert origin["packshot"] == packshot
+        assert packshot in origin["references"]
+        assert "Evening ritual by the window" in origin["prompt"]
+        assert origin["seed"] is not None
+        assert origin["size"] == [option.blob.width, option.blob.height]
+        assert "compositeSynthetic" in origin["digital_source_type"]
+    # Options differ; each is stored once and reads back as an image.
+    assert len({o.blob.sha256 for o in options}) == 3
+    assert Image.open(io.BytesIO(read_blob(options[0].blob))).size == tuple(
+        options[0].origin["size"]
+    )
+    actions = list(
+        Event.objects.filter(action__startswith="image.").values_list("action", flat=True)
+    )
+    assert actions.count("image.generated") == 3
+    assert "image.run_started" in actions and "image.run_finished" in actions
+    # The command's list shows them, with their files.
+    listed = _json(cli("images", "list", CAMPAIGN, "--sku", EMBER, "--json"))
+    assert [row["number"] for row in listed] == [1, 2, 3]
+    assert all(Path(row["path"]).is_file() for row in listed)
+
+
+@pytest.mark.django_db
+def test_generation_needs_a_real_sku_and_a_sane_count(cli, people):
+    bad = cli("images", "generate", CAMPAIGN, "--sku", "NOPE", "--n", "40", token=people["ari"])
+    assert bad.exit_code == 2
+    assert "'NOPE' is not in brief" in bad.output
+    assert "--n must be 1 to 10" in bad.output
+    assert not ImageRun.objects.exists()
+    refused = cli("images", "generate", CAMPAIGN, token=people["lena"])
+    assert refused.exit_code == 4  # a brand manager owns no campaign gate
+
+
+@pytest.mark.django_db
+def test_rate_select_and_maker_checker(cli, people):
+    _json(cli("images", "generate", CAMPAIGN, "--n", "2", "--json", token=people["ari"]))
+    first, second = ImageVersion.objects.filter(sku=EMBER).order_by("number")
+    rated = cli(
+        "images",
+        "rate",
+        str(first.pk),
+        "4",
+        "--tags",
+        "warm,too-dark",
+        "--note",
+        "lift the shadows",
+        token=people["maya"],
+    )
+    assert rated.exit_code == 0, rated.output
+    # The next batch for the SKU reads the rating.
+    _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--n",
+            "1",
+            "--json",
+            token=people["ari"],
+        )
+    )
+    latest = ImageVersion.objects.filter(sku=EMBER).order_by("-number").first()
+    assert "lift the shadows" in latest.origin["prompt"]
+    assert "too-dark" in latest.origin["prompt"]
+    # An operator may not select; the CMO may.
+    refused = cli("images", "select", str(second.pk), token=people["ari"])
+    assert refused.exit_code == 4
+    assert "wrong_role" in refused.output
+    assert cli("images", "select", str(second.pk), token=people["sofia"]).exit_code == 0
+    # Selecting another replaces it; the first selection is kept, marked replaced.
+    assert cli("images", "select", str(first.pk), token=people["sofia"]).exit_code == 0
+    live = Selection.objects.get(replaced_at__isnull=True)
+    assert live.image_id == first.pk
+    assert Selection.objects.filter(replaced_at__isnull=False).count() == 1
+    # Maker-checker: whoever edited an image may not select it; another selector may.
+    edit = _json(
+        cli("images", "edit", str(first.pk), "--upscale", "2", "--json", token=people["sofia"])
+    )
+    refused = cli("images", "select", str(edit["id"]), token=people["sofia"])
+    assert refused.exit_code == 4
+    assert "maker_checker" in refused.output
+    assert cli("images", "select", str(edit["id"]), token=people["maya"]).exit_code == 0
+
+
+@pytest.mark.django_db
+def test_edits_are_new_versions_with_lineage(cli, people):
+    _json(cli("images", "generate", CAMPAIGN, "--n", "1", "--json", token=people["ari"]))
+    option = ImageVersion.objects.get(sku=EMBER)
+    width, height = option.blob.width, option.blob.height
+    up = _json(
+        cli("images", "edit", str(option.pk), "--upscale", "2", "--json", token=people["sofia"])
+    )
+    assert up["size"] == [width * 2, height * 2]
+    assert up["parent"] == option.pk
+    assert up["origin"]["upscaled"] is True
+    crop = _json(
+        cli(
+            "images",
+            "edit",
+            str(up["id"]),
+            "--crop",
+            "0,0,400,300",
+            "--json",
+            token=people["sofia"],
+        )
+    )
+    assert crop["size"] == [400, 300]
+    assert [item["id"] for item in crop["lineage"]] == [up["id"], option.pk]
+    bad = cli("images", "edit", str(option.pk), "--crop", "0,0,99999,10", token=people["sofia"])
+    assert bad.exit_code in (2, 3)
+    both = cli(
+        "images",
+        "edit",
+        str(option.pk),
+        "--upscale",
+        "2",
+        "--crop",
+        "0,0,1,1",
+        token=people["sofia"],
+    )
+    assert both.exit_code == 2
+    assert "exactly one edit" in both.output
+
+
+@pytest.mark.django_db
+def test_render_fills_every_slot_and_binds_images_to_a_new_package_version(cli, people):
+    assert cli("run", CAMPAIGN).exit_code == 0
+    _json(cli("images", "generate", CAMPAIGN, "--n", "1", "--json", token=people["ari"]))
+    option = ImageVersion.objects.get(sku=EMBER)
+    assert cli("images", "select", str(option.pk), token=people["sofia"]).exit_code == 0
+    package = Package.objects.get(
+        brief__slug=CAMPAIGN, sku=EMBER, channel="meta_feed_ad", variant="A"
+    )
+    before = package.current_version
+    report = _json(cli("images", "render", CAMPAIGN, "--json", token=people["ari"]))
+    slots = {(r["channel"], r["slot"]): r for r in report["rendered"]}
+    assert ("meta_feed_ad", "feed_4x5") in slots
+    assert slots[("meta_feed_ad", "feed_4x5")]["size"] == [1440, 1800]
+    assert slots[("print_poster_a2", "poster")]["size"] == [2480, 3508]
+    assert slots[("email_promo", "hero")]["bytes"] <= 200_000
+    assert slots[("meta_feed_ad", "feed_4x5")]["file"] == (
+        f"lumen-home_{EMBER}_meta_feed_ad_feed_4x5_v1.jpg"
+    )
+    assert GIFT in report["missing"]
+    package.refresh_from_db()
+    after = package.current_version
+    assert after.number == before.number + 1
+    assert after.fields == before.fields
+    assert set(after.images) == {"feed_1x1", "feed_4x5", "story_9x16"}
+    assert after.content_hash != before.content_hash
+    # Rendering again makes nothing new and no new version.
+    again = _json(cli("images", "render", CAMPAIGN, "--json", token=people["ari"]))
+    assert all(r["reused"] for r in again["rendered"])
+    package.refresh_from_db()
+    assert package.current_version_id == after.pk
+    assert Rendition.objects.filter(image=option).count() == len(slots)
+
+
+@pytest.mark.django_db
+def test_a_new_image_voids_the_approvals_it_no_longer_matches(cli, people):
+    assert cli("run", CAMPAIGN).exit_code == 0
+    _json(cli("images", "generate", CAMPAIGN, "--n", "2", "--json", token=people["ari"]))
+    first, second = ImageVersion.objects.filter(sku=EMBER).order_by("number")
+    assert cli("images", "select", str(first.pk), token=people["sofia"]).exit_code == 0
+    _json(cli("images", "render", CAMPAIGN, "--sku", EMBER, "--json", token=people["ari"]))
+    package = Package.objects.get(
+        brief__slug=CAMPAIGN, sku=EMBER, channel="instagram_post", variant="A"
+    )
+    ref = str(package.pk)
+    assert cli("review", ref, token=people["sofia"]).exit_code == 0
+    approved = cli("approve", ref, token=people["sofia"])
+    assert approved.exit_code == 0, approved.output
+    assert Approval.objects.filter(package=package, voided_at__isnull=True).count() == 1
+    # Another image selected and rendered: the approval was of the old combination.
+    assert cli("images", "select", str(second.pk), token=people["sofia"]).exit_code == 0
+    _json(cli("images", "render", CAMPAIGN, "--sku", EMBER, "--json", token=people["ari"]))
+    assert not Approval.objects.filter(package=package, voided_at__isnull=True).exists()
+    package.refresh_from_db()
+    assert package.current_version.images["feed_4x5"]["image"] == second.pk
+
+
+@pytest.mark.django_db
+def test_the_g1_event_names_the_references_it_was_approved_with(cli, cli_brief, tokens):
+    event = Event.objects.filter(action="brief.gate.approved").latest("seq")
+    refs = event.data["references"]
+    assert {r["kind"] for r in refs} == {"brand_example"}
+    assert all(len(r["sha256"]) == 64 for r in refs)
+    assert Brief.objects.get(slug="spring-candles-2027").references.count() == 1
