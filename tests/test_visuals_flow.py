@@ -112,7 +112,8 @@ def test_bad_reference_files_are_refused_with_their_names_and_nothing_is_stored(
     assert result.exit_code == 2
     assert "nothing was stored" in result.output
     assert "notes.png" in result.output
-    assert "logo.svg" in result.output and "SVG" in result.output
+    assert "logo.svg" in result.output
+    assert "SVG" in result.output
     assert "cut.png" in result.output
     assert (Reference.objects.count(), Blob.objects.count()) == before
     # A packshot must name its SKU, and a SKU must be the brief's.
@@ -138,7 +139,8 @@ def test_a_batch_makes_n_options_per_sku_with_provenance_and_reports_missing_pac
     )
     assert out["status"] == "finished"
     assert len(out["made"][EMBER]) == 3
-    assert GIFT in out["missing"] and "packshot" in out["missing"][GIFT]
+    assert GIFT in out["missing"]
+    assert "packshot" in out["missing"][GIFT]
     options = list(ImageVersion.objects.filter(sku=EMBER).order_by("number"))
     assert [o.number for o in options] == [1, 2, 3]
     packshot = Reference.objects.get(kind="packshot", sku=EMBER).blob.sha256
@@ -162,7 +164,8 @@ def test_a_batch_makes_n_options_per_sku_with_provenance_and_reports_missing_pac
         Event.objects.filter(action__startswith="image.").values_list("action", flat=True)
     )
     assert actions.count("image.generated") == 3
-    assert "image.run_started" in actions and "image.run_finished" in actions
+    assert "image.run_started" in actions
+    assert "image.run_finished" in actions
     # The command's list shows them, with their files.
     listed = _json(cli("images", "list", CAMPAIGN, "--sku", EMBER, "--json"))
     assert [row["number"] for row in listed] == [1, 2, 3]

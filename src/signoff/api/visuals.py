@@ -11,7 +11,6 @@ import base64
 import binascii
 from typing import Any, Literal
 
-from django.db import transaction
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
@@ -151,16 +150,15 @@ def generate(
     """Queue a batch of N options per SKU (all SKUs, or ``skus``); a worker makes them. 409
     ``run_in_progress`` while another run of the brief holds its lock, or before G1."""
     brief = brief_for(request.auth, slug)
-    with transaction.atomic():
-        run = queue_image_run(
-            brief=brief,
-            person=request.auth,
-            skus=payload.skus,
-            n=payload.n,
-            hypothesis=payload.hypothesis,
-            provider=payload.provider,
-        )
-        transaction.on_commit(lambda: generate_images_task.enqueue(run.pk))
+    run = queue_image_run(
+        brief=brief,
+        person=request.auth,
+        skus=payload.skus,
+        n=payload.n,
+        hypothesis=payload.hypothesis,
+        provider=payload.provider,
+    )
+    generate_images_task.enqueue(run.pk)  # the run row is committed: a worker can read it
     location = f"/api/briefs/{slug}/images/runs/{run.pk}"
     response["Location"] = location
     return Status(202, {"id": run.pk, "status": run.status, "location": location})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from signoff.audit.models import Event
 from signoff.packages.models import Approval, Package
+from signoff.visuals.trail import images_trail
 
 
 def package_manifest(package: Package) -> dict:
     """Return content and provenance: brief version, references, origin, edits, findings,
-    and every approval with its person, time and content hash."""
+    the images with their whole trail, and every approval with its person, time and hash."""
     version = package.current_version
     brief_version = version.brief_version
     lineage = list(package.versions.filter(number__lte=version.number).order_by("number"))
@@ -27,6 +28,7 @@ def package_manifest(package: Package) -> dict:
         "version": version.number,
         "content_hash": version.content_hash,
         "content": version.fields,
+        "images": images_trail(version.images),
         "brief_version": {
             "number": brief_version.number,
             "content_hash": brief_version.content_hash,

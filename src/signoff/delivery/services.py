@@ -25,6 +25,7 @@ from signoff.delivery.manifest import package_manifest
 from signoff.delivery.models import Launch
 from signoff.packages.decisions import person_actor
 from signoff.packages.models import Package
+from signoff.visuals.trail import write_image_files
 from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
 from signoff.workspaces.models import Person
 
@@ -92,11 +93,13 @@ def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path)
                 for p in packages
             ]
             entries = [package_manifest(p) for p in packages]
-            for entry in entries:
+            for package, entry in zip(packages, entries, strict=True):
                 name = f"{entry['sku']}-{entry['market']}-{entry['variant']}.json"
                 (staging / name).write_text(
                     json.dumps(entry["content"], indent=2, ensure_ascii=False), encoding="utf-8"
                 )
+                # Every approved rendition, named by the workspace's pattern.
+                write_image_files(package.current_version.images, staging / "images")
             manifest = {
                 "brief": brief.slug,
                 "workspace": brief.workspace.slug,

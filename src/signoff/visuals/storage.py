@@ -33,6 +33,7 @@ def put_blob(workspace: Workspace, data: bytes, *, fmt: str, width: int, height:
     what makes the write safe to retry.
     """
     sha256 = hashlib.sha256(data).hexdigest()
+    fmt = fmt.lower()
     existing = Blob.objects.filter(workspace=workspace, sha256=sha256).first()
     if existing is not None:
         return existing

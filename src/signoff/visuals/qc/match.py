@@ -47,8 +47,23 @@ def _edges(rgb: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mag, (0, 0), 1.0)
 
 
+def _window_std(sums: tuple[np.ndarray, np.ndarray], tw: int, th: int) -> np.ndarray:
+    """Standard deviation of every tw x th window (top-left anchored, like matchTemplate)."""
+    out = []
+    for integral in sums:
+        out.append(
+            integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
+        )
+    n = tw * th
+    return np.sqrt(np.maximum(out[1] / n - (out[0] / n) ** 2, 0))
+
+
 def _match(edges: np.ndarray, ref: Reference, sizes: list[tuple[int, int]]):
     best = (-2.0, (0, 0, 1, 1))
+    # Normalised correlation is 0/0 on a flat window (a JPEG q20 sky) and OpenCV reports 1
+    # there: windows with almost no edges cannot hold the product.
+    sums = cv2.integral2(edges, sdepth=cv2.CV_64F)
+    floor = 0.1 * float(edges.std())
     for tw, th in sizes:
         if tw < 8 or th < 8 or tw > edges.shape[1] or th > edges.shape[0]:
             continue
@@ -56,6 +71,7 @@ def _match(edges: np.ndarray, ref: Reference, sizes: list[tuple[int, int]]):
         if float(templ.std()) < 1e-3:
             continue
         res = cv2.matchTemplate(edges, templ, cv2.TM_CCOEFF_NORMED)
+        res[(_window_std(sums, tw, th) < floor) | ~np.isfinite(res)] = -1
         _, score, _, (x, y) = cv2.minMaxLoc(res)
         if score > best[0]:
             best = (float(score), (x, y, tw, th))
