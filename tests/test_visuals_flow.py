@@ -340,3 +340,114 @@ def test_the_g1_event_names_the_references_it_was_approved_with(cli, cli_brief, 
     assert {r["kind"] for r in refs} == {"brand_example"}
     assert all(len(r["sha256"]) == 64 for r in refs)
     assert Brief.objects.get(slug="spring-candles-2027").references.count() == 1
+
+
+@pytest.fixture
+def openai_images(settings):
+    from fakes.image_server import image_server
+
+    with image_server() as server:
+        settings.SIGNOFF_IMAGE_PROVIDER_OPTIONS = {
+            "api_key": "test",
+            "base_url": server.base_url,
+            "max_retries": 0,
+        }
+        yield server
+
+
+@pytest.mark.django_db
+def test_a_batch_through_the_images_api_records_a_bad_answer_as_failed(cli, people, openai_images):
+    openai_images.fail("truncated")
+    out = _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--n",
+            "2",
+            "--provider",
+            "openai:gpt-image-2",
+            "--json",
+            token=people["ari"],
+        )
+    )
+    assert out["status"] == "finished"
+    assert EMBER in out["failed"]
+    failed = ImageVersion.objects.get(sku=EMBER, status="failed")
+    assert failed.blob is None
+    assert "truncated" in failed.error or "corrupt" in failed.error
+    assert Event.objects.filter(action="image.generation_failed").count() == 1
+    # The packshot went to the service as the input image, byte for byte.
+    (call,) = openai_images.calls
+    packshot = Reference.objects.get(kind="packshot", sku=EMBER)
+    assert call.images[0].data == read_blob(packshot.blob)
+    # The next batch works; its options record model, cost and size.
+    out = _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--n",
+            "2",
+            "--provider",
+            "openai:gpt-image-2",
+            "--json",
+            token=people["ari"],
+        )
+    )
+    made = ImageVersion.objects.filter(pk__in=out["made"][EMBER])
+    assert {o.origin["model"] for o in made} == {"gpt-image-2"}
+    assert all(o.origin["size"] == [1024, 1024] for o in made)
+
+
+@pytest.mark.django_db
+def test_compare_stores_nothing_unless_a_person_keeps_an_option(
+    cli, people, openai_images, tmp_path
+):
+    before = (ImageVersion.objects.count(), Blob.objects.count())
+    out = _json(
+        cli(
+            "images",
+            "compare",
+            "--brief",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--providers",
+            "builtin,openai:gpt-image-2",
+            "--out",
+            str(tmp_path),
+            "--json",
+            token=people["ari"],
+        )
+    )
+    assert [(o["provider"], o["model"]) for o in out["options"]] == [
+        ("builtin", "compositor-1"),
+        ("openai", "gpt-image-2"),
+    ]
+    assert all(Path(o["file"]).is_file() for o in out["options"])
+    assert (ImageVersion.objects.count(), Blob.objects.count()) == before
+    kept = _json(
+        cli(
+            "images",
+            "compare",
+            "--brief",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--providers",
+            "builtin",
+            "--keep",
+            "builtin:1",
+            "--json",
+            token=people["ari"],
+        )
+    )
+    (image_id,) = kept["kept"]
+    image = ImageVersion.objects.get(pk=image_id)
+    assert image.origin["compare"] is True
+    assert image.origin["kept_by"] == "ari@lumen.example"

@@ -38,6 +38,7 @@ def campaign(lumen_workspace, example_dir) -> Brief:
 def generate(as_person, campaign, settings, django_capture_on_commit_callbacks):
     """Post the generation form as someone; the queued run executes at once."""
     settings.TASKS = IMMEDIATE
+    settings.SIGNOFF_IMAGE_MASTER_MAX_PX = 1024  # small masters: the screens, not the pixels
 
     def post(name: str = "ari", **data: object):
         client = as_person(name)

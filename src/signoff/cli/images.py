@@ -311,3 +311,87 @@ def images_render(brief_ref: str, skus: tuple[str, ...], as_json: bool, token: s
         err.print(f"{sku}: {reason}")
     for row in report.refused:
         err.print(f"{row['sku']} {row['channel']}/{row['slot']}: not made: {row['reason']}")
+
+
+@images.command("compare")
+@click.option("--brief", "brief_ref", required=True, metavar="BRIEF")
+@click.option("--sku", required=True)
+@click.option("--providers", required=True, help="Comma-separated: builtin,openai:MODEL,...")
+@click.option("--n", default=1, show_default=True, type=int, help="Options per provider.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the options here.")
+@click.option("--keep", "keeps", multiple=True, help="PROVIDER:N to store as an option.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@token_option
+@command()
+def images_compare(
+    brief_ref: str,
+    sku: str,
+    providers: str,
+    n: int,
+    out_dir: str | None,
+    keeps: tuple[str, ...],
+    as_json: bool,
+    token: str,
+) -> None:
+    """One prompt on several providers side by side; stores nothing unless you --keep one."""
+    import tempfile
+
+    from signoff.briefs.services import get_brief
+    from signoff.core.errors import InputError
+    from signoff.visuals.compare import compare_providers, keep_option
+
+    person = _person(token)
+    brief = get_brief(brief_ref)
+    specs = [p.strip() for p in providers.split(",") if p.strip()]
+    options = compare_providers(brief=brief, person=person, sku=sku, providers=specs, n=n)
+    folder = Path(out_dir or tempfile.mkdtemp(prefix="signoff-compare-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for option in options:
+        path = None
+        if option.data is not None:
+            path = folder / f"{sku}_{option.provider}_{option.index}.png"
+            path.write_bytes(option.data)
+        rows.append(
+            {
+                "provider": option.provider,
+                "model": option.model,
+                "option": option.index,
+                "file": str(path) if path else None,
+                "size": option.size,
+                "cost": round(option.cost, 6),
+                "latency_ms": round(option.latency_ms, 1),
+                "findings": option.findings,
+                "error": option.error or None,
+            }
+        )
+    kept = []
+    for keep in keeps:
+        name, _, index = keep.rpartition(":")
+        chosen = next((o for o in options if o.provider == name and str(o.index) == index), None)
+        if chosen is None:
+            raise InputError.single(
+                f"no option {keep!r}; options are "
+                + ", ".join(f"{o.provider}:{o.index}" for o in options),
+                file="<command line>",
+                field="--keep",
+            )
+        kept.append(keep_option(brief=brief, person=person, sku=sku, option=chosen).pk)
+    if as_json:
+        _emit_json({"options": rows, "kept": kept})
+        return
+    table = Table("provider", "model", "#", "size", "cost", "ms", "findings", "file")
+    for row in rows:
+        table.add_row(
+            row["provider"],
+            row["model"],
+            str(row["option"]),
+            "x".join(map(str, row["size"])) if row["size"] else "-",
+            f"{row['cost']:.4f}",
+            f"{row['latency_ms']:.0f}",
+            _findings_cell(row["findings"]),
+            row["file"] or f"failed: {row['error']}",
+        )
+    out.print(table)
+    for image_id in kept:
+        err.print(f"Kept as image {image_id}.")
