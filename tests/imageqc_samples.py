@@ -142,7 +142,8 @@ def scene(
         cx, cy, r = rng.integers(0, w), rng.integers(0, table_y), rng.integers(w // 20, w // 8)
         tone = tuple(min(255, c + 18) for c in top)
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tone)
-    img = img.filter(ImageFilter.GaussianBlur(12))
+    # Soft focus, blurred at a quarter size (the same look, 16x cheaper).
+    img = img.reduce(4).filter(ImageFilter.GaussianBlur(3)).resize((w, h), Image.BILINEAR)
     noisy = np.asarray(img, np.float32) + rng.normal(0, 2.0, (h, w, 3))
     img = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
 
@@ -200,6 +201,7 @@ def poster(pack: Image.Image, px_per_mm: float, bleed_mm: float, palette: str = 
     return scene(pack, size=size, height_share=0.45, palette=palette)
 
 
+@lru_cache(maxsize=1)
 def set_members() -> dict[str, tuple[Image.Image, bool]]:
     """A brief's selected images: (image, is the planted outlier)."""
     pack = packshot()
@@ -217,6 +219,7 @@ def set_members() -> dict[str, tuple[Image.Image, bool]]:
 BRAND_PALETTE = ["#C47834", "#EED6BC", "#5C3E28", "#F2EAD6"]
 
 
+@lru_cache(maxsize=1)
 def samples() -> list[Sample]:
     cat = load_catalog()
     amazon = cat["amazon_us_pdp"].images.qc

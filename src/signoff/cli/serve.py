@@ -22,6 +22,7 @@ from signoff.cli.runs import _progress_runner
 DEMO_DIR = Path(__file__).parent.parent / "demo" / "lumen-home"
 DEMO_BRIEF = "spring-candles-2027"
 DEMO_BRIEF_FILE = Path("briefs") / "spring-candles.yaml"
+DEMO_CAMPAIGN_FILE = Path("briefs") / "cozy-season-campaign.yaml"
 DEMO_CONTENT_LEAD = "maya@lumen.example"
 
 
@@ -58,6 +59,53 @@ DEMO_PASSWORD = "signoff-demo"
 def serve(host: str, port: int) -> None:
     """Serve the web app and the API on this machine (Ctrl-C stops it)."""
     _serve(host, port)
+
+
+def _demo_campaign(copy: Path) -> None:
+    """Take the cozy-season campaign from brief to rendered images: a batch of options from
+    the packshot, the CMO's rating and selection, renditions for every channel slot."""
+    from signoff.briefs.services import add_brief
+    from signoff.visuals.decisions import rate_image, select_image
+    from signoff.visuals.generation import execute_image_run, queue_image_run
+    from signoff.visuals.models import ImageVersion
+    from signoff.visuals.rendering import render_brief
+    from signoff.workspaces.tokens import find_person
+
+    out.print("\n[bold]The cozy-season campaign: images[/]")
+    brief = add_brief(copy / DEMO_CAMPAIGN_FILE, actor="system:demo").brief
+    _progress_runner(brief)
+    operator = find_person("ari@lumen.example", "lumen-home")
+    cmo = find_person("sofia@lumen.example", "lumen-home")
+    run = queue_image_run(
+        brief=brief,
+        person=operator,
+        n=4,
+        hypothesis="An evening ritual by a window, low warm light",
+    )
+    outcome = execute_image_run(run.pk)
+    for sku, reason in outcome.missing.items():
+        out.print(f"  {sku}: {reason}", markup=False)
+    options = list(ImageVersion.objects.filter(brief=brief, status="ready").order_by("number"))
+    for option in options:
+        out.print(f"  option {option.pk} ({option.sku} #{option.number})", markup=False)
+    if not options:
+        return
+    chosen = min(options, key=lambda o: (o.findings.filter(severity="block").count(), o.number))
+    rate_image(image=chosen, person=cmo, stars=5, tags=["warm", "calm"], note="The ritual reads")
+    select_image(image=chosen, person=cmo, note="Selected by the demo's CMO")
+    report = render_brief(brief=brief, person=operator)
+    out.print(
+        f"  Selected option {chosen.pk} as {cmo.email}; {len(report.rendered)} renditions made "
+        f"and attached to {sum(1 for a in report.attached if a['outcome'] == 'attached')} "
+        f"packages (as {operator.email}).",
+        markup=False,
+    )
+    for row in report.rendered:
+        out.print(f"    {row['channel']}/{row['slot']}: {row['file']}", markup=False)
+    out.print(
+        f"Next: `signoff images list {brief.slug}`, the brief's images page in the web app.",
+        markup=False,
+    )
 
 
 def _serve(host: str, port: int) -> None:
@@ -136,6 +184,7 @@ def demo(no_serve: bool, port: int) -> None:
         "`export SIGNOFF_TOKEN=$(signoff token issue maya@lumen.example)`",
         markup=False,
     )
+    _demo_campaign(copy)
     people = ", ".join(
         f"{p.email} ({', '.join(p.roles)})"
         for p in workspace.people.filter(active=True).order_by("email")

@@ -27,6 +27,7 @@ from signoff.visuals.qc.signal import (
     check_compression,
     check_sharpness,
     check_upscaled,
+    heavily_compressed,
     sharpness,
 )
 
@@ -101,10 +102,20 @@ def check_image(
         out += check_sharpness(region_gray(img, region, 512), ref_sharp, spec.sharpness, region)
     if _applies(spec.upscaled.applies, main) or _applies(spec.compression.applies, main):
         rows, cols = gray_strips(img, region)
-        if _applies(spec.upscaled.applies, main):
-            out += check_upscaled(rows, cols, spec.upscaled, size)
         if _applies(spec.compression.applies, main):
             out += check_compression(rows, cols, tables, spec.compression)
+        if _applies(spec.upscaled.applies, main):
+            if heavily_compressed(rows, cols, tables):
+                # Flat 8x8 blocks erase the interpolation traces the rule looks for.
+                out.append(
+                    ImageFinding(
+                        "image.upscaled.skipped",
+                        "info",
+                        "JPEG blocking too strong to tell whether the image was enlarged",
+                    )
+                )
+            else:
+                out += check_upscaled(rows, cols, spec.upscaled, size)
     if _applies(spec.text_overlay.applies, main):
         text = check_text_overlay(rgb, product, spec.text_overlay, to_image)
         if product is None and not seg.on_light:

@@ -194,3 +194,11 @@ def check_compression(
             score, rules.min_nr_score,
         ))  # fmt: skip
     return out
+
+
+def heavily_compressed(rows: list[np.ndarray], cols: list[np.ndarray], tables: dict | None) -> bool:
+    """JPEG quality under 50 or a Wang-Bovik score under 4: blocks are flat inside."""
+    estimate = estimate_quality(tables) if tables else None
+    if estimate is not None and estimate[0] < 50:
+        return True
+    return min(nr_score(rows), nr_score(cols)) < 4.0
