@@ -451,3 +451,30 @@ def test_compare_stores_nothing_unless_a_person_keeps_an_option(
     image = ImageVersion.objects.get(pk=image_id)
     assert image.origin["compare"] is True
     assert image.origin["kept_by"] == "ari@lumen.example"
+
+
+@pytest.mark.django_db
+def test_memory_search_finds_images_by_file_name_parts_and_ratings(cli, people):
+    assert cli("run", CAMPAIGN).exit_code == 0
+    _json(cli("images", "generate", CAMPAIGN, "--n", "1", "--json", token=people["ari"]))
+    option = ImageVersion.objects.get(sku=EMBER)
+    assert (
+        cli(
+            "images",
+            "rate",
+            str(option.pk),
+            "2",
+            "--note",
+            "vessel looks plasticky",
+            token=people["sofia"],
+        ).exit_code
+        == 0
+    )
+    assert cli("images", "select", str(option.pk), token=people["sofia"]).exit_code == 0
+    _json(cli("images", "render", CAMPAIGN, "--json", token=people["ari"]))
+    by_name = _json(cli("memory", "search", "story_9x16", "--json"))
+    assert any("instagram_post_story_9x16" in hit["text"] for hit in by_name)
+    by_sku_part = _json(cli("memory", "search", "EMB poster", "--json"))
+    assert any("print_poster_a2_poster" in hit["text"] for hit in by_sku_part)
+    rated = _json(cli("memory", "search", "plasticky", "--json"))
+    assert [hit["kind"] for hit in rated] == ["image.rated"]

@@ -19,6 +19,7 @@ from signoff.cli import (  # noqa: F401 - imported so their commands register on
     claims,
     compare,
     decisions,
+    image_checks,
     images,
     launch,
     memory,

@@ -234,6 +234,10 @@ def _attach(
             subject_type="brief",
             subject_id=str(brief.pk),
             workspace=brief.workspace.slug,
+            # The file names, so memory search finds an image by any part of its name.
+            note="Rendered " + " ".join(
+                r.filename for slots in by_channel.values() for r, _ in slots.values()
+            ),
             data={
                 "brief": brief.slug,
                 "sku": sku,

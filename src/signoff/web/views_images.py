@@ -7,9 +7,9 @@ Every file is served only to a signed-in person of its workspace; anything else 
 
 from __future__ import annotations
 
+import functools
 import io
-import threading
-from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
-from signoff.briefs.authority import may_run
+from signoff.briefs.authority import ensure_may_run, may_run
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound
@@ -30,59 +30,38 @@ from signoff.visuals import selectors
 from signoff.visuals.decisions import EditAsk, edit_image, rate_image, select_image
 from signoff.visuals.generation import MAX_OPTIONS, queue_image_run
 from signoff.visuals.models import Blob, ImageRun, ImageVersion, Reference, Rendition, Selection
-from signoff.visuals.storage import file_storage, read_blob
+from signoff.visuals.storage import file_storage
 from signoff.visuals.tasks import generate_images_task, render_task
 from signoff.web.scope import brief_for
 from signoff.web.views import with_person
 from signoff.workflow import WorkflowError
 from signoff.workspaces.models import Person
 
-CONTENT_TYPES = {
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "webp": "image/webp",
-    "tiff": "image/tiff",
-    "gif": "image/gif",
-    "bmp": "image/bmp",
-}
+CONTENT_TYPES = {f: f"image/{f}" for f in ("jpeg", "png", "webp", "tiff", "gif", "bmp")}
 THUMB_MIN, THUMB_MAX = 16, 2048
-THUMB_CACHE_BYTES = 48 * 1024 * 1024
-_thumbs: OrderedDict[tuple[int, str, int], bytes] = OrderedDict()
-_thumbs_lock = threading.Lock()
 SEVERITIES = ("block", "warn", "info")
 
 
 # --- files ----------------------------------------------------------------------------------
 
 
-def _thumbnail(blob: Blob, width: int) -> bytes:
-    """Return the blob as a JPEG at most ``width`` px wide (kept in a small in-memory LRU)."""
-    key = (blob.workspace_id, blob.sha256, width)
-    with _thumbs_lock:
-        if key in _thumbs:
-            _thumbs.move_to_end(key)
-            return _thumbs[key]
-    with Image.open(io.BytesIO(read_blob(blob))) as opened:
+@functools.lru_cache(maxsize=256)  # content-addressed: a hash's thumbnail never changes
+def _thumbnail(name: str, sha256: str, width: int) -> bytes:
+    """Return the stored file as a JPEG at most ``width`` px wide (transparency on white)."""
+    with file_storage().open(name, "rb") as handle, Image.open(handle) as opened:
         if opened.format == "JPEG":
             opened.draft("RGB", (width, max(1, width * opened.height // opened.width)))
         image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened
-        if image.mode == "RGBA":  # transparency shows on white, as the page's cards do
+        if image.mode == "RGBA":
             flat = Image.new("RGB", image.size, (255, 255, 255))
             flat.paste(image, mask=image.getchannel("A"))
             image = flat
-        elif image.mode != "RGB":
-            image = image.convert("RGB")
+        image = image.convert("RGB") if image.mode != "RGB" else image
         if image.width > width:
             image.thumbnail((width, THUMB_MAX * 4), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=84, optimize=True, progressive=True)
-    data = buffer.getvalue()
-    with _thumbs_lock:
-        _thumbs[key] = data
-        total = sum(len(v) for v in _thumbs.values())
-        while total > THUMB_CACHE_BYTES and len(_thumbs) > 1:
-            total -= len(_thumbs.popitem(last=False)[1])
-    return data
+    return buffer.getvalue()
 
 
 def _serve(request: HttpRequest, blob: Blob | None, filename: str) -> HttpResponse:
@@ -98,7 +77,7 @@ def _serve(request: HttpRequest, blob: Blob | None, filename: str) -> HttpRespon
             size = min(max(int(width), THUMB_MIN), THUMB_MAX)
         except ValueError:
             raise Http404("w is a width in pixels") from None
-        response = HttpResponse(_thumbnail(blob, size), content_type="image/jpeg")
+        response = HttpResponse(_thumbnail(blob.name, blob.sha256, size), content_type="image/jpeg")
     else:
         response = FileResponse(
             file_storage().open(blob.name, "rb"),
@@ -110,41 +89,51 @@ def _serve(request: HttpRequest, blob: Blob | None, filename: str) -> HttpRespon
     return response
 
 
+def _scoped(model: type[Rendition] | type[Reference], pk: int, **scope: int) -> Any:
+    found = model.objects.select_related("blob").filter(pk=pk, **scope).first()
+    if found is None:
+        raise Http404(f"no {model.__name__.lower()} {pk}")
+    return found
+
+
 @require_GET
 @with_person
 def image_file(request: HttpRequest, person: Person, image_id: int) -> HttpResponse:
     found = _image(person, image_id)
-    return _serve(request, found.blob, f"{found.sku}-{found.number}.{_ext(found.blob)}")
+    fmt = found.blob.format if found.blob else ""
+    return _serve(request, found.blob, f"{found.sku}-{found.number}.{fmt}")
 
 
 @require_GET
 @with_person
 def rendition_file(request: HttpRequest, person: Person, rendition_id: int) -> HttpResponse:
-    found = (
-        Rendition.objects.select_related("blob")
-        .filter(pk=rendition_id, image__brief__workspace_id=person.workspace_id)
-        .first()
-    )
-    if found is None:
-        raise Http404(f"no rendition {rendition_id}")
+    found = _scoped(Rendition, rendition_id, image__brief__workspace_id=person.workspace_id)
     return _serve(request, found.blob, found.filename)
 
 
 @require_GET
 @with_person
 def reference_file(request: HttpRequest, person: Person, reference_id: int) -> HttpResponse:
-    found = (
-        Reference.objects.select_related("blob")
-        .filter(pk=reference_id, brief__workspace_id=person.workspace_id)
-        .first()
-    )
-    if found is None:
-        raise Http404(f"no reference {reference_id}")
+    found = _scoped(Reference, reference_id, brief__workspace_id=person.workspace_id)
     return _serve(request, found.blob, found.filename or f"reference-{found.pk}")
 
 
-def _ext(blob: Blob | None) -> str:
-    return blob.format if blob else "bin"
+def _decide(
+    request: HttpRequest, found: ImageVersion | None, act: Callable[[], Any], done: str
+) -> Any:
+    """Run one decision; show its refusal (role, state or input) as a message, as the package
+    screens do. Return what it made, or None when refused."""
+    try:
+        made = act()
+    except (WorkflowError, InputError) as exc:
+        if isinstance(exc, InputError):
+            text, code = "; ".join(p.message for p in exc.problems), exc.code
+        else:
+            text, code = exc.message, exc.code.value
+        messages.error(request, f"Refused ({code}): {text}")
+        return None
+    messages.success(request, done.format(made=made, image=found))
+    return made
 
 
 # --- generation and the options grid --------------------------------------------------------
@@ -225,29 +214,26 @@ def _latest_run(brief: Brief, request: HttpRequest) -> ImageRun | None:
 
 
 def _grid(brief: Brief, hide_blocked: bool) -> dict:
-    products = _products(brief)
+    """The options per SKU in the brief's product order, each SKU with its packshot."""
     every = [_tile(i) for i in selectors.images_of(brief)]
-    shown = [i for i in every if not (hide_blocked and i["blocking"])]
-    packshots: dict[str, Reference] = {}
-    for ref in brief.references.filter(kind="packshot", blob__isnull=False).order_by("id"):
-        packshots.setdefault(ref.sku, ref)
-    known = [sku for sku, _ in products]
+    refs = brief.references.filter(kind="packshot", blob__isnull=False).order_by("-id")
+    packshots = {r.sku: r for r in refs}  # the first added wins
+    products = _products(brief)
+    known = dict(products)
+    products += [(s, "") for s in dict.fromkeys(i["sku"] for i in every) if s not in known]
     groups = []
-    for sku, name in [
-        *products,
-        *((s, "") for s in sorted({i["sku"] for i in every}) if s not in known),
-    ]:
-        options = [i for i in shown if i["sku"] == sku]
+    for sku, name in products:
+        mine = [i for i in every if i["sku"] == sku]
+        shown = [i for i in mine if not (hide_blocked and i["blocking"])]
+        ready = sum(i["status"] != "failed" for i in shown)
         groups.append(
             {
                 "sku": sku,
                 "name": name,
                 "packshot": packshots.get(sku),
-                "options": options,
-                "ready": sum(1 for i in options if i["status"] != "failed"),
-                "hidden": sum(1 for i in every if i["sku"] == sku and i["blocking"])
-                if hide_blocked
-                else 0,
+                "options": shown,
+                "ready": ready,
+                "hidden": len(mine) - len(shown),
             }
         )
     return {"groups": groups, "hide_blocked": hide_blocked, "total": len(every)}
@@ -291,39 +277,36 @@ def images_generate(request: HttpRequest, person: Person, slug: str) -> HttpResp
     if not form.is_valid():
         messages.error(request, f"Nothing queued: {_form_errors(form)}")
         return redirect("web:images", slug=brief.slug)
-    try:
+    data = form.cleaned_data
+
+    def queue() -> ImageRun:
         with transaction.atomic():
             run = queue_image_run(
                 brief=brief,
                 person=person,
-                skus=form.cleaned_data["skus"],
-                n=form.cleaned_data["n"],
-                hypothesis=form.cleaned_data["hypothesis"],
+                skus=data["skus"],
+                n=data["n"],
+                hypothesis=data["hypothesis"],
             )
             transaction.on_commit(lambda: generate_images_task.enqueue(run.pk))
-    except (WorkflowError, InputError) as exc:
-        _refused(request, exc)
-        return redirect("web:images", slug=brief.slug)
-    which = ", ".join(run.skus) if run.skus else "every SKU with a packshot"
-    messages.success(request, f"Batch queued: {run.n} options for {which}.")
-    return redirect(f"{reverse('web:images', kwargs={'slug': brief.slug})}?run={run.pk}")
+        return run
+
+    which = ", ".join(data["skus"]) or "every SKU with a packshot"
+    run = _decide(request, None, queue, f"Batch queued: {data['n']} options for {which}.")
+    url = reverse("web:images", kwargs={"slug": brief.slug})
+    return redirect(f"{url}?run={run.pk}" if run else url)
 
 
 @require_POST
 @with_person
 def images_render(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
     brief = brief_for(person, slug)
-    if not may_run(person, brief):
-        messages.error(
-            request,
-            f"Refused (wrong_role): {person.email} may not render images of {brief.slug}: "
-            "only an operator or a gate owner of this brief may",
-        )
-    else:
+
+    def queue() -> None:
+        ensure_may_run(person, brief, "render images of")
         render_task.enqueue(brief.pk, person.pk, [])
-        messages.success(
-            request, "Render queued: every channel slot from each SKU's selected image."
-        )
+
+    _decide(request, None, queue, "Render queued: every slot from each SKU's selected image.")
     return redirect("web:images", slug=brief.slug)
 
 
@@ -335,9 +318,7 @@ class RateForm(forms.Form):
         choices=[(i, str(i)) for i in range(1, 6)], coerce=int, widget=forms.RadioSelect
     )
     tags = forms.CharField(required=False, max_length=500)
-    note = forms.CharField(
-        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = forms.CharField(required=False, max_length=2000)
 
 
 class EditForm(forms.Form):
@@ -375,24 +356,19 @@ def _overlays(detail: dict) -> dict | None:
     """Boxes to draw over the image in its own pixel space (an SVG viewBox of its size)."""
     if not detail["size"]:
         return None
-    width, height = detail["size"]
+    keys = ("x", "y", "w", "h")
     boxes = [
-        {"n": n, "severity": f["severity"], "rule": f["rule_id"], "box": f["bbox"]}
+        {"n": n, "severity": f["severity"], **dict(zip(keys, f["bbox"], strict=True))}
         for n, f in enumerate(detail["findings"], 1)
         if f["bbox"] and len(f["bbox"]) == 4
     ]
-    product = detail["product_bbox"] if detail["product_bbox"] else None
-    label = max(12, round(max(width, height) * 0.022))
+    product = detail["product_bbox"]
     return {
-        "width": width,
-        "height": height,
-        "boxes": [
-            {**b, "x": b["box"][0], "y": b["box"][1], "w": b["box"][2], "h": b["box"][3]}
-            for b in boxes
-        ],
-        "product": dict(zip(("x", "y", "w", "h"), product, strict=False)) if product else None,
-        "label": label,
-        "stroke": max(2, round(max(width, height) / 400)),
+        "width": detail["size"][0],
+        "height": detail["size"][1],
+        "boxes": boxes,
+        "product": dict(zip(keys, product, strict=True)) if product and len(product) == 4 else None,
+        "label": max(12, round(max(detail["size"]) * 0.022)),  # numbers at ~2 % of the image
     }
 
 
@@ -451,20 +427,17 @@ def image_rate(request: HttpRequest, person: Person, image_id: int) -> HttpRespo
     form = RateForm(request.POST)
     if not form.is_valid():
         messages.error(request, f"Not rated: {_form_errors(form)}")
-        return redirect("web:image", image_id=found.pk)
-    tags = [t for t in form.cleaned_data["tags"].split(",") if t.strip()]
-    try:
-        rate_image(
-            image=found,
-            person=person,
-            stars=form.cleaned_data["stars"],
-            tags=tags,
-            note=form.cleaned_data["note"],
-        )
-    except (WorkflowError, InputError) as exc:
-        _refused(request, exc)
     else:
-        messages.success(request, f"Rated option {found.number} {form.cleaned_data['stars']}/5.")
+        data = form.cleaned_data
+        tags = [t for t in data["tags"].split(",") if t.strip()]
+        _decide(
+            request,
+            found,
+            lambda: rate_image(
+                image=found, person=person, stars=data["stars"], tags=tags, note=data["note"]
+            ),
+            "Rated option {image.number} {made.stars}/5.",
+        )
     return redirect("web:image", image_id=found.pk)
 
 
@@ -472,14 +445,13 @@ def image_rate(request: HttpRequest, person: Person, image_id: int) -> HttpRespo
 @with_person
 def image_select(request: HttpRequest, person: Person, image_id: int) -> HttpResponse:
     found = _image(person, image_id)
-    try:
-        select_image(image=found, person=person, note=request.POST.get("note", "")[:2000])
-    except (WorkflowError, InputError) as exc:
-        _refused(request, exc)
-    else:
-        messages.success(
-            request, f"Option {found.number} is now the selected image of {found.sku}."
-        )
+    note = request.POST.get("note", "")[:2000]
+    _decide(
+        request,
+        found,
+        lambda: select_image(image=found, person=person, note=note),
+        "Option {image.number} is now the selected image of {image.sku}.",
+    )
     return redirect("web:image", image_id=found.pk)
 
 
@@ -491,28 +463,15 @@ def image_edit(request: HttpRequest, person: Person, image_id: int) -> HttpRespo
     if not form.is_valid():
         messages.error(request, f"No edit made: {_form_errors(form)}")
         return redirect("web:image", image_id=found.pk)
-    try:
-        made = edit_image(
+    made = _decide(
+        request,
+        found,
+        lambda: edit_image(
             image=found, person=person, ask=form.ask(), note=form.cleaned_data["note"]
-        )
-    except (WorkflowError, InputError) as exc:
-        _refused(request, exc)
-        return redirect("web:image", image_id=found.pk)
-    messages.success(
-        request, f"Edit saved as option {made.number} ({form.cleaned_data['operation']})."
+        ),
+        "Edit saved as option {made.number}.",
     )
-    return redirect("web:image", image_id=made.pk)
-
-
-# --- small helpers --------------------------------------------------------------------------
-
-
-def _refused(request: HttpRequest, exc: WorkflowError | InputError) -> None:
-    if isinstance(exc, InputError):
-        text, code = "; ".join(p.message for p in exc.problems), exc.code
-    else:
-        text, code = exc.message, exc.code.value
-    messages.error(request, f"Refused ({code}): {text}")
+    return redirect("web:image", image_id=made.pk if made else found.pk)
 
 
 def _form_errors(form: forms.Form) -> str:
