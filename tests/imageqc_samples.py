@@ -156,7 +156,9 @@ def scene(
         draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tone)
     img = img.filter(ImageFilter.GaussianBlur(3)).resize((w, h), Image.BILINEAR)
     # Sensor grain, sigma 2, added in C.
-    grain = Image.merge("RGB", [Image.effect_noise((w, h), 2.0) for _ in range(3)])
+    tile = np.clip(rng.normal(128, 2.0, (509, 509, 3)), 0, 255).astype(np.uint8)
+    reps = (h // 509 + 1, w // 509 + 1, 1)
+    grain = Image.fromarray(np.ascontiguousarray(np.tile(tile, reps)[:h, :w]))
     img = ImageChops.add(img, grain, 1.0, -128)
 
     prod, mask = _product_cutout(pack)

@@ -478,3 +478,29 @@ def test_memory_search_finds_images_by_file_name_parts_and_ratings(cli, people):
     assert any("print_poster_a2_poster" in hit["text"] for hit in by_sku_part)
     rated = _json(cli("memory", "search", "plasticky", "--json"))
     assert [hit["kind"] for hit in rated] == ["image.rated"]
+
+
+@pytest.mark.django_db
+def test_a_batch_whose_worker_died_is_finished_by_the_next_one(cli, people):
+    """The first run stored one SKU's first option and died (recorded as running, no lock);
+    the same batch again reads it interrupted and makes only the options still missing."""
+    from signoff.visuals.generation import execute_image_run, queue_image_run
+    from signoff.workspaces.tokens import find_person
+
+    ari = find_person("ari@lumen.example", "lumen-home")
+    brief = Brief.objects.get(slug=CAMPAIGN)
+    dead = queue_image_run(brief=brief, person=ari, n=3, hypothesis="dusk")
+    done = execute_image_run(dead.pk)
+    keep = done.made[EMBER][0]
+    ImageVersion.objects.filter(run=dead).exclude(pk=keep).delete()
+    ImageRun.objects.filter(pk=dead.pk).update(status="running", finished_at=None)
+
+    again = queue_image_run(brief=brief, person=ari, n=3, hypothesis="dusk")
+    outcome = execute_image_run(again.pk)
+    assert len(outcome.made[EMBER]) == 2
+    dead.refresh_from_db()
+    assert dead.status == "interrupted"
+    assert ImageVersion.objects.filter(sku=EMBER, status="ready").count() == 3
+    # A different batch (another hypothesis) is a new batch: all of its options are made.
+    other = queue_image_run(brief=brief, person=ari, n=2, hypothesis="morning")
+    assert len(execute_image_run(other.pk).made[EMBER]) == 2

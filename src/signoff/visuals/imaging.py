@@ -131,8 +131,16 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
     return im
 
 
+def open_header(data: bytes, name: str, max_pixels: int) -> Image.Image:
+    """Open ``data`` without decoding pixels, with every refusal ``decode_image`` makes."""
+    return _open(data, name, max_pixels)
+
+
 def image_facts(data: bytes, name: str = "image") -> tuple[str, int, int]:
-    """(format, width, height) from the header alone: cheap, no pixel is decoded."""
+    """(format, width, height) from the header alone: cheap, no pixel is decoded.
+
+    Headers above Pillow's hard limit (twice ``Image.MAX_IMAGE_PIXELS``) are refused here too.
+    """
     im = _open(data, name, max_pixels=2**62)
     return im.format or "", im.width, im.height
 

@@ -21,7 +21,12 @@ from PIL import Image, ImageChops, PngImagePlugin, TiffImagePlugin
 
 from signoff.channels.spec import ImageSlot
 from signoff.visuals.cutout import CutoutRefused, cut_out
-from signoff.visuals.imaging import decode_image, digital_source_xmp, srgb_icc_bytes
+from signoff.visuals.imaging import (
+    decode_image,
+    digital_source_xmp,
+    open_header,
+    srgb_icc_bytes,
+)
 
 LANCZOS = Image.Resampling.LANCZOS
 # Reduce by whole factors first, then Lanczos: as sharp to the eye and several times faster.
@@ -247,6 +252,18 @@ def _needed_scale(size: tuple[int, int], slot: ImageSlot, bbox) -> float:  # noq
     return fill * max(slot.width_px, slot.height_px) / long_side
 
 
+def _oriented_size(data: bytes, name: str, max_pixels: int) -> tuple[int, int]:
+    """The master's displayed size from its header alone."""
+    header = open_header(data, name, max_pixels)
+    size = header.size
+    # PNG keeps EXIF anywhere in the file and Pillow decodes the whole image to find it, which
+    # would double a huge master's memory; only formats with EXIF in the header are asked.
+    if header.format in ("JPEG", "MPO", "WEBP", "TIFF"):
+        if header.getexif().get(0x0112) in (5, 6, 7, 8):
+            size = (size[1], size[0])
+    return size
+
+
 def render_all(
     master_data: bytes,
     slots: Iterable[ImageSlot],
@@ -259,10 +276,7 @@ def render_all(
     """Decode ``master_data`` once and render every slot; a slot that cannot be made maps to
     its RenditionError. ``product_bbox`` is in the master's full-size (oriented) pixels."""
     slots = list(slots)
-    with Image.open(io.BytesIO(master_data)) as header:
-        size = header.size
-        if header.getexif().get(0x0112) in (5, 6, 7, 8):
-            size = (size[1], size[0])
+    size = _oriented_size(master_data, name, max_pixels)
     bbox = tuple(float(v) for v in product_bbox) if product_bbox else None
     need = min(1.0, max((_needed_scale(size, s, bbox) for s in slots), default=1.0))
     draft = (math.ceil(size[0] * need), math.ceil(size[1] * need))

@@ -402,7 +402,12 @@ def package_page(package: Package, person: Person) -> dict:
     )
     fields = detail["version"]["fields"] if detail["version"] else {}
     for finding in findings:
-        finding["fixable"] = bool(finding["suggested_fix"]) and finding["field"] != ""
+        # An image finding's suggestion is advice (re-render ...), not text to put in a field.
+        finding["fixable"] = (
+            bool(finding["suggested_fix"])
+            and finding["field"] != ""
+            and not finding["field"].startswith("images.")
+        )
     versions = list(package.versions.order_by("-number"))
     current = package.current_version
     previous = next((v for v in versions if current and v.number == current.number - 1), None)

@@ -247,9 +247,13 @@ def images(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
     context = {"person": person, "brief": brief, **_grid(brief, hide_blocked)}
     if request.htmx and request.htmx.target == "image-grid":
         return render(request, "web/images/_image_grid.html", context)
+    form = GenerateForm(skus=[s for s, _ in _products(brief)])
+    version = brief.approved_version or brief.latest_version()
+    if version and version.data.get("hypothesis"):
+        form.fields["hypothesis"].widget.attrs["placeholder"] = version.data["hypothesis"]
     context.update(
         {
-            "form": GenerateForm(skus=[s for s, _ in _products(brief)]),
+            "form": form,
             "may_run": may_run(person, brief),
             "progress": run_progress(brief, _latest_run(brief, request)),
             "selected": len(selectors.selected_images(brief)),
@@ -357,18 +361,35 @@ def _overlays(detail: dict) -> dict | None:
     if not detail["size"]:
         return None
     keys = ("x", "y", "w", "h")
-    boxes = [
-        {"n": n, "severity": f["severity"], **dict(zip(keys, f["bbox"], strict=True))}
-        for n, f in enumerate(detail["findings"], 1)
-        if f["bbox"] and len(f["bbox"]) == 4
-    ]
+    label = max(12, round(max(detail["size"]) * 0.022))  # numbers at ~2 % of the image
+    boxes = []
+    for n, f in enumerate(detail["findings"], 1):
+        if f["bbox"] and len(f["bbox"]) == 4:
+            x, y, w, h = f["bbox"]
+            # A ring around the box keeps a small region findable; the number sits beside it.
+            ring = max(w, h) / 2 + label
+            boxes.append(
+                {
+                    "n": n,
+                    "severity": f["severity"],
+                    "x": x,
+                    "y": y,
+                    "w": w,
+                    "h": h,
+                    "cx": x + w / 2,
+                    "cy": y + h / 2,
+                    "r": round(ring, 1),
+                    "lx": round(x + w / 2 + ring * 0.75),
+                    "ly": round(y + h / 2 - ring * 0.75),
+                }
+            )
     product = detail["product_bbox"]
     return {
         "width": detail["size"][0],
         "height": detail["size"][1],
         "boxes": boxes,
         "product": dict(zip(keys, product, strict=True)) if product and len(product) == 4 else None,
-        "label": max(12, round(max(detail["size"]) * 0.022)),  # numbers at ~2 % of the image
+        "label": label,
     }
 
 

@@ -79,7 +79,7 @@ def largest_component(mask: np.ndarray) -> BBox | None:
 
 
 def gray_strips(
-    img: Image.Image, region: BBox | None = None, count: int = 8, thick: int = 64
+    img: Image.Image, region: BBox | None = None, count: int = 8, thick: int = 32
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Full-resolution grey strips across ``region``: (row strips, column strips, transposed).
 
@@ -106,8 +106,10 @@ def region_gray(img: Image.Image, region: BBox | None, side: int) -> np.ndarray:
     """The region in grey, its long side resized to ``side`` (area filter) as float32."""
     width, height = img.size
     x, y, w, h = region or (0, 0, width, height)
-    crop = img.crop((x, y, x + w, y + h))
-    crop = reduce_to(crop, side * 2).convert("L")
+    # Reduce straight from the region (no full-resolution crop: a 12k master's product is
+    # 300 MB), then convert the small result.
+    factor = max(1, max(w, h) // (side * 2))
+    crop = img.reduce(factor, box=(x, y, x + w, y + h)).convert("L")
     arr = np.asarray(crop, dtype=np.float32)
     scale = side / max(arr.shape)
     size = (max(1, round(arr.shape[1] * scale)), max(1, round(arr.shape[0] * scale)))
