@@ -504,3 +504,36 @@ def test_a_batch_whose_worker_died_is_finished_by_the_next_one(cli, people):
     # A different batch (another hypothesis) is a new batch: all of its options are made.
     other = queue_image_run(brief=brief, person=ari, n=2, hypothesis="morning")
     assert len(execute_image_run(other.pk).made[EMBER]) == 2
+
+
+@pytest.mark.django_db
+def test_a_prompt_edit_goes_to_the_provider_with_the_image_and_mask(
+    cli, people, openai_images, tmp_path
+):
+    _json(cli("images", "generate", CAMPAIGN, "--n", "1", "--json", token=people["ari"]))
+    option = ImageVersion.objects.get(sku=EMBER)
+    mask = tmp_path / "mask.png"
+    Image.new("RGBA", (option.blob.width, option.blob.height), (0, 0, 0, 0)).save(mask)
+    edited = _json(
+        cli(
+            "images",
+            "edit",
+            str(option.pk),
+            "--prompt",
+            "warmer window light",
+            "--mask",
+            str(mask),
+            "--provider",
+            "openai:gpt-image-2",
+            "--json",
+            token=people["sofia"],
+        )
+    )
+    assert edited["parent"] == option.pk
+    assert edited["origin"]["operation"] == "prompt"
+    assert edited["origin"]["model"] == "gpt-image-2"
+    assert edited["origin"]["asked_by"] == "sofia@lumen.example"
+    (call,) = openai_images.calls
+    assert call.images[0].data == read_blob(option.blob)
+    assert call.mask is not None
+    assert "warmer window light" in call.fields["prompt"]
