@@ -1,44 +1,93 @@
 """``image.product_match``: is the product in the image the SKU's packshot?
 
-Locate: on a light background the segmentation's product box; on a scene, template matching of
-edge maps (Sobel magnitude: colour-blind, so a recoloured product is still found) over ~25
-scales at 320 px, refined at proxy scale. Then the crop is resized onto the packshot's box and
-compared: silhouette (white backgrounds), dominant colours (k-means in Lab, CIEDE2000 with the
-packshot as reference), a 4x4 grid of median colours (a missing lid or recoloured part), and
-SSIM per grid cell (label text and detail).
+Reference: the packshot's cut-out, the same way a compositor cuts it (everything not reachable
+from the frame border through near-white pixels), so a cream label or lid stays product and
+the white backdrop never takes part in a comparison.
+
+Locate: a caller that placed the product (compositor, renditions) passes its box; on a light
+background the segmentation's box; otherwise template matching of edge maps (Sobel magnitude:
+colour-blind, so a recoloured product is still found) at 128 px over ~14 scales, then 256 px.
+Every box is then refined locally (masked normalised correlation, +-3 % scale, a few px of
+shift) so the comparison is aligned to a pixel.
+
+Compare in one aligned frame: the packshot's crop and the image's product, both resampled to
+the same size (at most ``WORK`` px and never larger than the product is in the image, so an
+enlarged copy of a small product is not held against a sharp packshot) and lightly blurred,
+so Lanczos ringing, JPEG q85 and the scale change weigh alike on both. Only pixels inside the
+eroded cut-out mask and inside the frame count: the soft shadow, the scene showing through the
+anti-aliased edge and any part cut off by a cover crop are left out. Then: dominant colours
+(k-means in Lab, CIEDE2000), a 6x6 grid of median colours (a missing lid or recoloured part),
+SSIM per grid cell (label text and detail) and, on white backgrounds, the silhouette.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from PIL import Image
 from skimage.color import deltaE_ciede2000
-from skimage.metrics import structural_similarity
 
 from signoff.channels.image_qc import ProductMatchQC
-from signoff.visuals.qc._pixels import to_lab
+from signoff.visuals.qc._pixels import bbox_of, to_lab
 from signoff.visuals.qc.findings import BBox, ImageFinding
 from signoff.visuals.qc.segment import Segmentation, segment
 
-WORK = 256  # compare at this long side: label text is still ~20 px tall
+WORK = 256  # compare at this long side at most: label text is still ~10 px tall
+MIN_WORK = 64  # a product smaller than this in the image cannot be compared in detail
 GRID = 6  # cells of ~1/6 of the product: a label line or a lid is one or two cells
-SEARCH_SIDE = 192  # coarse search size: the smallest product searched is 23 px tall
+SEARCH_SIDE = 160  # coarse search size
+NEAR_WHITE = 12  # packshot backdrop: every channel within this of 255
+BLUR = 0.8  # px at the work size, on both sides: evens out resampling and JPEG ringing
+MIN_VISIBLE = 0.5  # share of the product that must be inside the frame to be compared
 
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    rgb: np.ndarray  # the packshot's product crop (proxy scale), uint8
-    mask: np.ndarray  # bool, same shape
+    rgb: np.ndarray  # the packshot's product crop (proxy scale), uint8, at the cut-out box
+    mask: np.ndarray  # bool, the cut-out (near-white backdrop excluded), same shape
+    seg_mask: np.ndarray  # bool, the light-background segmentation's product, same shape
+    seg_box: BBox  # box of seg_mask in crop px: what ``segment`` finds on a white main image
+
+
+def cutout_mask(rgb: np.ndarray, tolerance: int = NEAR_WHITE) -> np.ndarray:
+    """Pixels not reachable from the frame border through near-white ones."""
+    red, green, blue = cv2.split(rgb)
+    darkest = cv2.min(cv2.min(red, green), blue)
+    light = (darkest >= 255 - tolerance).astype(np.uint8)
+    _, labels = cv2.connectedComponents(light, connectivity=4)
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    seeds = np.zeros(labels.max() + 1, bool)
+    seeds[border] = True
+    seeds[0] = False  # label 0 is the non-light pixels
+    product = ~seeds[labels]
+    # Specks (sensor dust, JPEG noise on the backdrop) are not product.
+    count, cc, stats, _ = cv2.connectedComponentsWithStats(product.astype(np.uint8), 8)
+    if count <= 1:
+        return product
+    keep = stats[:, cv2.CC_STAT_AREA] >= max(4, 0.0005 * product.size)
+    keep[0] = False
+    return keep[cc]
 
 
 def reference(packshot_rgb: np.ndarray) -> Reference | None:
     seg = segment(packshot_rgb)
     if seg.product_bbox is None or min(seg.product_bbox[2:]) < 8:
         return None
-    x, y, w, h = seg.product_bbox
-    return Reference(packshot_rgb[y : y + h, x : x + w], seg.product[y : y + h, x : x + w])
+    mask = cutout_mask(packshot_rgb) | seg.product
+    box = bbox_of(mask)
+    if box is None:
+        return None
+    x, y, w, h = box
+    sx, sy, sw, sh = seg.product_bbox
+    return Reference(
+        packshot_rgb[y : y + h, x : x + w],
+        mask[y : y + h, x : x + w],
+        seg.product[y : y + h, x : x + w],
+        (sx - x, sy - y, sw, sh),
+    )
 
 
 def _edges(rgb: np.ndarray) -> np.ndarray:
@@ -58,8 +107,9 @@ def _window_std(sums: tuple[np.ndarray, np.ndarray], tw: int, th: int) -> np.nda
     return np.sqrt(np.maximum(out[1] / n - (out[0] / n) ** 2, 0))
 
 
-def _match(edges: np.ndarray, ref_rgb: np.ndarray, sizes: list[tuple[int, int]]):
-    best = (-2.0, (0, 0, 1, 1))
+def _match(edges: np.ndarray, ref_rgb: np.ndarray, sizes: list[tuple[int, int]], keep: int = 1):
+    """The ``keep`` best (score, box) over ``sizes``, one per size, best first."""
+    hits = []
     # Normalised correlation is 0/0 on a flat window (a JPEG q20 sky) and OpenCV reports 1
     # there: windows with almost no edges cannot hold the product.
     sums = cv2.integral2(edges, sdepth=cv2.CV_64F)
@@ -73,49 +123,61 @@ def _match(edges: np.ndarray, ref_rgb: np.ndarray, sizes: list[tuple[int, int]])
         res = cv2.matchTemplate(edges, templ, cv2.TM_CCOEFF_NORMED)
         res[(_window_std(sums, tw, th) < floor) | ~np.isfinite(res)] = -1
         _, score, _, (x, y) = cv2.minMaxLoc(res)
-        if score > best[0]:
-            best = (float(score), (x, y, tw, th))
-    return best
+        hits.append((float(score), (x, y, tw, th)))
+    hits.sort(key=lambda hit: -hit[0])
+    return hits[:keep] or [(-2.0, (0, 0, 1, 1))]
 
 
 def locate(rgb: np.ndarray, ref: Reference) -> tuple[BBox, float]:
-    """(box in ``rgb`` px, match score) of the product on a scene."""
+    """(cut-out box in ``rgb`` px, match score) of the product on a scene."""
     height, width = rgb.shape[:2]
     f = min(1.0, SEARCH_SIDE / max(height, width))
     small = cv2.resize(rgb, (max(1, round(width * f)), max(1, round(height * f))), cv2.INTER_AREA)
     aspect = ref.mask.shape[1] / ref.mask.shape[0]
-    sizes, th = [], 0.12 * small.shape[0]
+    sizes, th = [], 0.15 * small.shape[0]
     while th <= small.shape[0] and th * aspect <= small.shape[1]:
         sizes.append((round(th * aspect), round(th)))
-        th *= 1.12
+        th *= 1.15
     sizes.append((min(small.shape[1], round(small.shape[0] * aspect)), small.shape[0]))
-    # Templates for the coarse pass come from a copy no bigger than the search image.
     shrink = min(1.0, small.shape[0] / ref.rgb.shape[0], small.shape[1] / ref.rgb.shape[1])
     coarse_ref = cv2.resize(
         ref.rgb,
         (max(1, round(ref.rgb.shape[1] * shrink)), max(1, round(ref.rgb.shape[0] * shrink))),
         interpolation=cv2.INTER_AREA,
     )
-    score, (x, y, w, h) = _match(_edges(small), coarse_ref, sizes)
-    if score < -1:
+    hits = _match(_edges(small), coarse_ref, sizes, keep=6)
+    if hits[0][0] < -1:
         return (0, 0, width, height), -1.0
-    # Refine at full proxy scale in a window around the coarse hit.
-    x, y, w, h = (round(v / f) for v in (x, y, w, h))
-    pad_x, pad_y = w // 6 + 4, h // 6 + 4
-    x0, y0 = max(0, x - pad_x), max(0, y - pad_y)
-    x1, y1 = min(width, x + w + pad_x), min(height, y + h + pad_y)
-    window = _edges(rgb[y0:y1, x0:x1])
-    fine = [(round(w * s), round(h * s)) for s in (0.96, 1.0, 1.04)]
-    fscore, (fx, fy, fw, fh) = _match(window, ref.rgb, fine)
-    if fscore >= score:
-        return (x0 + fx, y0 + fy, fw, fh), fscore
-    return (x, y, w, h), score
+    # Refine the best few at twice the coarse size, in a window around each coarse hit: the
+    # coarse scale steps (15 %) can rank a part of the product above the whole.
+    g = min(1.0, 2 * SEARCH_SIDE / max(height, width))
+    mid = rgb if g == 1.0 else cv2.resize(
+        rgb, (max(1, round(width * g)), max(1, round(height * g))), cv2.INTER_AREA
+    )  # fmt: skip
+    mid_ref = cv2.resize(
+        ref.rgb,
+        (max(1, round(ref.rgb.shape[1] * shrink * 2)), max(1, round(ref.rgb.shape[0] * shrink * 2))),
+        interpolation=cv2.INTER_AREA,
+    )
+    best = (-2.0, (0, 0, width, height))
+    for _, box in hits:
+        x, y, w, h = (v * g / f for v in box)
+        pad_x, pad_y = round(w / 5) + 3, round(h / 5) + 3
+        x0, y0 = max(0, round(x) - pad_x), max(0, round(y) - pad_y)
+        x1 = min(mid.shape[1], round(x + w) + pad_x)
+        y1 = min(mid.shape[0], round(y + h) + pad_y)
+        fine = [(round(w * s), round(h * s)) for s in (0.92, 0.96, 1.0, 1.04, 1.08)]
+        ((score, (fx, fy, fw, fh)),) = _match(_edges(mid[y0:y1, x0:x1]), mid_ref, fine)
+        if score > best[0]:
+            best = (score, (x0 + fx, y0 + fy, fw, fh))
+    score, box = best
+    return tuple(round(v / g) for v in box), score
 
 
 def _palette(lab: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
     """(k x 3 centres, weights) of Lab pixels, largest first."""
-    if len(lab) > 4000:
-        lab = lab[np.linspace(0, len(lab) - 1, 4000).astype(int)]
+    if len(lab) > 3000:
+        lab = lab[np.linspace(0, len(lab) - 1, 3000).astype(int)]
     k = max(1, min(k, len(lab)))
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
     cv2.setRNGSeed(0)  # deterministic findings for the same pixels
@@ -132,49 +194,169 @@ def _hex(lab: np.ndarray) -> str:
     return "#" + "".join(f"{int(round(min(1, max(0, c)) * 255)):02X}" for c in rgb)
 
 
+def _ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """SSIM (Wang et al. 2004, Gaussian sigma 1.5, 8-bit constants) per pixel, in OpenCV."""
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+
+    def blur(v: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(v, (11, 11), 1.5)
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a * mu_a
+    var_b = blur(b * b) - mu_b * mu_b
+    cov = blur(a * b) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
+    return num / ((mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2))
+
+
+# --- the aligned frame --------------------------------------------------------------------
+
+FBox = tuple[float, float, float, float]  # where the whole reference crop sits, image px
+
+
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+
+
+def _sample(img: Image.Image, frame: FBox, size: tuple[int, int], pad: int):
+    """The image under ``frame`` resampled to ``size`` plus ``pad`` work px on each side, and a
+    bool map of what lies inside the image. Reads only the region: no full-size copy."""
+    tw, th = size
+    width, height = img.size
+    fx, fy, fw, fh = frame
+    ax, ay = fw / tw, fh / th  # image px per work px
+    ox, oy = fx - pad * ax, fy - pad * ay
+    ow, oh = tw + 2 * pad, th + 2 * pad
+    x0, y0 = max(0, int(np.floor(ox)) - 2), max(0, int(np.floor(oy)) - 2)
+    x1 = min(width, int(np.ceil(ox + ow * ax)) + 2)
+    y1 = min(height, int(np.ceil(oy + oh * ay)) + 2)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return None, None
+    # Integer box-filter reduction first, so the warp below shrinks by less than 2x.
+    factor = max(1, int(min(ax, ay) // 2))
+    box = (x0, y0, x1, y1)
+    small = np.asarray(img.reduce(factor, box=box) if factor > 1 else img.crop(box))
+    rest_x, rest_y = ax / factor, ay / factor
+    if max(rest_x, rest_y) > 1.05:  # anti-alias the remaining shrink
+        sig_x = max(0.01, 0.5 * float(np.sqrt(max(rest_x**2 - 1, 0))))
+        sig_y = max(0.01, 0.5 * float(np.sqrt(max(rest_y**2 - 1, 0))))
+        small = cv2.GaussianBlur(small, (0, 0), sigmaX=sig_x, sigmaY=sig_y)
+    # Work px (u, v) centre -> small px centre.
+    matrix = np.float32(
+        [
+            [rest_x, 0, (ox - x0) / factor + 0.5 * rest_x - 0.5],
+            [0, rest_y, (oy - y0) / factor + 0.5 * rest_y - 0.5],
+        ]
+    )
+    out = cv2.warpAffine(
+        small, matrix, (ow, oh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REPLICATE,
+    )  # fmt: skip
+    u = ox + (np.arange(ow) + 0.5) * ax
+    v = oy + (np.arange(oh) + 0.5) * ay
+    inside = ((v >= 0) & (v <= height))[:, None] & ((u >= 0) & (u <= width))[None, :]
+    return out, inside
+
+
+def _grad(gray: np.ndarray) -> np.ndarray:
+    gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
+    return cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+
+
+def _refine(img: Image.Image, frame: FBox, ref_gray: np.ndarray, ref_mask: np.ndarray):
+    """``frame`` moved and scaled (+-3 %) to where the packshot's edges match best."""
+    th, tw = ref_gray.shape
+    pad = max(3, round(0.04 * max(tw, th)))
+    sample, _ = _sample(img, frame, (tw, th), pad)
+    if sample is None:
+        return frame, -1.0
+    edges = _grad(_gray(sample))
+    near = cv2.dilate(ref_mask.astype(np.uint8), np.ones((5, 5), np.uint8))
+    ref_edges = _grad(ref_gray)
+    best = (-2.0, frame)
+    for s in (0.97, 1.0, 1.03):
+        sw, sh = round(tw * s), round(th * s)
+        if sw > edges.shape[1] or sh > edges.shape[0]:
+            continue
+        templ = cv2.resize(ref_edges, (sw, sh), interpolation=cv2.INTER_LINEAR)
+        m = cv2.resize(near, (sw, sh), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+        if float(templ[m > 0].std()) < 1e-3:
+            continue
+        res = cv2.matchTemplate(edges, templ, cv2.TM_CCORR_NORMED, mask=m)
+        res[~np.isfinite(res)] = -1
+        _, score, _, (px, py) = cv2.minMaxLoc(res)
+        if score > best[0]:
+            ax, ay = frame[2] / tw, frame[3] / th
+            moved = (frame[0] + (px - pad) * ax, frame[1] + (py - pad) * ay,
+                     frame[2] * sw / tw, frame[3] * sh / th)  # fmt: skip
+            best = (float(score), moved)
+    return best[1], best[0]
+
+
+def _extend_cut(box: BBox, aspect: float, size: tuple[int, int], tol: float) -> BBox:
+    """A product box clipped by the frame edge, grown back to the packshot's aspect."""
+    x, y, w, h = box
+    width, height = size
+    if w / h < aspect * (1 - tol):
+        grown = h * aspect
+        if x <= 0 < x + w < width:
+            return round(x + w - grown), y, round(grown), h
+        if x > 0 and x + w >= width:
+            return x, y, round(grown), h
+    elif w / h > aspect * (1 + tol):
+        grown = w / aspect
+        if y <= 0 < y + h < height:
+            return x, round(y + h - grown), w, round(grown)
+        if y > 0 and y + h >= height:
+            return x, y, w, round(grown)
+    return box
+
+
+def _finding(rule: str, rules: ProductMatchQC, message: str, bbox, fix, measured, limit):
+    return ImageFinding(f"image.product_match.{rule}", rules.severity, message, bbox, fix,
+                        measured, limit)  # fmt: skip
+
+
 def compare(
-    ref: Reference,
-    crop: np.ndarray,
-    crop_mask: np.ndarray | None,
+    ref_rgb: np.ndarray,
+    mask: np.ndarray,
+    img_rgb: np.ndarray,
+    visible: np.ndarray,
     rules: ProductMatchQC,
-    to_image: callable,
+    to_image: Callable[[BBox], BBox],
+    silhouette: tuple[np.ndarray, np.ndarray] | None = None,
+    aspect_change: float = 0.0,
 ) -> list[ImageFinding]:
-    """Findings on ``crop`` (the located product) against ``ref``; ``to_image`` maps a box in
-    the normalised crop (WORK px) to the checked image's px."""
+    """Findings on the aligned product ``img_rgb`` against ``ref_rgb`` (same size); ``mask`` is
+    the packshot's cut-out, ``visible`` what of it is inside the checked image; ``to_image``
+    maps a box in this frame to the checked image's px; ``silhouette`` = (packshot's, image's)
+    object masks on a white background."""
     out: list[ImageFinding] = []
-    rh, rw = ref.mask.shape
-    f = WORK / max(rh, rw)
-    tw, th = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
-    ref_rgb = cv2.resize(ref.rgb, (tw, th), interpolation=cv2.INTER_AREA)
-    mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST) > 0
-    img_rgb = cv2.resize(crop, (tw, th), interpolation=cv2.INTER_AREA)
-    inner = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    th, tw = mask.shape
+    whole = to_image((0, 0, tw, th))
+    radius = max(1, round(0.012 * max(tw, th)))
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    inner = (cv2.erode(mask.astype(np.uint8), kernel) > 0) & visible
     if inner.sum() < 32:
         return out
 
-    if crop_mask is not None:
-        ref_aspect, img_aspect = rw / rh, crop_mask.shape[1] / crop_mask.shape[0]
-        change = abs(img_aspect - ref_aspect) / ref_aspect
-        got = cv2.resize(crop_mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
-        iou = float((mask & (got > 0)).sum() / max(1, (mask | (got > 0)).sum()))
-        if change > rules.max_aspect_change or iou < rules.min_silhouette_iou:
-            out.append(
-                ImageFinding(
-                    "image.product_match.shape",
-                    rules.severity,
-                    f"product outline differs from the packshot: silhouette IoU {iou:.2f}"
-                    f" (need >= {rules.min_silhouette_iou:.2f}), box aspect changed by"
-                    f" {change * 100:.0f} % (limit {rules.max_aspect_change * 100:.0f} %);"
-                    " a part may be missing or added",
-                    to_image((0, 0, tw, th)),
-                    "re-render from the SKU's packshot; do not let the generator redraw the"
-                    " product",
-                    iou,
-                    rules.min_silhouette_iou,
-                )
-            )
+    if silhouette is not None:
+        ref_sil, got = silhouette
+        iou = float((ref_sil & got).sum() / max(1, (ref_sil | got).sum()))
+        if aspect_change > rules.max_aspect_change or iou < rules.min_silhouette_iou:
+            out.append(_finding(
+                "shape", rules,
+                f"product outline differs from the packshot: silhouette IoU {iou:.2f}"
+                f" (need >= {rules.min_silhouette_iou:.2f}), box aspect changed by"
+                f" {aspect_change * 100:.0f} % (limit {rules.max_aspect_change * 100:.0f} %);"
+                " a part may be missing or added",
+                whole, "re-render from the SKU's packshot; do not let the generator redraw the"
+                " product", iou, rules.min_silhouette_iou,
+            ))  # fmt: skip
 
-    ref_lab, img_lab = to_lab(ref_rgb), to_lab(img_rgb)
+    ref_s = cv2.GaussianBlur(ref_rgb, (0, 0), BLUR)
+    img_s = cv2.GaussianBlur(img_rgb, (0, 0), BLUR)
+    ref_lab, img_lab = to_lab(ref_s), to_lab(img_s)
     ref_c, ref_w = _palette(ref_lab[inner])
     img_c, _ = _palette(img_lab[inner])
     worst, pair = 0.0, (ref_c[0], img_c[0])
@@ -185,32 +367,19 @@ def compare(
         if float(de.min()) > worst:
             worst, pair = float(de.min()), (centre, img_c[int(de.argmin())])
     if worst > rules.max_delta_e:
-        out.append(
-            ImageFinding(
-                "image.product_match.colour",
-                rules.severity,
-                f"product colour differs from the packshot: dominant colour {_hex(pair[0])} is"
-                f" {_hex(pair[1])} here, CIEDE2000 {worst:.1f} (limit {rules.max_delta_e:g});"
-                " a different colourway?",
-                to_image((0, 0, tw, th)),
-                "re-render from the packshot of this SKU's colourway",
-                worst,
-                rules.max_delta_e,
-            )
-        )
+        out.append(_finding(
+            "colour", rules,
+            f"product colour differs from the packshot: dominant colour {_hex(pair[0])} is"
+            f" {_hex(pair[1])} here, CIEDE2000 {worst:.1f} (limit {rules.max_delta_e:g});"
+            " a different colourway?",
+            whole, "re-render from the packshot of this SKU's colourway", worst,
+            rules.max_delta_e,
+        ))  # fmt: skip
 
-    # Per cell: median colour and mean SSIM inside the product (the scene around it excluded).
-    g_ref = cv2.cvtColor(ref_rgb, cv2.COLOR_RGB2GRAY)
-    g_img = np.where(mask, cv2.cvtColor(img_rgb, cv2.COLOR_RGB2GRAY), g_ref)
-    _, ssim_map = structural_similarity(
-        g_ref,
-        g_img,
-        data_range=255,
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-        full=True,
-    )
+    # Per cell: median colour and mean SSIM inside the visible product (scene excluded).
+    g_ref = _gray(ref_s)
+    g_img = np.where(mask & visible, _gray(img_s), g_ref)
+    ssim_map = _ssim_map(g_ref, g_img)
     boxes, ref_med, img_med, ssims = [], [], [], []
     for row in range(GRID):
         for col in range(GRID):
@@ -229,82 +398,132 @@ def compare(
     worst_de = (float(cell_de.max()), boxes[int(cell_de.argmax())])
     worst_ssim = (min(ssims), boxes[int(np.argmin(ssims))])
     if worst_de[0] > rules.max_cell_delta_e and worst <= rules.max_delta_e:
-        out.append(
-            ImageFinding(
-                "image.product_match.part",
-                rules.severity,
-                f"part of the product differs from the packshot: CIEDE2000 {worst_de[0]:.1f}"
-                f" in one region (limit {rules.max_cell_delta_e:g}); a missing or changed part?",
-                to_image(worst_de[1]),
-                "re-render from the packshot; check the region for a missing lid, cap or part",
-                worst_de[0],
-                rules.max_cell_delta_e,
-            )
-        )
+        out.append(_finding(
+            "part", rules,
+            f"part of the product differs from the packshot: CIEDE2000 {worst_de[0]:.1f}"
+            f" in one region (limit {rules.max_cell_delta_e:g}); a missing or changed part?",
+            to_image(worst_de[1]),
+            "re-render from the packshot; check the region for a missing lid, cap or part",
+            worst_de[0], rules.max_cell_delta_e,
+        ))  # fmt: skip
     if worst_ssim[0] < rules.min_detail_ssim:
-        out.append(
-            ImageFinding(
-                "image.product_match.detail",
-                rules.severity,
-                f"label or detail differs from the packshot: SSIM {worst_ssim[0]:.2f} in one"
-                f" region (need >= {rules.min_detail_ssim:.2f}); changed label text or artwork?",
-                to_image(worst_ssim[1]),
-                "re-render from the packshot so the label is copied, not redrawn",
-                worst_ssim[0],
-                rules.min_detail_ssim,
-            )
-        )
+        out.append(_finding(
+            "detail", rules,
+            f"label or detail differs from the packshot: SSIM {worst_ssim[0]:.2f} in one"
+            f" region (need >= {rules.min_detail_ssim:.2f}); changed label text or artwork?",
+            to_image(worst_ssim[1]),
+            "re-render from the packshot so the label is copied, not redrawn",
+            worst_ssim[0], rules.min_detail_ssim,
+        ))  # fmt: skip
     return out
 
 
+def _fill_holes(obj: np.ndarray) -> np.ndarray:
+    count, labels = cv2.connectedComponents((~obj).astype(np.uint8), connectivity=4)
+    border = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    outside = np.zeros(count, bool)
+    outside[border] = True
+    outside[0] = False
+    return ~outside[labels]
+
+
 def match_findings(
-    rgb: np.ndarray, seg: Segmentation, ref: Reference, rules: ProductMatchQC, to_image
+    img: Image.Image,
+    rgb: np.ndarray,
+    scale: float,
+    seg: Segmentation,
+    ref: Reference,
+    rules: ProductMatchQC,
+    product_bbox: BBox | None = None,
+    object_threshold: int = 40,
 ) -> tuple[list[ImageFinding], BBox | None]:
-    """Findings and the product's box in ``rgb`` px (None when it was not found)."""
-    if seg.on_light and seg.product_bbox is not None:
+    """Findings and the product's box in image px (None when it was not found). ``rgb`` is
+    the proxy of ``img`` (``scale`` proxy px per image px); ``product_bbox``: where the caller
+    placed the product's cut-out, in image px."""
+    width, height = img.size
+    rh, rw = ref.mask.shape
+    on_white = product_bbox is None and seg.on_light and seg.product_bbox is not None
+    score = 1.0
+    if product_bbox is not None:
+        box = _extend_cut(tuple(product_bbox), rw / rh, (width, height), rules.max_aspect_change)
+        frame = tuple(float(v) for v in box)
+    elif on_white:
         x, y, w, h = seg.product_bbox
-        height, width = rgb.shape[:2]
-        if x == 0 or y == 0 or x + w >= width or y + h >= height:
+        pw, ph = rgb.shape[1], rgb.shape[0]
+        if x == 0 or y == 0 or x + w >= pw or y + h >= ph:
             # Cut at the frame edge (image.fill says so): a part is missing by framing, and
             # the outline cannot be aligned with the packshot's.
-            return [
-                ImageFinding(
-                    "image.product_match.skipped",
-                    "info",
-                    "product touches the frame edge, so it was not compared with the packshot",
-                    to_image((x, y, w, h)),
-                )
-            ], (x, y, w, h)
-        crop, crop_mask, score = rgb[y : y + h, x : x + w], seg.product[y : y + h, x : x + w], 1.0
+            box = tuple(round(v / scale) for v in (x, y, w, h))
+            return [ImageFinding(
+                "image.product_match.skipped", "info",
+                "product touches the frame edge, so it was not compared with the packshot", box,
+            )], box  # fmt: skip
+        # The segmentation's box is the packshot's seg_box: place the whole crop around it.
+        sx, sy, sw, sh = ref.seg_box
+        kx, ky = w / scale / sw, h / scale / sh
+        frame = (x / scale - sx * kx, y / scale - sy * ky, rw * kx, rh * ky)
     else:
         (x, y, w, h), score = locate(rgb, ref)
-        crop, crop_mask = rgb[y : y + h, x : x + w], None
-    if score < rules.min_locate_score or crop.size == 0:
-        return [
-            ImageFinding(
-                "image.product_match.not_found",
-                rules.severity,
-                f"the SKU's product was not found in the image: best template match"
-                f" {score:.2f} (need >= {rules.min_locate_score:.2f})",
-                None,
-                "re-render from the SKU's packshot",
-                score,
-                rules.min_locate_score,
-            )
-        ], None
+        frame = (x / scale, y / scale, w / scale, h / scale)
+    if score < rules.min_locate_score:
+        return [ImageFinding(
+            "image.product_match.not_found", rules.severity,
+            f"the SKU's product was not found in the image: best template match"
+            f" {score:.2f} (need >= {rules.min_locate_score:.2f})",
+            None, "re-render from the SKU's packshot", score, rules.min_locate_score,
+        )], None  # fmt: skip
 
-    def crop_to_image(box: BBox) -> BBox:
-        sx, sy = w / crop_width, h / crop_height
-        return to_image(
-            (
-                x + round(box[0] * sx),
-                y + round(box[1] * sy),
-                max(1, round(box[2] * sx)),
-                max(1, round(box[3] * sy)),
-            )
-        )
+    # Work size: at most WORK, and never larger than the product is in the image.
+    side = min(WORK, round(max(frame[2], frame[3])))
+    if side < MIN_WORK:
+        return [ImageFinding(
+            "image.product_match.skipped", "info",
+            f"product is {side} px in the image, too small to compare with the packshot",
+            _clip(frame, (width, height)),
+        )], _clip(frame, (width, height))  # fmt: skip
+    f = side / max(rw, rh)
+    tw, th = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
+    ref_rgb = cv2.resize(ref.rgb, (tw, th), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST) > 0
+    if not on_white:
+        frame, fit = _refine(img, frame, _gray(ref_rgb), mask)
+    located = _clip(frame, (width, height))
+    pad = 4 if on_white else 0
+    sample, inside = _sample(img, frame, (tw, th), pad)
+    if sample is None:
+        return [], located
+    img_rgb = sample[pad : pad + th, pad : pad + tw]
+    visible = inside[pad : pad + th, pad : pad + tw]
+    share = float((mask & visible).sum() / max(1, mask.sum()))
+    if share < MIN_VISIBLE:
+        return [ImageFinding(
+            "image.product_match.skipped", "info",
+            f"only {share * 100:.0f} % of the product is inside the frame, so it was not"
+            " compared with the packshot", located,
+        )], located  # fmt: skip
+    silhouette, aspect_change = None, 0.0
+    if on_white:
+        red, green, blue = cv2.split(sample)
+        obj = cv2.min(cv2.min(red, green), blue) < 255 - object_threshold
+        got = _fill_holes(obj)[pad : pad + th, pad : pad + tw]
+        ref_sil = cv2.resize(ref.seg_mask.astype(np.uint8), (tw, th),
+                             interpolation=cv2.INTER_NEAREST) > 0  # fmt: skip
+        silhouette = (ref_sil, got)
+        _, _, w, h = seg.product_bbox
+        ref_aspect = ref.seg_box[2] / ref.seg_box[3]
+        aspect_change = abs(w / h - ref_aspect) / ref_aspect
 
-    rh, rw = ref.mask.shape
-    f = WORK / max(rh, rw)
-    crop_width, crop_height = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
-    return compare(ref, crop, crop_mask, rules, crop_to_image), (x, y, w, h)
+    def to_image(box: BBox) -> BBox:
+        ax, ay = frame[2] / tw, frame[3] / th
+        return _clip((frame[0] + box[0] * ax, frame[1] + box[1] * ay, box[2] * ax, box[3] * ay),
+                     (width, height))  # fmt: skip
+
+    found = compare(ref_rgb, mask, img_rgb, visible, rules, to_image, silhouette, aspect_change)
+    return found, located
+
+
+def _clip(frame: FBox, size: tuple[int, int]) -> BBox:
+    x0, y0 = max(0, round(frame[0])), max(0, round(frame[1]))
+    x1 = min(size[0], round(frame[0] + frame[2]))
+    y1 = min(size[1], round(frame[1] + frame[3]))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)

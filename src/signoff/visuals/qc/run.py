@@ -57,6 +57,17 @@ def _prepare(packshot: Image.Image) -> tuple[Reference | None, float | None]:
     return _REFERENCES[key]
 
 
+def _clip_box(box: BBox, size: tuple[int, int]) -> BBox:
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(size[0], int(box[0] + box[2])), min(size[1], int(box[1] + box[3]))
+    return x0, y0, max(1, x1 - x0), max(1, y1 - y0)
+
+
+def _to_proxy(box: BBox, scale: float) -> BBox:
+    return tuple(max(1, round(v * scale)) if i > 1 else round(v * scale)
+                 for i, v in enumerate(box))  # fmt: skip
+
+
 def check_image(
     img: Image.Image,
     spec: ImageQCSpec,
@@ -65,10 +76,14 @@ def check_image(
     packshot: Image.Image | None = None,
     physical: PrintSpec | None = None,
     jpeg_quantization: dict | None = None,
+    product_bbox: BBox | None = None,
 ) -> list[ImageFinding]:
     """Findings on one image. ``main``: it is the package's main image (marketplace rules);
     ``packshot``: the SKU's packshot to compare the product with; ``physical``: the print size;
-    ``jpeg_quantization``: the file's DQT tables when ``img`` is no longer the JPEG itself."""
+    ``jpeg_quantization``: the file's DQT tables when ``img`` is no longer the JPEG itself;
+    ``product_bbox``: (x, y, w, h) in ``img`` px where the caller placed the product's cut-out
+    (compositor, renditions): used instead of searching for it, and may reach past the frame
+    when a cover crop cut the product."""
     tables = jpeg_quantization or getattr(img, "quantization", None) or None
     img = as_rgb(img)
     size = img.size
@@ -88,13 +103,19 @@ def check_image(
     if _applies(spec.fill.applies, main) and seg.on_light:
         out += check_fill(seg, spec.fill, scale, size)
     product = seg.product_bbox if seg.on_light else None
+    if product_bbox is not None:
+        product = _to_proxy(_clip_box(product_bbox, size), scale)
     ref_sharp = None
     if packshot is not None and _applies(spec.product_match.applies, main):
         ref, ref_sharp = _prepare(packshot)
         if ref is not None:
-            found, located = match_findings(rgb, seg, ref, spec.product_match, to_image)
+            found, located = match_findings(
+                img, rgb, scale, seg, ref, spec.product_match, product_bbox,
+                spec.background.object_threshold,
+            )  # fmt: skip
             out += found
-            product = located or product
+            if located is not None:
+                product = _to_proxy(located, scale)
     region = to_image(product)
     if region is not None and min(region[2:]) < MIN_SIDE:
         region = None
