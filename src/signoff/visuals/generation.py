@@ -137,12 +137,27 @@ def execute_image_run(run_id: int, progress: Progress = _noop) -> RunOutcome:
         _mark_interrupted(brief, run)
         _start(run)
         try:
-            _generate(run, outcome, progress)
+            _generate(run, outcome, _recorded(run, progress))
         except BaseException as exc:
             _end(run, "failed", outcome, error=f"{exc.__class__.__name__}: {exc}")
             raise
         _end(run, run.status if run.status == "stopped" else "finished", outcome)
     return outcome
+
+
+def _recorded(run: ImageRun, progress: Progress) -> Progress:
+    """Report progress to the caller and onto the run's row, for the pages that poll it (at
+    most twice a second, and at the end of each step)."""
+    last = [0.0]
+
+    def report(step: str, done: int, total: int) -> None:
+        progress(step, done, total)
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or done == total:
+            ImageRun.objects.filter(pk=run.pk).update(step=step, done=done, total=total)
+            last[0] = now
+
+    return report
 
 
 def _mark_interrupted(brief: Brief, current: ImageRun) -> None:

@@ -83,6 +83,11 @@ def image_summary(image: ImageVersion, *, selected: bool = False) -> dict[str, A
         if f.rendition_id is None
     ]
     origin = image.origin
+    stars = getattr(image, "stars", None)
+    rated = getattr(image, "rated", None)
+    if rated is None:  # not annotated by images_of: one image, so ask
+        summary = image.ratings.aggregate(stars=Avg("stars"), rated=Count("id"))
+        stars, rated = summary["stars"], summary["rated"]
     return {
         "id": image.pk,
         "sku": image.sku,
@@ -101,8 +106,8 @@ def image_summary(image: ImageVersion, *, selected: bool = False) -> dict[str, A
         "author": image.author,
         "hypothesis": image.hypothesis,
         "error": image.error or None,
-        "stars": round(image.stars, 1) if getattr(image, "stars", None) else None,
-        "ratings": getattr(image, "rated", 0),
+        "stars": round(stars, 1) if stars else None,
+        "rating_count": rated,
         "findings": findings,
         "blocking": any(f["severity"] == "block" for f in findings),
         "product_bbox": image.product_bbox,

@@ -417,8 +417,6 @@ def image(request: HttpRequest, person: Person, image_id: int) -> HttpResponse:
     )
     roles = template_for(found.brief).image_selector_roles
     counts = {s: sum(1 for f in detail["findings"] if f["severity"] == s) for s in SEVERITIES}
-    stars = [r["stars"] for r in detail["ratings"]]
-    detail["stars"] = round(sum(stars) / len(stars), 1) if stars else None  # not annotated here
     context = {
         "person": person,
         "brief": found.brief,
