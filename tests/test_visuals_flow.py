@@ -290,7 +290,7 @@ def test_render_fills_every_slot_and_binds_images_to_a_new_package_version(cli, 
     slots = {(r["channel"], r["slot"]): r for r in report["rendered"]}
     assert ("meta_feed_ad", "feed_4x5") in slots
     assert slots[("meta_feed_ad", "feed_4x5")]["size"] == [1440, 1800]
-    assert slots[("print_poster_a2", "poster")]["size"] == [2480, 3508]
+    assert slots[("print_poster_a2", "poster")]["size"] == [2516, 3543]
     assert slots[("email_promo", "hero")]["bytes"] <= 200_000
     assert slots[("meta_feed_ad", "feed_4x5")]["file"] == (
         f"lumen-home_{EMBER}_meta_feed_ad_feed_4x5_v1.jpg"
