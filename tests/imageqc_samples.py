@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
@@ -175,6 +176,20 @@ def scene(
     img = Image.composite(Image.new("RGB", (w, h), (40, 25, 15)), img, shadow)
     img.paste(prod, (px, py), mask)
     return img
+
+
+def scene_box(
+    pack: Image.Image,
+    size: tuple[int, int] = (2000, 2000),
+    height_share: float = 0.5,
+    centre: float = 0.5,
+) -> tuple[int, int, int, int]:
+    """Where ``scene`` pastes the product's cut-out (x, y, w, h), as a compositor knows."""
+    w, h = size
+    prod, _ = _product_cutout(pack)
+    scale = height_share * h / prod.size[1]
+    psize = (round(prod.size[0] * scale), round(prod.size[1] * scale))
+    return int(centre * w - psize[0] / 2), int(h * 0.8) - psize[1], psize[0], psize[1]
 
 
 def jpeg(img: Image.Image, quality: int) -> Image.Image:
@@ -404,3 +419,162 @@ def _almost_white(img: Image.Image) -> Image.Image:
     white = (arr == 255).all(axis=2)
     arr[white] = (252, 252, 250)
     return Image.fromarray(arr)
+
+
+# --- Real composites: the builtin compositor and the renditions, on the demo packshot --------
+
+REAL_PACKSHOT = (
+    Path(__file__).resolve().parents[1]
+    / "src/signoff/demo/lumen-home/references/ember-packshot.png"
+)
+REAL_PALETTE = ("#F4EFE6", "#2F3A34", "#C9A27E", "#8A9A8B")
+REAL_LABEL = (644, 881, 1357, 1412)  # the cream label of the demo packshot, x0 y0 x1 y1
+VESSEL = np.array([58, 58, 60], np.float32)
+
+
+@dataclass
+class RealSample:
+    name: str
+    image: Image.Image
+    product_bbox: tuple[int, int, int, int]  # where the compositor / rendition put it
+    expect: set[str] = field(default_factory=set)
+
+
+@lru_cache(maxsize=1)
+def real_packshot() -> Image.Image:
+    img = Image.open(REAL_PACKSHOT)
+    img.load()
+    return img
+
+
+def _recoloured(pack: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
+    """The vessel in another colourway (anti-aliased edges kept, label left alone)."""
+    arr = np.asarray(pack.convert("RGB"), np.float32)
+    share = np.clip((255 - arr.mean(axis=2)) / (255 - VESSEL.mean()), 0, 1)[..., None]
+    new = share * np.asarray(colour, np.float32) + (1 - share) * 255
+    x0, y0, x1, y1 = REAL_LABEL
+    new[y0:y1, x0:x1] = arr[y0:y1, x0:x1]
+    return Image.fromarray(np.clip(new + 0.5, 0, 255).astype(np.uint8))
+
+
+def _relabelled(pack: Image.Image) -> Image.Image:
+    """Same jar, same label layout, another product's label text."""
+    out = pack.convert("RGB").copy()
+    draw = ImageDraw.Draw(out)
+    x0, y0, x1, y1 = REAL_LABEL
+    draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=(244, 239, 230))
+    cx = (x0 + x1) // 2
+    draw.text((cx, y0 + 70), "NOCTA GOODS", (47, 58, 52), _font(64), "mm")
+    draw.text((cx, y0 + 240), "CEDAR & SMOKE", (47, 58, 52), _font(104), "mm")
+    draw.text((cx, y0 + 400), "8 OZ  BEESWAX", (47, 58, 52), _font(64), "mm")
+    return out
+
+
+def _cover_top(img: Image.Image, box, share: float = 0.14) -> Image.Image:
+    """The lid and top of the jar painted over with the wall just above the product."""
+    x, y, w, h = box
+    out = img.copy()
+    above = img.crop((x, max(0, y - 12), x + w, max(1, y - 2))).resize((1, 1), Image.BOX)
+    colour = above.getpixel((0, 0))
+    ImageDraw.Draw(out).rectangle((x - 2, y - 2, x + w + 2, y + round(h * share)), fill=colour)
+    return out
+
+
+def _composites(pack: Image.Image, size: int, seeds: range) -> list[tuple[Image.Image, list]]:
+    from signoff.visuals.imaging import sha256_of
+    from signoff.visuals.providers.builtin import BuiltinImageProvider
+    from signoff.visuals.providers.port import Direction, ImageInput, ImageRequest
+
+    buf = io.BytesIO()
+    pack.save(buf, "PNG")
+    data = buf.getvalue()
+    request = ImageRequest(
+        sku="EMBER-OAK", product_name="Ember & Oak", prompt="",
+        direction=Direction(palette=REAL_PALETTE, negative_space=True),
+        packshots=(ImageInput(sha256_of(data), "packshot", data),),
+        n=len(seeds), size=(size, size), seed=seeds.start,
+    )  # fmt: skip
+    out = []
+    for made in BuiltinImageProvider().generate(request).images:
+        img = Image.open(io.BytesIO(made.data))
+        img.load()
+        out.append((img.convert("RGB"), made.parameters["product_box"]))
+    return out
+
+
+def rendition_box(master_size, slot, box) -> tuple[int, int, int, int]:
+    """The product's box in a cover rendition, from the crop window renditions.py uses."""
+    from signoff.visuals.renditions import _cover_window
+
+    wx, wy, ww, _ = _cover_window(master_size, slot.width_px / slot.height_px,
+                                  tuple(float(v) for v in box))  # fmt: skip
+    k = slot.width_px / ww
+    x, y, w, h = box
+    return round((x - wx) * k), round((y - wy) * k), round(w * k), round(h * k)
+
+
+def _slots():
+    cat = load_catalog()
+    return [
+        (channel, slot)
+        for channel in ("instagram_post", "meta_feed_ad", "email_promo", "print_poster_a2")
+        for slot in cat[channel].images.slots
+        if slot.fit == "cover"
+    ]
+
+
+def _renditions(name: str, master: Image.Image, box, slots, expect) -> list[RealSample]:
+    from signoff.visuals.providers.port import COMPOSITE_SYNTHETIC
+    from signoff.visuals.renditions import render
+
+    out = []
+    for channel, slot in slots:
+        made = render(master, slot, product_bbox=box, digital_source_type=COMPOSITE_SYNTHETIC)
+        img = Image.open(io.BytesIO(made.data))
+        img.load()
+        out.append(RealSample(f"{name}/{channel}.{slot.id}", img,
+                              rendition_box(master.size, slot, box), set(expect)))  # fmt: skip
+    return out
+
+
+@lru_cache(maxsize=2)
+def real_samples(full: bool = True) -> list[RealSample]:
+    """Masters from the builtin compositor (1024 and 2048 px, seeds 1-8 in full, fewer for the
+    tests) with every cover rendition of the catalog's instagram, meta, email and print slots,
+    all clean; then planted defects composited the same way: another colourway, another label
+    text, the lid painted over."""
+    pack = real_packshot()
+    slots = _slots()
+    seeds = range(1, 9) if full else range(1, 4)
+    out: list[RealSample] = []
+    for size in (1024, 2048):
+        for i, (master, box) in enumerate(_composites(pack, size, seeds)):
+            name = f"real_{size}_s{seeds.start + i}"
+            out.append(RealSample(name, master, tuple(box)))
+            out.append(RealSample(name + "/jpeg85", jpeg(master, 85), tuple(box)))
+            # The tests render every slot from one master per size; the bench from all.
+            if full or i == 0:
+                out += _renditions(name, master, box, slots, set())
+    out.append(RealSample("real_packshot_png", pack, None))
+    out.append(RealSample("real_packshot_jpeg92", jpeg(pack.convert("RGB"), 92), None))
+    match = {"image.product_match"}
+    defects = {
+        "colourway_red": _recoloured(pack, (128, 34, 42)),
+        "colourway_sage": _recoloured(pack, (120, 140, 118)),
+        "label_text": _relabelled(pack),
+    }
+    few = [slots[0], slots[6]]  # instagram feed 4:5 and the email hero
+    for label, planted in defects.items():
+        for size in (1024, 2048):
+            for master, box in _composites(planted, size, range(1, 3)):
+                name = f"real_{label}_{size}"
+                out.append(RealSample(name, master, tuple(box), set(match)))
+                out.append(RealSample(name + "/jpeg85", jpeg(master, 85), tuple(box), set(match)))
+                out += _renditions(name, master, box, few, match)
+    for size in (1024, 2048):
+        for master, box in _composites(pack, size, range(1, 3)):
+            covered = _cover_top(master, box)
+            name = f"real_lid_covered_{size}"
+            out.append(RealSample(name, covered, tuple(box), set(match)))
+            out += _renditions(name, covered, box, few, match)
+    return out

@@ -7,7 +7,14 @@ import io
 
 import numpy as np
 import pytest
-from imageqc_samples import BRAND_PALETTE, packshot, samples, set_members
+from imageqc_samples import (
+    BRAND_PALETTE,
+    packshot,
+    real_packshot,
+    real_samples,
+    samples,
+    set_members,
+)
 from PIL import Image
 
 from signoff.channels.catalog import load_catalog
@@ -167,3 +174,79 @@ def test_a_main_image_that_is_all_white_or_all_black_is_refused():
 
     assert "image.fill" in {f.family for f in white}
     assert "image.background" in {f.family for f in black}
+
+
+# --- Real composites: the builtin compositor's scenes and their catalog renditions ----------
+
+REAL = {sample.name: sample for sample in real_samples(full=False)}
+
+
+def _run_real(sample, with_box: bool = True) -> list[ImageFinding]:
+    return check_image(
+        sample.image,
+        ImageQCSpec(),
+        main=False,
+        packshot=real_packshot(),
+        product_bbox=sample.product_bbox if with_box else None,
+    )
+
+
+@pytest.mark.parametrize("name", [n for n, s in REAL.items() if not s.expect])
+def test_real_composites_and_renditions_are_not_blocked(name):
+    findings = _run_real(REAL[name])
+
+    assert [f.message for f in findings if f.severity == "block"] == []
+    assert not [f for f in findings if f.family in ("image.product_match", "image.compression")
+                and f.severity != "info"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [n for n, s in REAL.items() if s.expect])
+def test_defects_planted_on_real_composites_are_blocked(name):
+    findings = _run_real(REAL[name])
+
+    blocked = {f.family for f in findings if f.severity == "block"}
+    assert "image.product_match" in blocked, [f.message for f in findings]
+
+
+@pytest.mark.parametrize("name", ["real_1024_s1", "real_2048_s2/jpeg85",
+                                  "real_1024_s1/instagram_post.feed_4x5"])  # fmt: skip
+def test_real_composites_pass_without_the_box_too(name):
+    findings = _run_real(REAL[name], with_box=False)
+
+    assert [f.message for f in findings if f.family == "image.product_match"] == []
+
+
+def test_a_flat_png_packshot_is_not_called_jpeg_blocking():
+    findings = check_image(real_packshot(), ImageQCSpec(), main=False, packshot=real_packshot())
+
+    assert not [f for f in findings if f.family == "image.compression"]
+    assert not [f for f in findings if f.severity != "info"]
+
+
+def test_a_product_cut_by_the_frame_is_compared_on_its_visible_part():
+    sample = REAL["real_2048_s1"]
+    x, y, w, h = sample.product_bbox
+    # Crop so a quarter of the product's width falls off the left edge.
+    left = x + w // 4
+    cut = sample.image.crop((left, 0, sample.image.width, sample.image.height))
+    box = (x - left, y, w, h)
+    findings = check_image(cut, ImageQCSpec(), main=False, packshot=real_packshot(),
+                           product_bbox=box)  # fmt: skip
+
+    assert [f.message for f in findings if f.family == "image.product_match"] == []
+    # Mostly outside the frame: not compared, said so.
+    gone = sample.image.crop((x + w * 3 // 4, 0, sample.image.width, sample.image.height))
+    findings = check_image(gone, ImageQCSpec(), main=False, packshot=real_packshot(),
+                           product_bbox=(-w * 3 // 4, y, w, h))  # fmt: skip
+    assert [f.rule_id for f in findings if f.family == "image.product_match"] == [
+        "image.product_match.skipped"
+    ]
+
+
+def test_the_box_of_a_mismatch_points_at_the_product():
+    sample = REAL["real_label_text_2048"]
+    (detail,) = [f for f in _run_real(sample) if f.rule_id == "image.product_match.detail"]
+    x, y, w, h = sample.product_bbox
+    bx, by, bw, bh = detail.bbox
+    assert x <= bx and bx + bw <= x + w + 2
+    assert y <= by and by + bh <= y + h + 2

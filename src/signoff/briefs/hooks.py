@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from signoff.briefs.models import Brief, BriefVersion
 
-# Called inside add_brief's transaction with the new version and the actor; may raise
+# Called inside add_brief's transaction with the new version and the actor; each returns facts
+# to keep in the version's event (one event per version, whatever the hooks did); may raise
 # InputError, which refuses the whole brief version.
-brief_version_added: list[Callable[[BriefVersion, str], None]] = []
+brief_version_added: list[Callable[[BriefVersion, str], dict[str, Any]]] = []
 # Called inside approve_brief's transaction; each returns facts to keep in the G1 event.
 approval_facts: list[Callable[[Brief], dict[str, Any]]] = []

@@ -121,8 +121,10 @@ def add_brief(
             Product(brief_version=version, position=i, **values)
             for i, values in enumerate(products)
         )
-        for hook in hooks.brief_version_added:
-            hook(version, actor)
+        # Other apps' facts about the version (its files as references), kept in its event.
+        extra = {
+            k: v for hook in hooks.brief_version_added for k, v in hook(version, actor).items()
+        }
         record(
             action="brief.added" if latest is None else "brief.version_added",
             actor=actor,
@@ -137,6 +139,7 @@ def add_brief(
                 "products": len(products),
                 "file": str(path),
                 "csv": str(products_csv or ""),
+                **extra,
             },
         )
     return BriefReport(brief, version, True, sources, conflicts, warnings)

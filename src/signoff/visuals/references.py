@@ -42,8 +42,12 @@ def add_references(
     files: list[ReferenceFile],
     actor: str,
     brief_version: BriefVersion | None = None,
+    record_events: bool = True,
 ) -> list[Reference]:
-    """Store every file as a reference of the brief, or none of them (InputError)."""
+    """Store every file as a reference of the brief, or none of them (InputError).
+
+    Each new reference is an event, unless the caller records them in its own (a brief
+    version's files are named in its ``brief.added`` event)."""
     problems = _problems(brief, files)
     decoded = {}
     for i, item in enumerate(files):
@@ -75,7 +79,7 @@ def add_references(
                     "added_by": actor,
                 },
             )
-            if created:
+            if created and record_events:
                 record(
                     action="reference.added",
                     actor=actor,
@@ -178,11 +182,21 @@ def note_references(version: BriefVersion) -> list[tuple[str, str]]:
     ]
 
 
-def on_brief_added(version: BriefVersion, actor: str) -> None:
-    """Make the brief version's named files its references (inside add_brief's transaction)."""
+def on_brief_added(version: BriefVersion, actor: str) -> dict:
+    """Make the brief version's named files its references (inside add_brief's transaction);
+    return them by hash for the version's event."""
     files = files_named_by_brief(version)
-    if files:
-        add_references(brief=version.brief, files=files, actor=actor, brief_version=version)
+    if not files:
+        return {}
+    added = add_references(
+        brief=version.brief, files=files, actor=actor, brief_version=version, record_events=False
+    )
+    return {
+        "references": [
+            {"kind": r.kind, "sku": r.sku, "file": r.filename, "sha256": r.blob.sha256}
+            for r in added
+        ]
+    }
 
 
 def reference_hashes(brief: Brief) -> list[dict]:

@@ -485,8 +485,7 @@ def match_findings(
     tw, th = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
     ref_rgb = cv2.resize(ref.rgb, (tw, th), interpolation=cv2.INTER_AREA)
     mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST) > 0
-    if not on_white:
-        frame, fit = _refine(img, frame, _gray(ref_rgb), mask)
+    frame, _ = _refine(img, frame, _gray(ref_rgb), mask)
     located = _clip(frame, (width, height))
     pad = 4 if on_white else 0
     sample, inside = _sample(img, frame, (tw, th), pad)

@@ -28,6 +28,7 @@ from signoff.visuals.qc.signal import (
     check_sharpness,
     check_upscaled,
     heavily_compressed,
+    nr_scores,
     sharpness,
 )
 
@@ -123,10 +124,11 @@ def check_image(
         out += check_sharpness(region_gray(img, region, 512), ref_sharp, spec.sharpness, region)
     if _applies(spec.upscaled.applies, main) or _applies(spec.compression.applies, main):
         rows, cols = gray_strips(img, region)
+        score = nr_scores(rows, cols)
         if _applies(spec.compression.applies, main):
-            out += check_compression(rows, cols, tables, spec.compression)
+            out += check_compression(rows, cols, tables, spec.compression, score)
         if _applies(spec.upscaled.applies, main):
-            if heavily_compressed(rows, cols, tables):
+            if heavily_compressed(rows, cols, tables, score):
                 # Flat 8x8 blocks erase the interpolation traces the rule looks for.
                 out.append(
                     ImageFinding(
