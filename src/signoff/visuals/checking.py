@@ -24,12 +24,20 @@ class Checked:
     product_bbox: list[int] | None = None
 
 
-def check_option(image: Image.Image, packshot: Image.Image | None) -> Checked:
+def check_option(
+    image: Image.Image, packshot: Image.Image | None, product_bbox: list[int] | None = None
+) -> Checked:
     """Check a generated or edited image before a person looks at it (generic thresholds:
     it is not yet any channel's image, so channel-only rules such as white backgrounds wait
-    for its renditions)."""
-    found = check_image(_rgb(image), ImageQCSpec(), main=False, packshot=_rgb(packshot))
-    return Checked([_row(f) for f in found], _bbox_of(found))
+    for its renditions). ``product_bbox``: where the product is, when the maker knows."""
+    found = check_image(
+        _rgb(image),
+        ImageQCSpec(),
+        main=False,
+        packshot=_rgb(packshot),
+        product_bbox=tuple(product_bbox) if product_bbox else None,
+    )
+    return Checked([_row(f) for f in found], product_bbox or _bbox_of(found))
 
 
 def check_rendition(
@@ -39,6 +47,7 @@ def check_rendition(
     main: bool,
     packshot: Image.Image | None,
     jpeg_quantization: Any = None,
+    product_bbox: tuple[int, int, int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Check one channel rendition against that channel's thresholds."""
     rules = channel.images
@@ -50,6 +59,7 @@ def check_rendition(
         packshot=_rgb(packshot),
         physical=rules.print if rules is not None else None,
         jpeg_quantization=jpeg_quantization,
+        product_bbox=product_bbox,
     )
     return [_row(f) for f in found]
 

@@ -170,7 +170,7 @@ def edit_image(
             ErrorCode.INVALID_STATE, f"the provider's edit is not a usable image: {exc.message}"
         ) from exc
     packshot = _packshot(image)
-    checked = check_option(decoded.image, packshot)
+    checked = check_option(decoded.image, packshot, _moved_bbox(image, ask))
     with transaction.atomic():
         blob = put_blob(image.brief.workspace, data, fmt=fmt, width=width, height=height)
         last = ImageVersion.objects.filter(brief=image.brief, sku=image.sku).order_by("-number")
@@ -185,7 +185,7 @@ def edit_image(
             origin={**origin, "size": [width, height], "notes": list(decoded.notes)},
             author=person.email,
             hypothesis=image.hypothesis,
-            product_bbox=_moved_bbox(image, ask) or checked.product_bbox,
+            product_bbox=checked.product_bbox,
         )
         ImageFinding.objects.bulk_create(
             ImageFinding(image=edited_version, **row) for row in checked.findings

@@ -353,7 +353,7 @@ def _keep(
         height=decoded.height,
     )
     origin = {**origin, "size": [decoded.width, decoded.height], "notes": list(decoded.notes)}
-    checked = check_option(decoded.image, packshot.image)
+    checked = check_option(decoded.image, packshot.image, generated.parameters.get("product_box"))
     image = ImageVersion.objects.create(
         brief=brief,
         sku=sku,
@@ -365,7 +365,7 @@ def _keep(
         origin=origin,
         author=AGENT,
         hypothesis=origin["hypothesis"],
-        product_bbox=generated.parameters.get("product_box") or checked.product_bbox,
+        product_bbox=checked.product_bbox,
     )
     ImageFinding.objects.bulk_create(
         ImageFinding(image=image, **finding) for finding in checked.findings

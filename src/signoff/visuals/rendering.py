@@ -109,7 +109,12 @@ def _render_sku(
                     {"sku": image.sku, "channel": channel_id, "slot": slot.id, "reason": made}
                 )
                 continue
-            rendition, rows = _store(brief, image, spec, slot, index, made, packshot)
+            box = renditions.rendered_bbox(
+                master.image.size,
+                slot,
+                image.product_bbox,  # pad_white slots (the packshot fallback too) have none
+            )
+            rendition, rows = _store(brief, image, spec, slot, index, made, packshot, box)
             out.setdefault(channel_id, {})[slot.id] = (rendition, rows)
             report.rendered.append(_described(rendition, reused=False))
     return out
@@ -135,7 +140,7 @@ def _with_note(made, note: str):  # noqa: ANN001, ANN202
     return made
 
 
-def _store(brief, image, spec, slot, index, made, packshot):  # noqa: ANN001, ANN202
+def _store(brief, image, spec, slot, index, made, packshot, box):  # noqa: ANN001, ANN202
     naming = (brief.workspace.brand or {}).get("file_naming") or DEFAULT_NAMING
     name = file_name(
         naming,
@@ -158,6 +163,7 @@ def _store(brief, image, spec, slot, index, made, packshot):  # noqa: ANN001, AN
         main=index == 0 and slot.fit == "pad_white",
         packshot=packshot,
         jpeg_quantization=quantization,
+        product_bbox=box,
     )
     with transaction.atomic():
         blob = put_blob(
@@ -235,9 +241,8 @@ def _attach(
             subject_id=str(brief.pk),
             workspace=brief.workspace.slug,
             # The file names, so memory search finds an image by any part of its name.
-            note="Rendered " + " ".join(
-                r.filename for slots in by_channel.values() for r, _ in slots.values()
-            ),
+            note="Rendered "
+            + " ".join(r.filename for slots in by_channel.values() for r, _ in slots.values()),
             data={
                 "brief": brief.slug,
                 "sku": sku,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from PIL import Image, ImageChops, PngImagePlugin, TiffImagePlugin
@@ -75,6 +75,19 @@ def _cover_window(
         return min(max(pos, start + extent - window), start)
 
     return place(bx, bw, ww, width), place(by, bh, wh, height), ww, wh
+
+
+def rendered_bbox(
+    size: tuple[int, int], slot: ImageSlot, bbox: Sequence[float] | None
+) -> tuple[int, int, int, int] | None:
+    """Where a cover slot puts the product: the master's bbox in the rendition's pixels, for
+    the checks that compare the product with its packshot (None for pad_white or no bbox)."""
+    if bbox is None or slot.fit != "cover":
+        return None
+    wx, wy, ww, _ = _cover_window(size, slot.width_px / slot.height_px, tuple(bbox))
+    scale = slot.width_px / ww
+    x, y, w, h = bbox
+    return (round((x - wx) * scale), round((y - wy) * scale), round(w * scale), round(h * scale))
 
 
 def _edge_colour(img: Image.Image) -> tuple[int, ...]:

@@ -156,7 +156,10 @@ def locate(rgb: np.ndarray, ref: Reference) -> tuple[BBox, float]:
     )  # fmt: skip
     mid_ref = cv2.resize(
         ref.rgb,
-        (max(1, round(ref.rgb.shape[1] * shrink * 2)), max(1, round(ref.rgb.shape[0] * shrink * 2))),
+        (
+            max(1, round(ref.rgb.shape[1] * shrink * 2)),
+            max(1, round(ref.rgb.shape[0] * shrink * 2)),
+        ),
         interpolation=cv2.INTER_AREA,
     )
     best = (-2.0, (0, 0, width, height))
@@ -233,7 +236,7 @@ def _sample(img: Image.Image, frame: FBox, size: tuple[int, int], pad: int):
     if x1 - x0 < 4 or y1 - y0 < 4:
         return None, None
     # Integer box-filter reduction first, so the warp below shrinks by less than 2x.
-    factor = max(1, int(min(ax, ay) // 2))
+    factor = max(1, int(min(ax, ay)))
     box = (x0, y0, x1, y1)
     small = np.asarray(img.reduce(factor, box=box) if factor > 1 else img.crop(box))
     rest_x, rest_y = ax / factor, ay / factor
@@ -263,25 +266,52 @@ def _grad(gray: np.ndarray) -> np.ndarray:
     return cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
 
 
-def _refine(img: Image.Image, frame: FBox, ref_gray: np.ndarray, ref_mask: np.ndarray):
+@dataclass(frozen=True, slots=True)
+class _Sized:
+    """The reference at one work size: everything about it that does not depend on the image."""
+
+    rgb: np.ndarray
+    mask: np.ndarray
+    templates: list  # (scale, edge template, its mask) for the local refinement
+
+
+_SIZED: dict[tuple[int, int, int], _Sized] = {}
+
+
+def _sized(ref: Reference, tw: int, th: int) -> _Sized:
+    key = (id(ref), tw, th)
+    if key not in _SIZED:
+        if len(_SIZED) > 64:
+            _SIZED.clear()
+        rgb = cv2.resize(ref.rgb, (tw, th), interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
+        near = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+        edges = _grad(_gray(rgb))
+        templates = []
+        for s in (0.97, 1.0, 1.03):
+            sw, sh = round(tw * s), round(th * s)
+            templ = cv2.resize(edges, (sw, sh), interpolation=cv2.INTER_LINEAR)
+            m = cv2.resize(near, (sw, sh), interpolation=cv2.INTER_NEAREST).astype(np.float32)
+            if float(templ[m > 0].std()) >= 1e-3:
+                templates.append((s, templ, m))
+        _SIZED[key] = _Sized(rgb, mask > 0, templates)
+    return _SIZED[key]
+
+
+def _refine(img: Image.Image, frame: FBox, sized: _Sized):
     """``frame`` moved and scaled (+-3 %) to where the packshot's edges match best."""
-    th, tw = ref_gray.shape
+    th, tw = sized.mask.shape
     pad = max(3, round(0.04 * max(tw, th)))
     sample, _ = _sample(img, frame, (tw, th), pad)
     if sample is None:
         return frame, -1.0
     edges = _grad(_gray(sample))
-    near = cv2.dilate(ref_mask.astype(np.uint8), np.ones((5, 5), np.uint8))
-    ref_edges = _grad(ref_gray)
     best = (-2.0, frame)
-    for s in (0.97, 1.0, 1.03):
-        sw, sh = round(tw * s), round(th * s)
+    for _s, templ, m in sized.templates:
+        sh, sw = templ.shape
         if sw > edges.shape[1] or sh > edges.shape[0]:
             continue
-        templ = cv2.resize(ref_edges, (sw, sh), interpolation=cv2.INTER_LINEAR)
-        m = cv2.resize(near, (sw, sh), interpolation=cv2.INTER_NEAREST).astype(np.float32)
-        if float(templ[m > 0].std()) < 1e-3:
-            continue
+        # Masked: the scene's own edges around the product (shadow, horizon) do not count.
         res = cv2.matchTemplate(edges, templ, cv2.TM_CCORR_NORMED, mask=m)
         res[~np.isfinite(res)] = -1
         _, score, _, (px, py) = cv2.minMaxLoc(res)
@@ -380,21 +410,30 @@ def compare(
     g_ref = _gray(ref_s)
     g_img = np.where(mask & visible, _gray(img_s), g_ref)
     ssim_map = _ssim_map(g_ref, g_img)
-    boxes, ref_med, img_med, ssims = [], [], [], []
-    for row in range(GRID):
-        for col in range(GRID):
-            ys = slice(row * th // GRID, (row + 1) * th // GRID)
-            xs = slice(col * tw // GRID, (col + 1) * tw // GRID)
-            cell = inner[ys, xs]
-            if cell.mean() < 0.3:
-                continue
-            boxes.append((xs.start, ys.start, xs.stop - xs.start, ys.stop - ys.start))
-            ref_med.append(np.median(ref_lab[ys, xs][cell], axis=0))
-            img_med.append(np.median(img_lab[ys, xs][cell], axis=0))
-            ssims.append(float(ssim_map[ys, xs][cell].mean()))
-    if not boxes:
+    # Cell sums in one pass (reduceat over the grid's edges): mean Lab and mean SSIM per cell.
+    ys = [row * th // GRID for row in range(GRID)]
+    xs = [col * tw // GRID for col in range(GRID)]
+
+    def cell_sums(values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(np.add.reduceat(values, ys, axis=0), xs, axis=1)
+
+    weight = inner.astype(np.float32)
+    count = cell_sums(weight)
+    area = cell_sums(np.ones_like(weight))
+    ref_mean = cell_sums(ref_lab * weight[..., None]) / np.maximum(count, 1)[..., None]
+    img_mean = cell_sums(img_lab * weight[..., None]) / np.maximum(count, 1)[..., None]
+    ssim_mean = cell_sums(ssim_map * weight) / np.maximum(count, 1)
+    used = count / area >= 0.3
+    if not used.any():
         return out
-    cell_de = deltaE_ciede2000(np.array(ref_med), np.array(img_med))  # one call: ~20x faster
+    rows, cols = np.nonzero(used)
+    ye, xe = ys + [th], xs + [tw]
+    boxes = [
+        (xe[c], ye[r], xe[c + 1] - xe[c], ye[r + 1] - ye[r])
+        for r, c in zip(rows, cols, strict=True)
+    ]
+    ref_med, img_med, ssims = ref_mean[used], img_mean[used], ssim_mean[used].tolist()
+    cell_de = deltaE_ciede2000(ref_med, img_med)  # one call: ~20x faster
     worst_de = (float(cell_de.max()), boxes[int(cell_de.argmax())])
     worst_ssim = (min(ssims), boxes[int(np.argmin(ssims))])
     if worst_de[0] > rules.max_cell_delta_e and worst <= rules.max_delta_e:
@@ -483,9 +522,9 @@ def match_findings(
         )], _clip(frame, (width, height))  # fmt: skip
     f = side / max(rw, rh)
     tw, th = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
-    ref_rgb = cv2.resize(ref.rgb, (tw, th), interpolation=cv2.INTER_AREA)
-    mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST) > 0
-    frame, _ = _refine(img, frame, _gray(ref_rgb), mask)
+    sized = _sized(ref, tw, th)
+    ref_rgb, mask = sized.rgb, sized.mask
+    frame, _ = _refine(img, frame, sized)
     located = _clip(frame, (width, height))
     pad = 4 if on_white else 0
     sample, inside = _sample(img, frame, (tw, th), pad)

@@ -252,7 +252,9 @@ def check_compression(
 
 
 def heavily_compressed(
-    rows: list[np.ndarray], cols: list[np.ndarray], tables: dict | None,
+    rows: list[np.ndarray],
+    cols: list[np.ndarray],
+    tables: dict | None,
     score: float | None = None,
 ) -> bool:
     """JPEG quality under 50, or a Wang-Bovik score under 4 with JPEG evidence."""
