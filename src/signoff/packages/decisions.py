@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from signoff.agents.checking import check_draft
-from signoff.agents.context import Draft, FieldValue
+from signoff.agents.context import CheckFinding, Draft, FieldValue
 from signoff.audit.services import record
 from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
@@ -33,6 +33,7 @@ from signoff.packages.models import (
     Package,
     Review,
     Version,
+    carried_image_findings,
     version_digest,
 )
 from signoff.workflow import (
@@ -331,6 +332,51 @@ def reject_package(
     )
 
 
+def save_version(
+    package: Package,
+    person: Person,
+    decision: Decision,
+    previous: Version,
+    *,
+    fields: dict,
+    images: dict | None,
+    digest: str,
+    findings: list[CheckFinding],
+    origin: dict,
+) -> tuple[Version, list[str], str]:
+    """Store a person's new version of the package with its findings; void every live
+    approval (the new content matches none), move the package as decided, and score it.
+
+    Return the version, the gates whose approvals were voided, and where the package was.
+    Runs inside the caller's transaction, before the caller records the event.
+    """
+    version = Version.objects.create(
+        package=package,
+        number=previous.number + 1,
+        fields=fields,
+        images=images or None,
+        origin=origin,
+        author=person.email,
+        parent=previous,
+        brief_version=previous.brief_version,
+        content_hash=digest,
+    )
+    Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
+    now = timezone.now()
+    live = Approval.objects.filter(package=package, voided_at__isnull=True)
+    voided = list(live.values_list("gate", flat=True))
+    live.update(voided_at=now, voided_by=version)
+    before = _move(package, decision, now)
+    package.current_version = version
+    package.confidence = confidence(
+        (f.severity for f in findings),
+        len(package.completeness.get("required", [])),
+        len(package.completeness.get("missing", [])),
+    )
+    package.save(update_fields=["current_version", "confidence"])
+    return version, voided, before
+
+
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     """Read ``field=value`` pairs from the command line."""
     changes: dict[str, str] = {}
@@ -371,36 +417,24 @@ def edit_package(
         product = previous.brief_version.products.get(sku=package.sku).facts()
         rules = brand_rules(workspace)
         findings = check_draft(Draft(spec, fields, product, package.market, package.variant), rules)
-        version = Version.objects.create(
-            package=package,
-            number=previous.number + 1,
+        # The images did not change: their checks still stand on the new version.
+        findings += carried_image_findings(previous)
+        version, voided, before = save_version(
+            package,
+            person,
+            decision,
+            previous,
             fields=fields,
+            images=previous.images,
+            digest=digest,
+            findings=findings,
             origin={
                 "kind": "person",
                 "person": person.email,
                 "note": note,
                 "changed": sorted(changes),
             },
-            author=person.email,
-            parent=previous,
-            brief_version=previous.brief_version,
-            content_hash=digest,
-            images=previous.images or None,
         )
-        Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
-        now = timezone.now()
-        # The new content matches no earlier approval, whatever the template lists.
-        live = Approval.objects.filter(package=package, voided_at__isnull=True)
-        voided = list(live.values_list("gate", flat=True))
-        live.update(voided_at=now, voided_by=version)
-        before = _move(package, decision, now)
-        package.current_version = version
-        package.confidence = confidence(
-            (f.severity for f in findings),
-            len(package.completeness.get("required", [])),
-            len(package.completeness.get("missing", [])),
-        )
-        package.save(update_fields=["current_version", "confidence"])
         summary = describe_changes(previous.fields, fields, rules=rules, product=product)
         if note:
             remember(

@@ -11,14 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from signoff.agents.checking import check_draft
 from signoff.agents.context import CheckFinding, Draft, Severity
 from signoff.channels.catalog import resolve_spec
-from signoff.packages.confidence import confidence
-from signoff.packages.decisions import ItemResult, _decide, _move, _record
-from signoff.packages.models import Approval, Finding, Version, version_digest
+from signoff.packages.decisions import ItemResult, _decide, _record, save_version
+from signoff.packages.models import version_digest
 from signoff.workflow import Action, ErrorCode, StateError
 from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
@@ -68,35 +66,22 @@ def attach_images(
             if f.rule_id != "spec.images_pending"
         ]
         findings += list(image_findings)
-        version = Version.objects.create(
-            package=package,
-            number=previous.number + 1,
+        version, voided, before = save_version(
+            package,
+            person,
+            decision,
+            previous,
             fields=previous.fields,
             images=images,
+            digest=digest,
+            findings=findings,
             origin={
                 "kind": "person",
                 "person": person.email,
                 "note": note,
                 "changed": [f"images.{slot}" for slot in sorted(images)],
             },
-            author=person.email,
-            parent=previous,
-            brief_version=previous.brief_version,
-            content_hash=digest,
         )
-        Finding.objects.bulk_create(Finding.from_check(version, f) for f in findings)
-        now = timezone.now()
-        live = Approval.objects.filter(package=package, voided_at__isnull=True)
-        voided = list(live.values_list("gate", flat=True))
-        live.update(voided_at=now, voided_by=version)
-        before = _move(package, decision, now)
-        package.current_version = version
-        package.confidence = confidence(
-            (f.severity for f in findings),
-            len(package.completeness.get("required", [])),
-            len(package.completeness.get("missing", [])),
-        )
-        package.save(update_fields=["current_version", "confidence"])
         _record(
             package,
             person,

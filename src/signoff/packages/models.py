@@ -164,6 +164,27 @@ def _values(found: CheckFinding) -> tuple:
     )
 
 
+IMAGE_AGENT = "image_qc"  # the agent name image checks are stored under on a package version
+
+
+def carried_image_findings(previous: Version) -> list[CheckFinding]:
+    """The previous version's image findings, for a new version with the same images (a copy
+    edit or a redraft): the images' checks still stand, blocking ones included."""
+    from signoff.agents.context import CheckFinding, Severity
+
+    return [
+        CheckFinding(
+            agent=f.agent,
+            rule_id=f.rule_id,
+            severity=Severity(f.severity),
+            message=f.message,
+            field=f.field or None,
+            suggested_fix=f.suggested_fix or None,
+        )
+        for f in previous.findings.filter(agent=IMAGE_AGENT)
+    ]
+
+
 class Review(models.Model):
     """A person marked a version reviewed (batch approval only takes reviewed versions)."""
 

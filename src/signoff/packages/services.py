@@ -42,7 +42,14 @@ from signoff.core.rows import insert_rows
 from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
-from signoff.packages.models import Finding, Package, Run, Version, version_digest
+from signoff.packages.models import (
+    Finding,
+    Package,
+    Run,
+    Version,
+    carried_image_findings,
+    version_digest,
+)
 from signoff.packages.runlock import ensure_no_run_in_progress, run_lock
 from signoff.workflow import (
     Action,
@@ -736,6 +743,8 @@ def _store(
             # A redraft keeps the package's images: only the copy is new.
             plan.images = (previous.images if previous else None) or {}
             plan.content_hash = version_digest(plan.draft_fields, plan.images)
+            if plan.images:  # the images' checks still stand on the redraft
+                plan.findings = [*plan.findings, *carried_image_findings(previous)]
         version_ids = insert_rows(
             Version,
             VERSION_COLUMNS,

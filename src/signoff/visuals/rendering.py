@@ -25,7 +25,7 @@ from signoff.channels.spec import ChannelSpec, ImageSlot
 from signoff.core.errors import InputError, Problem
 from signoff.core.naming import file_name
 from signoff.packages.images import attach_images
-from signoff.packages.models import Package
+from signoff.packages.models import IMAGE_AGENT, Package
 from signoff.packages.services import drafting_version
 from signoff.visuals import renditions
 from signoff.visuals.checking import check_rendition
@@ -211,7 +211,7 @@ def _attach(
         }
         findings = [
             CheckFinding(
-                agent="image_qc",
+                agent=IMAGE_AGENT,
                 rule_id=row["rule_id"],
                 severity=Severity(row["severity"]),
                 message=f"{slot}: {row['message']}",
