@@ -376,3 +376,52 @@ def test_rendered_images_show_on_the_package_board_and_matrix(options, as_person
     gift = Package.objects.filter(brief=campaign, sku=GIFT).first()
     gift_page = as_person("sofia").get(reverse("web:package", kwargs={"package_id": gift.pk}))
     assert "No image attached yet" in gift_page.text
+
+
+@pytest.mark.django_db
+def test_reference_files_are_added_from_the_images_page(as_person, campaign, example_dir):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from signoff.visuals.models import Reference
+
+    client = as_person("ari")
+    page = client.get(images_url())
+    assert reverse("web:references-add", kwargs={"slug": CAMPAIGN}) in page.text
+    assert 'enctype="multipart/form-data"' in page.text
+    data = (example_dir / "references" / "ember-packshot.png").read_bytes()
+    url = reverse("web:references-add", kwargs={"slug": CAMPAIGN})
+    response = client.post(
+        url,
+        {
+            "kind": "packshot",
+            "sku": "LUM-WIN-GFT-SET",
+            "note": "gift box front",
+            "files": [SimpleUploadedFile("gift.png", data, content_type="image/png")],
+        },
+    )
+    assert response.status_code == 302
+    added = Reference.objects.get(kind="packshot", sku="LUM-WIN-GFT-SET")
+    assert added.filename == "gift.png"
+    assert added.note == "gift box front"
+    # One file that is not an image: nothing stored, and the page says which.
+    count = Reference.objects.count()
+    response = client.post(
+        url,
+        {
+            "kind": "brand_example",
+            "files": [
+                SimpleUploadedFile("good.png", data, content_type="image/png"),
+                SimpleUploadedFile("notes.png", b"plain text", content_type="image/png"),
+            ],
+        },
+        follow=True,
+    )
+    assert Reference.objects.count() == count
+    assert "notes.png" in messages_of(response)
+    # Someone who works on no gate of the campaign may not add references.
+    refused = as_person("lena").post(
+        url,
+        {"kind": "brand_example", "files": [SimpleUploadedFile("x.png", data)]},
+        follow=True,
+    )
+    assert "wrong_role" in messages_of(refused)

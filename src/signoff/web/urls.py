@@ -1,6 +1,6 @@
 from django.urls import path
 
-from signoff.web import views, views_images, views_intake
+from signoff.web import views, views_images, views_intake, views_references
 from signoff.web.views_compare import package_compare, package_compare_rate
 from signoff.web.views_dashboard import dashboard, dashboard_layout
 
@@ -54,6 +54,11 @@ urlpatterns = [
         name="images-progress",
     ),
     path("briefs/<slug:slug>/images/render/", views_images.images_render, name="images-render"),
+    path(
+        "briefs/<slug:slug>/references/add/",
+        views_references.add_reference_files,
+        name="references-add",
+    ),
     path("images/<int:image_id>/", views_images.image, name="image"),
     path("images/<int:image_id>/rate/", views_images.image_rate, name="image-rate"),
     path("images/<int:image_id>/select/", views_images.image_select, name="image-select"),

@@ -127,7 +127,8 @@ def _decide(
         made = act()
     except (WorkflowError, InputError) as exc:
         if isinstance(exc, InputError):
-            text, code = "; ".join(p.message for p in exc.problems), exc.code
+            # Each problem with its place: the file or field the person named.
+            text, code = "; ".join(str(p) for p in exc.problems), exc.code
         else:
             text, code = exc.message, exc.code.value
         messages.error(request, f"Refused ({code}): {text}")
@@ -257,6 +258,8 @@ def images(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
             "may_run": may_run(person, brief),
             "progress": run_progress(brief, _latest_run(brief, request)),
             "selected": len(selectors.selected_images(brief)),
+            "products": _products(brief),
+            "reference_kinds": Reference.Kind.choices,
         }
     )
     return render(request, "web/images/images.html", context)
