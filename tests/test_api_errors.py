@@ -65,6 +65,18 @@ DECLARED = {
     ("post", "/api/review-links"): {201, 403} | WITH_BODY,
     ("get", "/api/review-links"): {200} | ERRORS,
     ("post", "/api/review-links/{link_id}/revoke"): {200, 403} | ERRORS,
+    ("get", "/api/briefs/{slug}/references"): {200} | ERRORS,
+    ("post", "/api/briefs/{slug}/references"): {201, 403} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/images/runs"): {202, 403, 409} | WITH_BODY,
+    ("get", "/api/briefs/{slug}/images/runs/{run_id}"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/images"): {200} | ERRORS,
+    ("get", "/api/images/{image_id}"): {200} | ERRORS,
+    ("get", "/api/images/{image_id}/file"): {200} | ERRORS,
+    ("post", "/api/images/{image_id}/rate"): {200, 409} | WITH_BODY,
+    ("post", "/api/images/{image_id}/select"): {200, 403, 409} | WITH_BODY,
+    ("post", "/api/images/{image_id}/edits"): {201, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/renditions"): {202, 403} | WITH_BODY,
+    ("get", "/api/renditions/{rendition_id}/file"): {200} | ERRORS,
 }
 
 

@@ -199,7 +199,7 @@ def image_file(request: HttpRequest, image_id: int) -> FileResponse:
     return _file(found.blob.name, found.blob.format, f"image-{found.pk}.{found.blob.format}")
 
 
-@router.post("/images/{image_id}/rate", response={200: dict, **error_responses(400, 403, 409)})
+@router.post("/images/{image_id}/rate", response={200: dict, **error_responses(400, 409)})
 def rate(request: HttpRequest, image_id: int, payload: RateIn) -> dict:
     """Rate 1-5 with feedback tags and a note; the next batch for the SKU reads them."""
     found = selectors.image_for(request.auth, image_id)

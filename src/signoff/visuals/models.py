@@ -48,7 +48,7 @@ class Reference(models.Model):
     brief = models.ForeignKey(Brief, on_delete=models.CASCADE, related_name="references")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     sku = models.CharField(max_length=100, blank=True)  # a packshot's SKU
-    blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT)
+    blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.RESTRICT)
     filename = models.CharField(max_length=300, blank=True)  # as the person named it
     note = models.TextField(blank=True)
     notes = models.JSONField(default=list)  # conversions made when it was read ("CMYK -> sRGB")
@@ -111,7 +111,7 @@ class ImageVersion(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT)
-    blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT)
+    blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.RESTRICT)
     run = models.ForeignKey(ImageRun, null=True, blank=True, on_delete=models.SET_NULL)
     # provider, model, prompt, references (hashes), parameters, seed, cost, latency_ms,
     # digital_source_type, notes; an edit also names the operation and its parameters.
@@ -194,10 +194,10 @@ class Selection(models.Model):
 class Rendition(models.Model):
     """The selected image made into one channel slot (size, crop, format, bytes)."""
 
-    image = models.ForeignKey(ImageVersion, on_delete=models.RESTRICT, related_name="renditions")
+    image = models.ForeignKey(ImageVersion, on_delete=models.CASCADE, related_name="renditions")
     channel = models.CharField(max_length=100)
     slot = models.CharField(max_length=50)
-    blob = models.ForeignKey(Blob, on_delete=models.PROTECT)
+    blob = models.ForeignKey(Blob, on_delete=models.RESTRICT)
     filename = models.CharField(max_length=300)  # from the workspace's naming pattern
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
