@@ -38,3 +38,9 @@ def file_name(pattern: str, **parts: object) -> str:
     """Fill the pattern with ``parts``, each made safe for a file name."""
     safe = {key: _UNSAFE.sub("-", str(value)).strip("-") for key, value in parts.items()}
     return pattern.format(**{field: safe.get(field, "") for field in FIELDS})
+
+
+def name_words(filename: str) -> str:
+    """The parts of a file name as words ("a_LUM-1_feed_4x5_v3.jpg" -> "a LUM 1 feed 4x5 v3
+    jpg"), for full-text search: PostgreSQL's parser reads a whole file name as one token."""
+    return " ".join(part for part in re.split(r"[^A-Za-z0-9]+", filename) if part)

@@ -23,7 +23,7 @@ from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.channels.spec import ChannelSpec, ImageSlot
 from signoff.core.errors import InputError, Problem
-from signoff.core.naming import file_name
+from signoff.core.naming import file_name, name_words
 from signoff.packages.images import attach_images
 from signoff.packages.models import IMAGE_AGENT, Package
 from signoff.packages.services import drafting_version
@@ -242,7 +242,11 @@ def _attach(
             workspace=brief.workspace.slug,
             # The file names, so memory search finds an image by any part of its name.
             note="Rendered "
-            + " ".join(r.filename for slots in by_channel.values() for r, _ in slots.values()),
+            + "; ".join(
+                f"{r.filename} ({name_words(r.filename)})"
+                for slots in by_channel.values()
+                for r, _ in slots.values()
+            ),
             data={
                 "brief": brief.slug,
                 "sku": sku,
