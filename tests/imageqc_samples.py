@@ -545,7 +545,8 @@ def real_samples(full: bool = True) -> list[RealSample]:
     text, the lid painted over."""
     pack = real_packshot()
     slots = _slots()
-    seeds = range(1, 9) if full else range(1, 4)
+    seeds = range(1, 9) if full else range(1, 3)
+    planted_seeds = range(1, 3) if full else range(1, 2)  # the tests need one per size
     out: list[RealSample] = []
     for size in (1024, 2048):
         for i, (master, box) in enumerate(_composites(pack, size, seeds)):
@@ -566,13 +567,13 @@ def real_samples(full: bool = True) -> list[RealSample]:
     few = [slots[0], slots[6]]  # instagram feed 4:5 and the email hero
     for label, planted in defects.items():
         for size in (1024, 2048):
-            for master, box in _composites(planted, size, range(1, 3)):
+            for master, box in _composites(planted, size, planted_seeds):
                 name = f"real_{label}_{size}"
                 out.append(RealSample(name, master, tuple(box), set(match)))
                 out.append(RealSample(name + "/jpeg85", jpeg(master, 85), tuple(box), set(match)))
                 out += _renditions(name, master, box, few, match)
     for size in (1024, 2048):
-        for master, box in _composites(pack, size, range(1, 3)):
+        for master, box in _composites(pack, size, planted_seeds):
             covered = _cover_top(master, box)
             name = f"real_lid_covered_{size}"
             out.append(RealSample(name, covered, tuple(box), set(match)))
