@@ -1,8 +1,21 @@
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from cli_helpers import BRIEF
+
+# Image tests that touch no database (pixels, files, the Images API fake) run once, in the
+# SQLite pass: the PostgreSQL pass (`make test` with SIGNOFF_DATABASE_URL) is there for what
+# the database does, and would only repeat the same pixel work (minutes of it).
+if os.environ.get("SIGNOFF_DATABASE_URL", "").startswith("postgres"):
+    collect_ignore_glob = [
+        "test_imageqc_*.py",
+        "test_visuals_imaging.py",
+        "test_visuals_compositor.py",
+        "test_visuals_renditions.py",
+        "test_visuals_openai_images.py",
+    ]
 
 DEMO_EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "signoff" / "demo" / "lumen-home"
 SHARED_EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "examples"
