@@ -537,3 +537,48 @@ def test_a_prompt_edit_goes_to_the_provider_with_the_image_and_mask(
     assert call.images[0].data == read_blob(option.blob)
     assert call.mask is not None
     assert "warmer window light" in call.fields["prompt"]
+
+
+@pytest.mark.django_db
+def test_a_batch_stops_at_the_briefs_cost_budget(cli, cli_workspace, openai_images, settings):
+    """Priced images count against the brief's max_cost: the SKUs not started are named."""
+    settings.SIGNOFF_IMAGE_PRICES = {"gpt-image-2": {"per_image": 0.05}}
+    settings.SIGNOFF_IMAGE_CONCURRENCY = 1  # one SKU at a time: the stop falls between SKUs
+    path = cli_workspace / "briefs" / "cozy-season-campaign.yaml"
+    path.write_text(path.read_text() + "budget: {max_cost: 0.04}\n")
+    assert cli("brief", "add", str(path)).exit_code == 0
+    packshot = cli_workspace / "references" / "ember-packshot.png"
+    assert (
+        cli(
+            "refs",
+            "add",
+            CAMPAIGN,
+            str(packshot),
+            "--kind",
+            "packshot",
+            "--sku",
+            GIFT,
+        ).exit_code
+        == 0
+    )
+    token = cli("token", "issue", "ari@lumen.example").stdout.strip()
+    out = _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--n",
+            "2",
+            "--provider",
+            "openai:gpt-image-2",
+            "--json",
+            token=token,
+        )
+    )
+    assert out["status"] == "stopped"
+    assert "cost budget reached" in out["summary"]["stopped"]
+    assert len(out["made"][EMBER]) == 2
+    assert out["summary"]["not_started"] == [GIFT]
+    made = ImageVersion.objects.filter(status="ready")
+    assert {o.origin["cost"] for o in made} == {0.05}
+    assert ImageRun.objects.get().status == "stopped"
