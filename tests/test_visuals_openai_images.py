@@ -22,12 +22,14 @@ from PIL import Image
 
 from signoff.visuals.providers import registry
 from signoff.visuals.providers.openai_images import (
-    DEFAULT_API_PIXELS,
-    MAX_API_PIXELS,
-    MIN_API_PIXELS,
     SEED_NOTE,
     OpenAIImageProvider,
     OpenAIImagesError,
+)
+from signoff.visuals.providers.openai_sizes import (
+    DEFAULT_API_PIXELS,
+    MAX_API_PIXELS,
+    MIN_API_PIXELS,
     api_size,
     image_price,
 )
