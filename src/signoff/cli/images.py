@@ -175,13 +175,7 @@ def images_show(image_id: str, as_json: bool, token: str) -> None:
 def _detail(image_id: str, token: str) -> dict[str, Any]:
     from signoff.visuals.selectors import image_detail, image_for
 
-    return image_detail(image_for(_person(token), image_id))
-
-
-def _person(token: str):  # noqa: ANN202 - a Person
-    if not token:
-        raise click.ClickException("this command acts as a person: give --token or SIGNOFF_TOKEN")
-    return _acting_person(token)
+    return image_detail(image_for(_acting_person(token), image_id))
 
 
 @images.command("rate")
@@ -196,7 +190,7 @@ def images_rate(image_id: str, stars: int, tags: str, note: str, token: str) -> 
     from signoff.visuals.decisions import rate_image
     from signoff.visuals.selectors import image_for
 
-    person = _person(token)
+    person = _acting_person(token)
     image = image_for(person, image_id)
     rate_image(image=image, person=person, stars=stars, tags=tags.split(","), note=note)
     err.print(f"Rated image {image.pk} ({image.sku} #{image.number}) {stars}/5.")
@@ -212,7 +206,7 @@ def images_select(image_id: str, note: str, token: str) -> None:
     from signoff.visuals.decisions import select_image
     from signoff.visuals.selectors import image_for
 
-    person = _person(token)
+    person = _acting_person(token)
     image = image_for(person, image_id)
     select_image(image=image, person=person, note=note)
     err.print(f"Selected image {image.pk} for {image.sku}.")
@@ -246,7 +240,7 @@ def images_edit(
     from signoff.visuals.decisions import EditAsk, edit_image
     from signoff.visuals.selectors import image_detail, image_for
 
-    person = _person(token)
+    person = _acting_person(token)
     image = image_for(person, image_id)
     ask = EditAsk(
         prompt=prompt,
@@ -290,7 +284,7 @@ def images_render(brief_ref: str, skus: tuple[str, ...], as_json: bool, token: s
     from signoff.briefs.services import get_brief
     from signoff.visuals.rendering import render_brief
 
-    person = _person(token)
+    person = _acting_person(token)
     report = render_brief(brief=get_brief(brief_ref), person=person, skus=list(skus) or None)
     if as_json:
         _emit_json(dataclasses.asdict(report))
@@ -340,7 +334,7 @@ def images_compare(
     from signoff.core.errors import InputError
     from signoff.visuals.compare import compare_providers, keep_option
 
-    person = _person(token)
+    person = _acting_person(token)
     brief = get_brief(brief_ref)
     specs = [p.strip() for p in providers.split(",") if p.strip()]
     options = compare_providers(brief=brief, person=person, sku=sku, providers=specs, n=n)

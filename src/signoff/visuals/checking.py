@@ -31,10 +31,10 @@ def check_option(
     it is not yet any channel's image, so channel-only rules such as white backgrounds wait
     for its renditions). ``product_bbox``: where the product is, when the maker knows."""
     found = check_image(
-        _rgb(image),
+        image,
         ImageQCSpec(),
         main=False,
-        packshot=_rgb(packshot),
+        packshot=packshot,
         product_bbox=tuple(product_bbox) if product_bbox else None,
     )
     return Checked([_row(f) for f in found], product_bbox or _bbox_of(found))
@@ -53,26 +53,15 @@ def check_rendition(
     rules = channel.images
     spec = rules.qc if rules is not None and rules.qc is not None else ImageQCSpec()
     found = check_image(
-        _rgb(image),
+        image,
         spec,
         main=main,
-        packshot=_rgb(packshot),
+        packshot=packshot,
         physical=rules.print if rules is not None else None,
         jpeg_quantization=jpeg_quantization,
         product_bbox=product_bbox,
     )
     return [_row(f) for f in found]
-
-
-def _rgb(image: Image.Image | None) -> Image.Image | None:
-    if image is None or image.mode == "RGB":
-        return image
-    if image.mode in ("RGBA", "LA", "P"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        rgba = image.convert("RGBA")
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
-    return image.convert("RGB")
 
 
 def _row(finding: ImageFinding) -> dict[str, Any]:

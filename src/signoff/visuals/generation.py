@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import get_args
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -24,6 +25,7 @@ from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_run
 from signoff.briefs.models import Brief, BriefVersion
 from signoff.briefs.workflow import template_for
+from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
 from signoff.packages.runlock import run_in_progress, run_lock
 from signoff.packages.services import drafting_version
@@ -39,6 +41,7 @@ from signoff.visuals.providers.port import (
     ImageProviderError,
     ImageRequest,
     ImageResult,
+    ReferenceKind,
 )
 from signoff.visuals.providers.registry import image_provider
 from signoff.visuals.references import note_references
@@ -62,6 +65,7 @@ class _Plan:
     sku: str
     product_name: str
     packshots: list[Reference]
+    needed: int  # options this batch still owes the SKU
     request: ImageRequest | None = None
     result: ImageResult | None = None
     error: str = ""
@@ -206,8 +210,8 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
                 "no packshot: images are made from the product's own photo; add one with "
                 f"`signoff refs add {brief.slug} FILE --kind packshot --sku {product.sku}`"
             )
-        elif _still_needed(run, product.sku) > 0:
-            plans.append(_Plan(product.sku, product.name or product.sku, packshots))
+        elif (needed := _still_needed(run, product.sku)) > 0:
+            plans.append(_Plan(product.sku, product.name or product.sku, packshots, needed))
         progress(STEPS[0], i, len(products))
     # 2. References: read every file once; build each SKU's request.
     direction = _direction(run, version, refs)
@@ -230,7 +234,7 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
                 for r in refs
                 if r.kind in (Reference.Kind.BRAND_EXAMPLE, Reference.Kind.PREVIOUS_WINNER)
             ),
-            n=_still_needed(run, plan.sku),
+            n=plan.needed,
             size=size,
             seed=_seed(brief, plan.sku),
         )
@@ -312,7 +316,6 @@ def _store(run: ImageRun, plan: _Plan, outcome: RunOutcome) -> None:
             }
             image = _keep(run, plan.sku, number, origin, generated, request, packshot, outcome)
             number = image.number + 1
-        _record_options(run, plan, outcome)
 
 
 def _keep(
@@ -370,6 +373,25 @@ def _keep(
     ImageFinding.objects.bulk_create(
         ImageFinding(image=image, **finding) for finding in checked.findings
     )
+    record(
+        action="image.generated",
+        actor=AGENT,
+        actor_kind="agent",
+        subject_type="image",
+        subject_id=str(image.pk),
+        workspace=brief.workspace.slug,
+        content_hash=blob.sha256,
+        data={
+            "brief": brief.slug,
+            "sku": sku,
+            "number": number,
+            "run": run.pk,
+            "provider": origin.get("provider"),
+            "model": origin.get("model"),
+            "seed": origin.get("seed"),
+            "cost": origin.get("cost"),
+        },
+    )
     outcome.made.setdefault(sku, []).append(image.pk)
     return image
 
@@ -397,33 +419,6 @@ def _failed(run: ImageRun, sku: str, number: int, origin: dict, reason: str) -> 
         data={"brief": run.brief.slug, "sku": sku, "run": run.pk, "reason": reason[:500]},
     )
     return image
-
-
-def _record_options(run: ImageRun, plan: _Plan, outcome: RunOutcome) -> None:
-    for image in ImageVersion.objects.filter(pk__in=outcome.made.get(plan.sku, [])).select_related(
-        "blob"
-    ):
-        if image.run_id != run.pk:
-            continue
-        record(
-            action="image.generated",
-            actor=AGENT,
-            actor_kind="agent",
-            subject_type="image",
-            subject_id=str(image.pk),
-            workspace=run.brief.workspace.slug,
-            content_hash=image.blob.sha256,
-            data={
-                "brief": run.brief.slug,
-                "sku": image.sku,
-                "number": image.number,
-                "run": run.pk,
-                "provider": image.origin.get("provider"),
-                "model": image.origin.get("model"),
-                "seed": image.origin.get("seed"),
-                "cost": image.origin.get("cost"),
-            },
-        )
 
 
 def _end(run: ImageRun, status: str, outcome: RunOutcome, error: str = "") -> None:
@@ -463,8 +458,6 @@ def _end(run: ImageRun, status: str, outcome: RunOutcome, error: str = "") -> No
 def master_size(brief: Brief) -> tuple[int, int]:
     """A square master large enough for every slot of the brief's channels to be cut from it
     without enlarging (capped by SIGNOFF_IMAGE_MASTER_MAX_PX)."""
-    from signoff.channels.catalog import resolve_spec
-
     overrides = brief.workspace.channel_overrides
     side = 1024
     version = drafting_version(brief, template_for(brief))
@@ -532,12 +525,9 @@ def _feedback(brief: Brief, sku: str) -> tuple[str, ...]:
     return tuple(feedback_line(r.stars, r.tags, r.note, r.image.number) for r in ratings)
 
 
-def _kind(reference: Reference) -> str:
-    return (
-        reference.kind
-        if reference.kind in ("packshot", "brand_example", "previous_winner", "negative")
-        else "brand_example"
-    )
+def _kind(reference: Reference) -> ReferenceKind:
+    # The port knows four kinds; competitors and inspiration are shown as brand examples.
+    return reference.kind if reference.kind in get_args(ReferenceKind) else "brand_example"
 
 
 def _seed(brief: Brief, sku: str) -> int:

@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -71,13 +72,7 @@ def _least_sharp(image: Image.Image, side: int, count: int = 2) -> list[tuple[in
             tile = gray[y : y + side, x : x + side]
             if tile.std() < 8:  # flat: nothing to be sharp or blurred
                 continue
-            lap = (
-                tile[1:-1, 1:-1] * 4
-                - tile[:-2, 1:-1]
-                - tile[2:, 1:-1]
-                - tile[1:-1, :-2]
-                - tile[1:-1, 2:]
-            )
+            lap = cv2.Laplacian(tile, cv2.CV_32F)
             scored.append((float(lap.var()), (x, y, side, side)))
     return [box for _, box in sorted(scored)[:count]]
 

@@ -87,22 +87,28 @@ def _channels(brief: Brief, ids: list[str]) -> dict[str, ChannelSpec]:
 def _render_sku(
     brief: Brief, image: ImageVersion, channels: dict[str, ChannelSpec], report: RenderReport
 ) -> dict[str, dict[str, tuple[Rendition, list[dict]]]]:
-    """Make (or find) every slot's rendition of ``image``; one decode of the master."""
-    master = decode_image(read_blob(image.blob), f"image {image.pk}", max_pixels=_max_pixels())
-    packshot = _packshot(brief, image.sku)
+    """Make (or find) every slot's rendition of ``image``; the master and the packshot are
+    decoded once, and only when a slot still has to be made."""
+    existing = {
+        (r.channel, r.slot): r
+        for r in image.renditions.select_related("blob").prefetch_related("findings")
+    }
     source_type = image.origin.get("digital_source_type")
+    master = packshot = None
     out: dict[str, dict[str, tuple[Rendition, list[dict]]]] = {}
     for channel_id, spec in channels.items():
         for index, slot in enumerate(spec.images.slots):
-            existing = Rendition.objects.filter(image=image, channel=channel_id, slot=slot.id)
-            found = existing.select_related("blob").first()
+            found = existing.get((channel_id, slot.id))
             if found is not None:
-                rows = list(
-                    found.findings.values("rule_id", "severity", "message", "bbox", "suggested_fix")
-                )
+                rows = [_finding_row(f) for f in found.findings.all()]
                 out.setdefault(channel_id, {})[slot.id] = (found, rows)
                 report.rendered.append(_described(found, reused=True))
                 continue
+            if master is None:
+                master = decode_image(
+                    read_blob(image.blob), f"image {image.pk}", max_pixels=_max_pixels()
+                )
+                packshot = _packshot(brief, image.sku)
             made = _make(master.image, packshot, image, slot, source_type)
             if isinstance(made, str):
                 report.refused.append(
@@ -118,6 +124,16 @@ def _render_sku(
             out.setdefault(channel_id, {})[slot.id] = (rendition, rows)
             report.rendered.append(_described(rendition, reused=False))
     return out
+
+
+def _finding_row(finding: ImageFinding) -> dict:
+    return {
+        "rule_id": finding.rule_id,
+        "severity": finding.severity,
+        "message": finding.message,
+        "bbox": finding.bbox,
+        "suggested_fix": finding.suggested_fix,
+    }
 
 
 def _make(master, packshot, image: ImageVersion, slot: ImageSlot, source_type):  # noqa: ANN001, ANN202
