@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
+from PIL import Image
 
 from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_run
@@ -29,9 +30,9 @@ from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
 from signoff.packages.runlock import run_in_progress, run_lock
 from signoff.packages.services import drafting_version
-from signoff.visuals.checking import check_option
+from signoff.visuals.checking import Checked, check_option
 from signoff.visuals.direction import direction_from, feedback_line, image_prompt
-from signoff.visuals.imaging import ImageInputError, decode_image
+from signoff.visuals.imaging import Decoded, ImageInputError, decode_image
 from signoff.visuals.models import ImageFinding, ImageRating, ImageRun, ImageVersion, Reference
 from signoff.visuals.providers.port import (
     Direction,
@@ -277,7 +278,11 @@ def _call(provider: ImageProvider, plan: _Plan) -> _Plan:
 
 
 def _store(run: ImageRun, plan: _Plan, outcome: RunOutcome) -> None:
-    """Keep one SKU's options (each checked), or record why there are none; one transaction."""
+    """Keep one SKU's options (each checked), or record why there are none; one transaction.
+
+    Decoding and checking each answer (the slow part) happens before the transaction, so the
+    database's write lock is held only for the rows.
+    """
     brief = run.brief
     request, result = plan.request, plan.result
     base = {
@@ -289,33 +294,64 @@ def _store(run: ImageRun, plan: _Plan, outcome: RunOutcome) -> None:
         "size_requested": list(request.size),
         "hypothesis": run.hypothesis or request.direction.hypothesis,
     }
+    if result is None:
+        with transaction.atomic():
+            outcome.failed.setdefault(plan.sku, []).append(plan.error)
+            number = _next_number(brief, plan.sku)
+            _failed(run, plan.sku, number, {**base, "provider": run.provider}, plan.error)
+        return
     packshot = decode_image(request.packshots[0].data, "packshot", max_pixels=_max_pixels())
+    per_image_cost = result.cost / max(1, len(result.images))
+    kept = []
+    for i, generated in enumerate(result.images):
+        origin = {
+            **base,
+            "provider": result.provider,
+            "model": result.model,
+            # What the provider did with the prompt (the builtin compositor's recipe), or the
+            # prompt as sent after redaction.
+            "provider_prompt": result.prompt,
+            "parameters": {**result.parameters, **generated.parameters},
+            "seed": generated.seed,
+            "cost": round(per_image_cost, 6),
+            "latency_ms": round(result.latency_ms or plan.seconds * 1000, 1),
+            "usage": result.usage,
+            "digital_source_type": generated.digital_source_type,
+            "option": i + 1,
+        }
+        kept.append((origin, generated, _examine(generated, origin, request, packshot.image)))
     with transaction.atomic():
         number = _next_number(brief, plan.sku)
-        if result is None:
-            outcome.failed.setdefault(plan.sku, []).append(plan.error)
-            _failed(run, plan.sku, number, {**base, "provider": run.provider}, plan.error)
-            return
-        per_image_cost = result.cost / max(1, len(result.images))
-        for i, generated in enumerate(result.images):
-            origin = {
-                **base,
-                "provider": result.provider,
-                "model": result.model,
-                "prompt": request.prompt,
-                # What the provider did with it (the builtin compositor's recipe), or the
-                # prompt as sent after redaction.
-                "provider_prompt": result.prompt,
-                "parameters": {**result.parameters, **generated.parameters},
-                "seed": generated.seed,
-                "cost": round(per_image_cost, 6),
-                "latency_ms": round(result.latency_ms or plan.seconds * 1000, 1),
-                "usage": result.usage,
-                "digital_source_type": generated.digital_source_type,
-                "option": i + 1,
-            }
-            image = _keep(run, plan.sku, number, origin, generated, request, packshot, outcome)
-            number = image.number + 1
+        for origin, generated, examined in kept:
+            _keep(run, plan.sku, number, origin, generated, examined, outcome)
+            number += 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Examined:
+    """One answer, read and checked: its decoded image and findings, or why it is unusable."""
+
+    decoded: Decoded | None = None
+    checked: Checked | None = None
+    reason: str = ""
+
+
+def _examine(
+    generated: GeneratedImage, origin: dict, request: ImageRequest, packshot: Image.Image
+) -> _Examined:
+    try:
+        decoded = decode_image(
+            generated.data, f"option {origin['option']}", max_pixels=_max_pixels()
+        )
+    except ImageInputError as exc:
+        return _Examined(reason=f"the provider's answer is not a usable image: {exc.message}")
+    got, want = (decoded.width, decoded.height), tuple(request.size)
+    if got != want and not _size_accepted(got, want):
+        return _Examined(
+            reason=f"the provider answered {got[0]}x{got[1]} px; {want[0]}x{want[1]} was asked for"
+        )
+    checked = check_option(decoded.image, packshot, generated.parameters.get("product_box"))
+    return _Examined(decoded, checked)
 
 
 def _keep(
@@ -324,30 +360,15 @@ def _keep(
     number: int,
     origin: dict,
     generated: GeneratedImage,
-    request: ImageRequest,
-    packshot: object,
+    examined: _Examined,
     outcome: RunOutcome,
 ) -> ImageVersion:
-    """Store one option after checking it is a usable image of the size asked for."""
+    """Store one examined option (inside the SKU's transaction), or record it as failed."""
     brief = run.brief
-    try:
-        decoded = decode_image(
-            generated.data, f"option {origin['option']}", max_pixels=_max_pixels()
-        )
-    except ImageInputError as exc:
-        reason = f"the provider's answer is not a usable image: {exc.message}"
-        outcome.failed.setdefault(sku, []).append(reason)
-        return _failed(run, sku, number, origin, reason)
-    want = request.size
-    if (decoded.width, decoded.height) != tuple(want) and not _size_accepted(
-        (decoded.width, decoded.height), want
-    ):
-        reason = (
-            f"the provider answered {decoded.width}x{decoded.height} px; "
-            f"{want[0]}x{want[1]} was asked for"
-        )
-        outcome.failed.setdefault(sku, []).append(reason)
-        return _failed(run, sku, number, origin, reason)
+    if examined.decoded is None:
+        outcome.failed.setdefault(sku, []).append(examined.reason)
+        return _failed(run, sku, number, origin, examined.reason)
+    decoded, checked = examined.decoded, examined.checked
     blob = put_blob(
         brief.workspace,
         generated.data,
@@ -356,7 +377,6 @@ def _keep(
         height=decoded.height,
     )
     origin = {**origin, "size": [decoded.width, decoded.height], "notes": list(decoded.notes)}
-    checked = check_option(decoded.image, packshot.image, generated.parameters.get("product_box"))
     image = ImageVersion.objects.create(
         brief=brief,
         sku=sku,
