@@ -44,6 +44,7 @@ def shot(page: object, name: str) -> None:
     if not os.environ.get("SIGNOFF_SCREENSHOTS"):
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_load_state("networkidle")  # thumbnails are made on request: let them load
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
