@@ -18,10 +18,15 @@ def ref(sku: str, channel: str) -> str:
 
 
 def approve_channel(cli: Callable[..., Any], tokens: dict[str, str], channel: str) -> list[str]:
-    """Review and batch-approve every package of ``channel`` at G2, G3 and G4; return them."""
+    """Give every package of ``channel`` the images it requires, then review and batch-approve
+    each at G2, G3 and G4; return them."""
+    from image_helpers import give_images
+
     from signoff.packages.models import Package
 
-    refs = [ref(p.sku, p.channel) for p in Package.objects.filter(channel=channel).order_by("id")]
+    packages = list(Package.objects.filter(channel=channel).order_by("id"))
+    give_images(packages)
+    refs = [ref(p.sku, p.channel) for p in packages]
     for name in ("maya", "omar", "lena"):
         assert cli("review", *refs, token=tokens[name]).exit_code == 0
         result = cli("approve", *refs, token=tokens[name])

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from api_helpers import api_error
 from django.test import Client
+from image_helpers import give_images
 
 from signoff.audit.models import Event
 from signoff.packages.decisions import approve_package
@@ -186,6 +187,7 @@ def launched(spring_run, spring_brief, person, settings, tmp_path):
     packages = Package.objects.filter(brief=spring_brief, channel=CHANNEL).order_by("id")
     assert packages
     assert not packages.filter(state="blocked").exists()
+    give_images(packages)
     for package in packages:
         for name in ("maya", "omar", "lena"):
             result = approve_package(package_id=package.pk, person=person(name))
@@ -253,7 +255,13 @@ def test_the_bundle_downloads_as_a_zip(api, launched) -> None:
     archive = zipfile.ZipFile(io.BytesIO(response.content))
     names = archive.namelist()
     assert f"{BRIEF}-{CHANNEL}/manifest.json" in names
-    assert len(names) == len(launched.packages) + 1
+    # a JSON file per package, the manifest, and each package's images
+    images = sum(
+        len(p.current_version.images or {})
+        for p in Package.objects.filter(pk__in=launched.packages)
+    )
+    assert images == 2 * len(launched.packages)  # meta_feed_ad: feed 1:1 and 4:5
+    assert len(names) == len(launched.packages) + 1 + images
     written = (Path(launched.bundle) / "manifest.json").read_bytes()
     assert archive.read(f"{BRIEF}-{CHANNEL}/manifest.json") == written
     # the same bundle gives the same bytes

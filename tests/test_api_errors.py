@@ -74,9 +74,15 @@ DECLARED = {
     ("get", "/api/images/{image_id}/file"): {200} | ERRORS,
     ("post", "/api/images/{image_id}/rate"): {200, 409} | WITH_BODY,
     ("post", "/api/images/{image_id}/select"): {200, 403, 409} | WITH_BODY,
-    ("post", "/api/images/{image_id}/edits"): {201, 403, 409} | WITH_BODY,
+    ("post", "/api/images/{image_id}/edits"): {201, 202, 403, 409} | WITH_BODY,
+    ("post", "/api/briefs/{slug}/images/compare"): {200, 403, 409} | WITH_BODY,
+    ("get", "/api/briefs/{slug}/images/compare/{compare_id}"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/images/compare/{compare_id}/options/{number}/file"): {200} | ERRORS,
+    ("post", "/api/briefs/{slug}/images/compare/{compare_id}/keep"): {201, 403, 409} | WITH_BODY,
     ("post", "/api/briefs/{slug}/renditions"): {202, 403} | WITH_BODY,
     ("get", "/api/renditions/{rendition_id}/file"): {200} | ERRORS,
+    ("get", "/api/renditions/{rendition_id}/proof.pdf"): {200} | ERRORS,
+    ("get", "/api/images/{image_id}/proof.pdf"): {200} | ERRORS,
 }
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from django.utils import timezone
 from fixable import fixable_finding
+from image_helpers import give_images
 
 from signoff.audit.models import Event
 from signoff.audit.selectors import who_approved
@@ -89,7 +90,10 @@ def says(p: Package, words: str) -> bool:
 
 
 def pass_gates(p: Package, person, upto: str) -> None:
-    """Take the package through G2 (maya), G3 (omar) and G4 (lena), stopping after ``upto``."""
+    """Take the package through G2 (maya), G3 (omar) and G4 (lena), stopping after ``upto``;
+    a package going through G4 first gets the images its channel requires."""
+    if upto == "G4":
+        give_images([p])
     for gate, name in (("G2", "maya"), ("G3", "omar"), ("G4", "lena")):
         approve_package(package_id=p.pk, person=person(name), expected_gate=gate)
         if gate == upto:
@@ -117,8 +121,11 @@ def colleague(lumen_workspace):
 def test_a_package_passes_g2_g3_g4_and_its_channel_launches_with_provenance(
     spring_run, spring_brief, person, tmp_path
 ):
-    # given: the meta_feed_ad channel, whose six packages were drafted (no missing data)
+    # given: the meta_feed_ad channel, whose six packages were drafted (no missing data), with
+    # the images the channel requires
     lavender = package(spring_brief, LAV, "meta_feed_ad")
+    give_images([lavender])
+    lavender = fresh(lavender)
     hash_approved = lavender.current_version.content_hash
 
     # when: one package goes through each gate, one person and one event per gate
@@ -177,9 +184,15 @@ def test_a_package_passes_g2_g3_g4_and_its_channel_launches_with_provenance(
     bundle = out / spring_brief.slug / "meta_feed_ad"
     assert result.bundle == bundle
     files = sorted(f.name for f in bundle.iterdir())
-    assert files == sorted(["manifest.json", *(f"{p.sku}-en-US-A.json" for p in meta)]), (
-        "one content file per package and the manifest"
+    assert files == sorted(["images", "manifest.json", *(f"{p.sku}-en-US-A.json" for p in meta)]), (
+        "one content file per package, the manifest, and the images folder"
     )
+    shipped = {f.name for f in (bundle / "images").iterdir()}
+    assert shipped == {
+        entry["file"]
+        for p in Package.objects.filter(channel="meta_feed_ad")
+        for entry in p.current_version.images.values()
+    }
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["channel"] == "meta_feed_ad"
     assert manifest["launched_by"] == "lena@lumen.example"
@@ -658,8 +671,9 @@ def test_an_edit_after_approval_voids_it_and_the_diff_says_what_changed(
     assert event.data["changes"] == diff
     assert Note.objects.filter(package=p, kind="edit", text="customer feedback").exists()
 
-    # then: the gates must be passed again, for the new content
+    # then: the gates must be passed again, for the new content (with the images G4 needs)
     pass_gates(p, person, upto="G4")
+    p = fresh(p)
     assert {a.content_hash for a in live_approvals(p).values()} == {p.current_version.content_hash}
 
 
@@ -827,6 +841,7 @@ def test_withdrawing_a_claim_blocks_every_package_using_it_across_briefs(
     at_g3 = package(spring_brief, LAV, "amazon_us_pdp")
     pass_gates(at_g3, person, upto="G2")
     at_g4 = package(spring_brief, NER, "walmart_us")
+    give_images([at_g4])  # it passes G4 at the end
     pass_gates(at_g4, person, upto="G3")
     approved = package(encore_brief, PEO, "amazon_us_pdp")
     pass_gates(approved, person, upto="G4")

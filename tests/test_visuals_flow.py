@@ -582,3 +582,113 @@ def test_a_batch_stops_at_the_briefs_cost_budget(cli, cli_workspace, openai_imag
     made = ImageVersion.objects.filter(status="ready")
     assert {o.origin["cost"] for o in made} == {0.05}
     assert ImageRun.objects.get().status == "stopped"
+
+
+def _pass_gate(cli, ref: str, token: str) -> None:
+    assert cli("review", ref, token=token).exit_code == 0
+    passed = cli("approve", ref, token=token)
+    assert passed.exit_code == 0, passed.output
+
+
+@pytest.mark.django_db
+def test_the_last_gate_refuses_a_package_whose_required_slots_are_empty(cli, people):
+    """Copy can pass the first gate before the creative exists, but not the last: it names
+    the empty slots, and passes once the selected image is rendered into them."""
+    people["daniel"] = cli("token", "issue", "daniel@lumen.example").stdout.strip()
+    assert cli("run", CAMPAIGN).exit_code == 0
+    package = Package.objects.get(
+        brief__slug=CAMPAIGN, sku=EMBER, channel="meta_feed_ad", variant="A"
+    )
+    ref = str(package.pk)
+    _pass_gate(cli, ref, people["sofia"])  # `approve` (the CMO's): copy only is fine
+    assert cli("review", ref, token=people["daniel"]).exit_code == 0
+    refused = cli("approve", ref, token=people["daniel"])
+    assert refused.exit_code != 0
+    assert "missing_images" in refused.output
+    assert "feed_1x1, feed_4x5;" in refused.output  # story_9x16 is optional
+    package.refresh_from_db()
+    assert package.position == "C3/in_review"
+    assert not Approval.objects.filter(package=package, gate="coherence").exists()
+    # The email hero is optional: an email package passes both gates without it.
+    email = Package.objects.filter(brief__slug=CAMPAIGN, sku=EMBER, channel="email_promo")[0]
+    _pass_gate(cli, str(email.pk), people["sofia"])
+    _pass_gate(cli, str(email.pk), people["daniel"])
+    email.refresh_from_db()
+    assert email.state == Package.State.APPROVED
+    generated = cli(
+        "images", "generate", CAMPAIGN, "--sku", EMBER, "--n", "1", "--json", token=people["ari"]
+    )
+    _json(generated)
+    option = ImageVersion.objects.get(sku=EMBER)
+    assert cli("images", "select", str(option.pk), token=people["sofia"]).exit_code == 0
+    _json(cli("images", "render", CAMPAIGN, "--sku", EMBER, "--json", token=people["ari"]))
+    # The images are a new version: back to `approve`, then both gates pass.
+    _pass_gate(cli, ref, people["sofia"])
+    _pass_gate(cli, ref, people["daniel"])
+    package.refresh_from_db()
+    assert package.state == Package.State.APPROVED
+    assert set(package.current_version.images) >= {"feed_1x1", "feed_4x5", "story_9x16"}
+
+
+@pytest.mark.django_db
+def test_launch_refuses_an_approved_package_whose_required_slots_are_empty(cli, people, tmp_path):
+    """An approval from before a slot was required (a workspace override added it later)
+    does not ship a package without its image."""
+    people["daniel"] = cli("token", "issue", "daniel@lumen.example").stdout.strip()
+    assert cli("run", CAMPAIGN).exit_code == 0
+    for package in Package.objects.filter(brief__slug=CAMPAIGN, channel="email_promo"):
+        _pass_gate(cli, str(package.pk), people["sofia"])
+        _pass_gate(cli, str(package.pk), people["daniel"])
+    workspace = Brief.objects.get(slug=CAMPAIGN).workspace
+    workspace.channel_overrides = {
+        "email_promo": {
+            "images": {
+                "slots": [
+                    {"id": "hero", "width_px": 1200, "height_px": 600, "required": True},
+                ]
+            }
+        }
+    }
+    workspace.save(update_fields=["channel_overrides"])
+    out = tmp_path / "bundles"
+    refused = cli(
+        "launch", CAMPAIGN, "--channel", "email_promo", "--out", str(out), token=people["ari"]
+    )
+    assert refused.exit_code != 0
+    assert "missing_images" in refused.output
+    assert "empty required image slots" in refused.output
+    assert "hero" in refused.output
+    assert not (out / CAMPAIGN / "email_promo").exists()
+    assert not Package.objects.filter(brief__slug=CAMPAIGN, state="published").exists()
+
+
+@pytest.mark.django_db
+def test_image_spend_counts_against_the_briefs_copy_budget(
+    cli, cli_workspace, openai_images, settings
+):
+    """One budget covers a brief's copy and its images: a run after priced images that
+    spent the cap drafts nothing and says why."""
+    settings.SIGNOFF_IMAGE_PRICES = {"gpt-image-2": {"per_image": 0.05}}
+    path = cli_workspace / "briefs" / "cozy-season-campaign.yaml"
+    path.write_text(path.read_text() + "budget: {max_cost: 0.08}\n")
+    assert cli("brief", "add", str(path)).exit_code == 0
+    token = cli("token", "issue", "ari@lumen.example").stdout.strip()
+    made = _json(
+        cli(
+            "images",
+            "generate",
+            CAMPAIGN,
+            "--sku",
+            EMBER,
+            "--n",
+            "2",
+            "--provider",
+            "openai:gpt-image-2",
+            "--json",
+            token=token,
+        )
+    )
+    assert len(made["made"][EMBER]) == 2
+    run = cli("run", CAMPAIGN)
+    assert "stopped: cost budget reached: $0.1000 of $0.0800" in run.output
+    assert not Package.objects.filter(brief__slug=CAMPAIGN, current_version__isnull=False).exists()

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from fixable import fixable_finding
+from image_helpers import give_images
 
 from signoff.packages.decisions import approve_package, edit_package, review_package
 from signoff.packages.models import Finding, Package
@@ -480,8 +481,11 @@ def test_brief_page_completeness_per_sku(as_person, spring_run):
 
 
 def approve_channel(brief, channel: str, person) -> None:
-    """Pass G2, G3 and G4 for every package of a channel, through the services."""
-    for package in Package.objects.filter(brief=brief, channel=channel):
+    """Give every package of a channel the images it requires, then pass G2, G3 and G4,
+    through the services."""
+    packages = list(Package.objects.filter(brief=brief, channel=channel))
+    give_images(packages)
+    for package in packages:
         for name in ("maya", "omar", "lena"):
             result = approve_package(package_id=package.pk, person=person(name))
             assert result.ok, result.message

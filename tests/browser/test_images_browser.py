@@ -78,3 +78,54 @@ def test_generate_rate_select_render_and_approve(campaign_site, watched) -> None
     package.refresh_from_db()
     assert package.position == "C3/in_review"
     shot(page, "12-package-images")
+
+
+def test_the_print_proof_shows_true_size_and_a_100_percent_loupe(campaign_site, watched) -> None:
+    from signoff.visuals.decisions import select_image
+    from signoff.visuals.generation import queue_image_run
+    from signoff.visuals.models import ImageVersion, Rendition
+    from signoff.visuals.rendering import render_brief
+    from signoff.visuals.tasks import generate_images_task
+    from signoff.workspaces.models import Person
+
+    site, page = campaign_site, watched.page
+    ari = Person.objects.get(email="ari@lumen.example")
+    brief = ari.workspace.briefs.get(slug=CAMPAIGN)
+    run = queue_image_run(brief=brief, person=ari, skus=[EMBER], n=1, hypothesis="")
+    generate_images_task.enqueue(run.pk)
+    option = ImageVersion.objects.get(sku=EMBER, status="ready")
+    select_image(image=option, person=Person.objects.get(email="sofia@lumen.example"))
+    render_brief(brief=brief, person=ari)
+    poster = Rendition.objects.get(image=option, channel="print_poster_a2")
+
+    # The art director follows the poster's Proof link from the option page.
+    sign_in(page, site, "sofia")
+    page.goto(f"{site}/images/{option.pk}/")
+    page.click(f"a[href='/renditions/{poster.pk}/proof/']")
+    expect(page.locator("h1")).to_contain_text("Print proof")
+    expect(page.locator(".facts")).to_contain_text("426 × 600 mm")
+    for tile in page.locator(".crop-tile img").all():
+        tile.scroll_into_view_if_needed()
+        expect(tile).to_have_js_property("complete", True)
+        assert tile.evaluate("img => img.naturalWidth") == 300
+    shot(page, "13-image-proof")
+
+    # At print size: 426 mm in CSS mm (96 px per inch) until the screen is calibrated.
+    page.click("#print-size-title")
+    shown = page.locator(".print-view img")
+    css_px = 426.04 / 25.4 * 96
+    assert abs(shown.evaluate("img => img.getBoundingClientRect().width") - css_px) < 1
+    page.fill("#screen-ppi-value", "192")  # a screen with twice CSS's 96 px per inch
+    assert abs(shown.evaluate("img => img.getBoundingClientRect().width") - 2 * css_px) < 2
+    page.reload()  # kept in this browser
+    page.click("#print-size-title")
+    assert page.input_value("#screen-ppi") == "192"
+    page.click("[data-reset]")
+    assert abs(shown.evaluate("img => img.getBoundingClientRect().width") - css_px) < 1
+
+    # A click on the fitted image opens the 100 % loupe there: one image px per screen px.
+    page.click(".proof-stage .frame", position={"x": 30, "y": 30})
+    expect(page.locator("#pixel-loupe")).to_have_attribute("open", "")
+    loupe = page.locator("#pixel-loupe img")
+    expect(loupe).to_have_js_property("complete", True)
+    assert loupe.evaluate("img => img.getBoundingClientRect().width") == pytest.approx(2516, abs=1)

@@ -18,3 +18,7 @@ if TYPE_CHECKING:
 brief_version_added: list[Callable[[BriefVersion, str], dict[str, Any]]] = []
 # Called inside approve_brief's transaction; each returns facts to keep in the G1 event.
 approval_facts: list[Callable[[Brief], dict[str, Any]]] = []
+# Called when a run counts what the brief has spent against its ``budget.max_cost``; each
+# returns dollars spent outside copy drafting (image generation and edits), so one budget
+# covers both.
+brief_spend: list[Callable[[Brief], float]] = []

@@ -168,6 +168,13 @@ def _finding_lines(entry: dict) -> list[str]:
     ]
 
 
+def _image_lines(entry: dict) -> list[str]:
+    return [
+        f"  {entry['channel']}: no {', '.join(entry['slots'])} image on "
+        f"{len(entry['packages'])} packages {_package_list(entry['packages'])}"
+    ]
+
+
 def _gate_lines(entry: dict) -> list[str]:
     people = ", ".join(entry["people"]) or "nobody holds this role"
     return [f"  {entry['gate']} ({entry['role']}: {people}): {len(entry['packages'])} packages"]
@@ -189,6 +196,12 @@ _BLOCKING_GROUPS = (
         "blocking_findings",
         "[bold]Blocking findings[/] (fix the copy: `signoff show PACKAGE`)",
         _finding_lines,
+    ),
+    (
+        "missing_images",
+        "[bold]Missing images[/] (the last gate needs them: select an image per SKU, then "
+        "`signoff images render BRIEF`)",
+        _image_lines,
     ),
     ("waiting_on_gate", "[bold]Waiting on a gate[/]", _gate_lines),
 )

@@ -149,7 +149,7 @@ def images_proof(
 ) -> None:
     """Write a proof sheet: fit to page with physical size and ppi, 100 % crops, findings."""
     from signoff.channels.image_qc import ImageQCSpec
-    from signoff.visuals.proof import proof_pdf
+    from signoff.visuals.proof import print_size, proof_pdf
     from signoff.visuals.qc.run import check_image
 
     channel = _channel(channel_id, None)
@@ -163,7 +163,7 @@ def images_proof(
             image,
             title=f"{title} for {channel.name}",
             findings=found,
-            physical=physical,
+            printed=print_size(rules, image.size),
             product_bbox=bbox,
         )
     )

@@ -69,6 +69,8 @@ def run(brief_ref: str, background: bool) -> None:
         f"Run {summary.run_id}: {summary.packages} packages, {summary.drafted} drafted, "
         f"{summary.skipped} already drafted, {summary.blocked} blocked for missing data."
     )
+    if summary.message:
+        err.print(f"Run {summary.run_id} {summary.message}.", markup=False)
 
 
 @main.command()

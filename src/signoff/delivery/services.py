@@ -24,6 +24,7 @@ from signoff.core.hashing import canonical_json, content_hash
 from signoff.delivery.manifest import package_manifest
 from signoff.delivery.models import Launch
 from signoff.packages.decisions import person_actor
+from signoff.packages.image_slots import empty_image_slots
 from signoff.packages.models import Package
 from signoff.visuals.trail import write_image_files
 from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
@@ -49,6 +50,17 @@ def _ready(packages: list[Package], channel: str) -> None:
             ErrorCode.INVALID_STATE,
             f"{channel} cannot launch: {len(waiting)} of {len(packages)} packages have not "
             f"passed the last gate: {listed}{more}",
+        )
+    # An approval from before a slot became required (a workspace override) must not ship
+    # a package without its images.
+    empty = [(p, slots) for p in packages if (slots := empty_image_slots(p, p.current_version))]
+    if empty:
+        listed = "; ".join(f"{p.pk} ({p.sku}): {', '.join(slots)}" for p, slots in empty[:10])
+        more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
+        raise StateError(
+            ErrorCode.MISSING_IMAGES,
+            f"{channel} cannot launch: {len(empty)} of {len(packages)} packages have empty "
+            f"required image slots: {listed}{more}",
         )
 
 
@@ -81,7 +93,9 @@ def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path)
             packages = list(
                 Package.objects.select_for_update(of=("self",))
                 .filter(brief=brief, channel=channel)
-                .select_related("current_version", "current_version__brief_version")
+                .select_related(
+                    "brief__workspace", "current_version", "current_version__brief_version"
+                )
                 .order_by("id")
             )
             _ready(packages, channel)

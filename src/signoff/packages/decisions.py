@@ -26,6 +26,7 @@ from signoff.packages.claims import release_claims_no_longer_made
 from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
 from signoff.packages.fields import apply_changes
+from signoff.packages.image_slots import empty_image_slots
 from signoff.packages.models import (
     Approval,
     Finding,
@@ -99,7 +100,9 @@ def _makers(package: Package) -> frozenset[str]:
     return frozenset(a for a in authors if "@" in a)
 
 
-def _facts(package: Package, person: Person, *, batch: bool = False, note: str = "") -> Facts:
+def _facts(
+    package: Package, person: Person, action: Action, *, batch: bool = False, note: str = ""
+) -> Facts:
     version = package.current_version
     return Facts(
         version_makers=_makers(package),
@@ -111,6 +114,7 @@ def _facts(package: Package, person: Person, *, batch: bool = False, note: str =
         else 0,
         open_block_reasons=len(package.blocked_reasons),
         note=note,
+        empty_image_slots=empty_image_slots(package, version) if action is Action.APPROVE else (),
     )
 
 
@@ -160,7 +164,7 @@ def _decide(
         _position(package),
         action,
         person_actor(person),
-        _facts(package, person, batch=batch, note=note),
+        _facts(package, person, action, batch=batch, note=note),
         template_for(package.brief),
     )
     return package, person, decision

@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief, Product
+from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import NotFound
 from signoff.packages.claims import CLAIM_KEEPERS
 from signoff.packages.diffing import describe_changes
+from signoff.packages.image_slots import missing_slots, required_slots
 from signoff.packages.models import Finding, Package, Version
 from signoff.workspaces.rules import brand_rules
 from signoff.workspaces.selectors import role_holders
@@ -77,7 +79,7 @@ def blocking_reason(package: Package) -> str:
 
 
 def blocking(brief: Brief) -> dict:
-    """Answer "what is blocking this launch?", grouped by cause. Four queries.
+    """Answer "what is blocking this launch?", grouped by cause. Five queries.
 
     ``other_blocks`` (a flagged or withdrawn claim, any cause but missing data) says per group
     the claim (or None), an example message, the packages, and ``released_by``: each role that
@@ -176,8 +178,43 @@ def blocking(brief: Brief) -> dict:
         ],
         "other_blocks": list(other.values()),
         "blocking_findings": sorted(by_rule.values(), key=lambda e: -len(e["packages"])),
+        "missing_images": _missing_images(brief, packages),
         "waiting_on_gate": list(waiting.values()),
     }
+
+
+def _missing_images(brief: Brief, packages: list[Package]) -> list[dict]:
+    """Per channel, the drafted packages whose required image slots are still empty (the
+    last gate and launch refuse them). One query for the versions' images."""
+    overrides = brief.workspace.channel_overrides
+    required = {
+        channel: required_slots(resolve_spec(channel, overrides.get(channel)))
+        for channel in {p.channel for p in packages}
+    }
+    drafted = [
+        p
+        for p in packages
+        if p.current_version_id and required[p.channel] and p.state != Package.State.PUBLISHED
+    ]
+    images = dict(
+        Version.objects.filter(pk__in=[p.current_version_id for p in drafted]).values_list(
+            "pk", "images"
+        )
+    )
+    by_channel: dict[str, dict] = {}
+    for package in drafted:
+        empty = missing_slots(required[package.channel], images.get(package.current_version_id))
+        if not empty:
+            continue
+        entry = by_channel.setdefault(
+            package.channel, {"channel": package.channel, "slots": set(), "packages": []}
+        )
+        entry["slots"].update(empty)
+        entry["packages"].append(package.pk)
+    return [
+        {**entry, "slots": [s for s in required[channel] if s in entry["slots"]]}
+        for channel, entry in sorted(by_channel.items())
+    ]
 
 
 def get_package(ref: str) -> Package:

@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,6 +31,7 @@ from signoff.agents.providers import provider_for
 from signoff.agents.providers.port import DraftFailed, DraftRequest, Provider
 from signoff.agents.refit import draft_and_refit
 from signoff.audit.services import record, record_many
+from signoff.briefs import hooks
 from signoff.briefs.completeness import Gap, family_attributes, find_gaps
 from signoff.briefs.models import Brief, BriefVersion
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
@@ -556,14 +557,25 @@ def _check(group: list[PlannedPackage], rules: BrandRules, image_findings: dict)
 
 
 def _budget(brief: Brief, caps: dict) -> Budget:
-    """Return the brief's budget with what its earlier runs spent already counted."""
+    """Return the brief's budget with what its earlier runs (and its images) spent counted."""
     budget = Budget(**caps)
-    for summary in brief.runs.exclude(summary={}).values_list("summary", flat=True):
+    for summary in _run_summaries(brief):
         budget.spend(
             summary.get("input_tokens", 0) + summary.get("output_tokens", 0),
             summary.get("cost", 0.0),
         )
+    for spent_elsewhere in hooks.brief_spend:
+        budget.spend(0, spent_elsewhere(brief))
     return budget
+
+
+def drafting_cost(brief: Brief) -> float:
+    """Dollars the brief's copy runs have spent, failed drafts included."""
+    return sum(summary.get("cost", 0.0) for summary in _run_summaries(brief))
+
+
+def _run_summaries(brief: Brief) -> Iterable[dict]:
+    return brief.runs.exclude(summary={}).values_list("summary", flat=True)
 
 
 def _concurrency(provider: Provider) -> int:

@@ -22,6 +22,7 @@ class VisualsConfig(AppConfig):
     def ready(self) -> None:
         from signoff.audit.registry import register_action
         from signoff.briefs import hooks
+        from signoff.visuals.generation import image_cost
         from signoff.visuals.references import on_brief_added, reference_hashes
 
         for name, label in ACTIONS.items():
@@ -29,3 +30,4 @@ class VisualsConfig(AppConfig):
         if on_brief_added not in hooks.brief_version_added:
             hooks.brief_version_added.append(on_brief_added)
             hooks.approval_facts.append(lambda brief: {"references": reference_hashes(brief)})
+            hooks.brief_spend.append(image_cost)

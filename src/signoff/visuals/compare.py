@@ -141,7 +141,9 @@ def compare_providers(
     return out
 
 
-def keep_option(*, brief: Brief, person: Person, sku: str, option: ComparedOption) -> ImageVersion:
+def keep_option(
+    *, brief: Brief, person: Person, sku: str, option: ComparedOption, note: str = ""
+) -> ImageVersion:
     """Store a compared option a person chose to keep, as an option of the brief."""
     ensure_may_run(person, brief, "keep compared images for")
     if option.data is None:
@@ -169,6 +171,7 @@ def keep_option(*, brief: Brief, person: Person, sku: str, option: ComparedOptio
                 "agent": "image_generator",
                 "compare": True,
                 "kept_by": person.email,
+                "note": note.strip(),
                 "provider": option.provider,
                 "model": option.model,
                 "prompt": option.prompt,
@@ -193,6 +196,7 @@ def keep_option(*, brief: Brief, person: Person, sku: str, option: ComparedOptio
             subject_id=str(image.pk),
             workspace=brief.workspace.slug,
             content_hash=blob.sha256,
+            note=note,
             data={
                 "brief": brief.slug,
                 "sku": sku,

@@ -29,7 +29,7 @@ from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
 from signoff.packages.runlock import run_in_progress, run_lock
-from signoff.packages.services import drafting_version
+from signoff.packages.services import drafting_cost, drafting_version
 from signoff.visuals.checking import Checked, check_option
 from signoff.visuals.direction import direction_from, feedback_line, image_prompt
 from signoff.visuals.imaging import Decoded, ImageInputError, decode_image
@@ -563,9 +563,15 @@ def _next_number(brief: Brief, sku: str) -> int:
 
 
 def _spent_before(brief: Brief) -> float:
+    """One budget covers the brief's copy and its images."""
+    return drafting_cost(brief) + image_cost(brief)
+
+
+def image_cost(brief: Brief) -> float:
+    """Dollars the brief's images have cost: every option and edit a provider charged for,
+    failed answers included (the provider was paid for them too)."""
     return sum(
-        i.origin.get("cost") or 0
-        for i in ImageVersion.objects.filter(brief=brief, status="ready").only("origin")
+        i.origin.get("cost") or 0 for i in ImageVersion.objects.filter(brief=brief).only("origin")
     )
 
 

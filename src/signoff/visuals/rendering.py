@@ -73,8 +73,12 @@ def render_brief(*, brief: Brief, person: Person, skus: list[str] | None = None)
                 f"(see `signoff images list {brief.slug} --sku {sku}`)"
             )
             continue
-        by_channel = _render_sku(brief, selection.image, channels, report)
-        _attach(brief, sku, by_channel, person, report)
+        planned = _render_sku(brief, selection.image, channels, report)
+        # One SKU is one transaction: its renditions, the package versions that carry them and
+        # the event stand or fall together (a crash leaves the SKU as it was, to render again).
+        with transaction.atomic():
+            by_channel = _save(selection.image, planned, report)
+            _attach(brief, sku, by_channel, person, report)
     return report
 
 
@@ -84,18 +88,29 @@ def _channels(brief: Brief, ids: list[str]) -> dict[str, ChannelSpec]:
     return {c: s for c, s in specs.items() if s.images is not None and s.images.slots}
 
 
+@dataclass
+class _Planned:
+    """A slot's rendition made and checked in memory, stored by ``_save``."""
+
+    spec: ChannelSpec
+    slot: ImageSlot
+    made: renditions.Rendition
+    name: str
+    rows: list[dict]
+
+
 def _render_sku(
     brief: Brief, image: ImageVersion, channels: dict[str, ChannelSpec], report: RenderReport
-) -> dict[str, dict[str, tuple[Rendition, list[dict]]]]:
-    """Make (or find) every slot's rendition of ``image``; the master and the packshot are
-    decoded once, and only when a slot still has to be made."""
+) -> dict[str, dict[str, tuple[Rendition, list[dict]] | _Planned]]:
+    """Make (or find) every slot's rendition of ``image``, outside any transaction; the master
+    and the packshot are decoded once, and only when a slot still has to be made."""
     existing = {
         (r.channel, r.slot): r
         for r in image.renditions.select_related("blob").prefetch_related("findings")
     }
     source_type = image.origin.get("digital_source_type")
     master = packshot = None
-    out: dict[str, dict[str, tuple[Rendition, list[dict]]]] = {}
+    out: dict[str, dict[str, tuple[Rendition, list[dict]] | _Planned]] = {}
     for channel_id, spec in channels.items():
         for index, slot in enumerate(spec.images.slots):
             found = existing.get((channel_id, slot.id))
@@ -120,9 +135,25 @@ def _render_sku(
                 slot,
                 image.product_bbox,  # pad_white slots (the packshot fallback too) have none
             )
-            rendition, rows = _store(brief, image, spec, slot, index, made, packshot, box)
-            out.setdefault(channel_id, {})[slot.id] = (rendition, rows)
-            report.rendered.append(_described(rendition, reused=False))
+            out.setdefault(channel_id, {})[slot.id] = _plan(
+                brief, image, spec, slot, index, made, packshot, box
+            )
+    return out
+
+
+def _save(
+    image: ImageVersion,
+    planned: dict[str, dict[str, tuple[Rendition, list[dict]] | _Planned]],
+    report: RenderReport,
+) -> dict[str, dict[str, tuple[Rendition, list[dict]]]]:
+    """Store the SKU's new renditions with their findings (inside the caller's transaction)."""
+    out: dict[str, dict[str, tuple[Rendition, list[dict]]]] = {}
+    for channel_id, slots in planned.items():
+        for slot_id, entry in slots.items():
+            if isinstance(entry, _Planned):
+                entry = (_store(image, entry), entry.rows)
+                report.rendered.append(_described(entry[0], reused=False))
+            out.setdefault(channel_id, {})[slot_id] = entry
     return out
 
 
@@ -156,7 +187,7 @@ def _with_note(made, note: str):  # noqa: ANN001, ANN202
     return made
 
 
-def _store(brief, image, spec, slot, index, made, packshot, box):  # noqa: ANN001, ANN202
+def _plan(brief, image, spec, slot, index, made, packshot, box) -> _Planned:  # noqa: ANN001
     naming = (brief.workspace.brand or {}).get("file_naming") or DEFAULT_NAMING
     name = file_name(
         naming,
@@ -181,26 +212,30 @@ def _store(brief, image, spec, slot, index, made, packshot, box):  # noqa: ANN00
         jpeg_quantization=quantization,
         product_bbox=box,
     )
-    with transaction.atomic():
-        blob = put_blob(
-            brief.workspace, made.data, fmt=made.format, width=made.width, height=made.height
-        )
-        rendition = Rendition.objects.create(
-            image=image,
-            channel=spec.id,
-            slot=slot.id,
-            blob=blob,
-            filename=name,
-            width=made.width,
-            height=made.height,
-            format=made.format,
-            quality=made.quality,
-            notes=list(made.notes),
-        )
-        ImageFinding.objects.bulk_create(
-            ImageFinding(image=image, rendition=rendition, **row) for row in rows
-        )
-    return rendition, rows
+    return _Planned(spec=spec, slot=slot, made=made, name=name, rows=rows)
+
+
+def _store(image: ImageVersion, planned: _Planned) -> Rendition:
+    made = planned.made
+    blob = put_blob(
+        image.brief.workspace, made.data, fmt=made.format, width=made.width, height=made.height
+    )
+    rendition = Rendition.objects.create(
+        image=image,
+        channel=planned.spec.id,
+        slot=planned.slot.id,
+        blob=blob,
+        filename=planned.name,
+        width=made.width,
+        height=made.height,
+        format=made.format,
+        quality=made.quality,
+        notes=list(made.notes),
+    )
+    ImageFinding.objects.bulk_create(
+        ImageFinding(image=image, rendition=rendition, **row) for row in planned.rows
+    )
+    return rendition
 
 
 def _attach(
@@ -249,29 +284,28 @@ def _attach(
             report.attached.append({**entry, "outcome": "refused", "reason": exc.message})
             continue
         report.attached.append({**entry, "outcome": result.outcome, "message": result.message})
-    with transaction.atomic():
-        record(
-            action="image.rendered",
-            actor=person.email,
-            subject_type="brief",
-            subject_id=str(brief.pk),
-            workspace=brief.workspace.slug,
-            # The file names, so memory search finds an image by any part of its name.
-            note="Rendered "
-            + "; ".join(
-                f"{r.filename} ({name_words(r.filename)})"
-                for slots in by_channel.values()
-                for r, _ in slots.values()
-            ),
-            data={
-                "brief": brief.slug,
-                "sku": sku,
-                "renditions": {
-                    channel: {slot: r.blob.sha256 for slot, (r, _) in slots.items()}
-                    for channel, slots in by_channel.items()
-                },
+    record(
+        action="image.rendered",
+        actor=person.email,
+        subject_type="brief",
+        subject_id=str(brief.pk),
+        workspace=brief.workspace.slug,
+        # The file names, so memory search finds an image by any part of its name.
+        note="Rendered "
+        + "; ".join(
+            f"{r.filename} ({name_words(r.filename)})"
+            for slots in by_channel.values()
+            for r, _ in slots.values()
+        ),
+        data={
+            "brief": brief.slug,
+            "sku": sku,
+            "renditions": {
+                channel: {slot: r.blob.sha256 for slot, (r, _) in slots.items()}
+                for channel, slots in by_channel.items()
             },
-        )
+        },
+    )
 
 
 def _described(rendition: Rendition, *, reused: bool) -> dict:

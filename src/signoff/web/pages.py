@@ -176,16 +176,23 @@ def board_page(brief: Brief, person: Person, query: BoardQuery) -> dict:
     return {"rows": rows, "page": page, "paginator": paginator, "total": paginator.count}
 
 
+_BLOCKING_GROUPS = (
+    "missing_data",
+    "other_blocks",
+    "blocking_findings",
+    "missing_images",
+    "waiting_on_gate",
+)
+
+
 def blocking_panel(brief: Brief) -> dict:
     """Return "what is blocking this launch?" with a few package ids per line."""
     report = blocking(brief)
-    for group in ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate"):
+    for group in _BLOCKING_GROUPS:
         for entry in report[group]:
             entry["shown"] = entry["packages"][:8]
             entry["more"] = max(len(entry["packages"]) - 8, 0)
-    report["clear"] = not any(
-        report[g] for g in ("missing_data", "other_blocks", "blocking_findings", "waiting_on_gate")
-    )
+    report["clear"] = not any(report[g] for g in _BLOCKING_GROUPS)
     return report
 
 

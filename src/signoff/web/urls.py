@@ -1,6 +1,14 @@
 from django.urls import path
 
-from signoff.web import views, views_images, views_intake, views_references
+from signoff.web import (
+    views,
+    views_image_compare,
+    views_image_edit,
+    views_images,
+    views_intake,
+    views_proof,
+    views_references,
+)
 from signoff.web.views_compare import package_compare, package_compare_rate
 from signoff.web.views_dashboard import dashboard, dashboard_layout
 
@@ -55,6 +63,31 @@ urlpatterns = [
     ),
     path("briefs/<slug:slug>/images/render/", views_images.images_render, name="images-render"),
     path(
+        "briefs/<slug:slug>/images/compare/",
+        views_image_compare.images_compare,
+        name="images-compare",
+    ),
+    path(
+        "briefs/<slug:slug>/images/compare/run/",
+        views_image_compare.images_compare_run,
+        name="images-compare-run",
+    ),
+    path(
+        "briefs/<slug:slug>/images/compare/<str:token>/",
+        views_image_compare.images_compared,
+        name="images-compared",
+    ),
+    path(
+        "briefs/<slug:slug>/images/compare/<str:token>/keep/",
+        views_image_compare.images_compare_keep,
+        name="images-compare-keep",
+    ),
+    path(
+        "briefs/<slug:slug>/images/compare/<str:token>/options/<int:number>/",
+        views_image_compare.compare_option_file,
+        name="images-compare-file",
+    ),
+    path(
         "briefs/<slug:slug>/references/add/",
         views_references.add_reference_files,
         name="references-add",
@@ -63,6 +96,29 @@ urlpatterns = [
     path("images/<int:image_id>/rate/", views_images.image_rate, name="image-rate"),
     path("images/<int:image_id>/select/", views_images.image_select, name="image-select"),
     path("images/<int:image_id>/edit/", views_images.image_edit, name="image-edit"),
+    path(
+        "images/<int:image_id>/edit/prompt/",
+        views_image_edit.image_prompt_edit,
+        name="image-prompt-edit",
+    ),
+    path("images/<int:image_id>/proof/", views_proof.image_proof, name="image-proof"),
+    path("images/<int:image_id>/proof.pdf", views_proof.image_proof_pdf, name="image-proof-pdf"),
+    path(
+        "renditions/<int:rendition_id>/proof/",
+        views_proof.rendition_proof,
+        name="rendition-proof",
+    ),
+    path(
+        "renditions/<int:rendition_id>/proof.pdf",
+        views_proof.rendition_proof_pdf,
+        name="rendition-proof-pdf",
+    ),
+    path("files/images/<int:image_id>/crop/", views_proof.image_crop, name="image-crop"),
+    path(
+        "files/renditions/<int:rendition_id>/crop/",
+        views_proof.rendition_crop,
+        name="rendition-crop",
+    ),
     path("files/images/<int:image_id>/", views_images.image_file, name="image-file"),
     path(
         "files/renditions/<int:rendition_id>/",

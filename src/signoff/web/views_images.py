@@ -30,6 +30,7 @@ from signoff.visuals import selectors
 from signoff.visuals.decisions import EditAsk, edit_image, rate_image, select_image
 from signoff.visuals.generation import MAX_OPTIONS, queue_image_run
 from signoff.visuals.models import Blob, ImageRun, ImageVersion, Reference, Rendition, Selection
+from signoff.visuals.prompt_edits import prompt_edit_providers
 from signoff.visuals.storage import file_storage
 from signoff.visuals.tasks import generate_images_task, render_task
 from signoff.web.scope import brief_for
@@ -438,6 +439,7 @@ def image(request: HttpRequest, person: Person, image_id: int) -> HttpResponse:
         "may_edit": may_run(person, found.brief),
         "palette": (found.brief.workspace.brand or {}).get("palette", []),
         "rate_form": RateForm(),
+        "prompt_providers": prompt_edit_providers(),
     }
     return render(request, "web/images/image.html", context)
 

@@ -9,8 +9,9 @@
 3. maker-checker, for approvals -> AuthorityError ``maker_checker``;
 4. what the actor must supply: a rejection note -> DecisionInputError ``note_required``;
 5. what the package's data must allow: no blocking findings and, in a batch, the approver's own
-   reviewed mark (approve); no open block reasons (unblock) -> StateError ``blocking_findings``,
-   ``not_reviewed``, ``still_blocked``.
+   reviewed mark (approve); at the last gate, every required image slot filled; no open block
+   reasons (unblock) -> StateError ``blocking_findings``, ``not_reviewed``, ``missing_images``,
+   ``still_blocked``.
 
 It reads nothing and writes nothing: the caller loads the package, builds ``Facts``, calls
 ``decide`` and stores the ``Decision`` (position, audit event, voided approvals) in one
@@ -76,6 +77,7 @@ class Facts:
     blocking_findings: int = 0  # open findings of severity "block" on this version
     open_block_reasons: int = 0  # block reasons not resolved yet (unblock waits for zero)
     note: str = ""  # the note given with the action; a rejection must carry one
+    empty_image_slots: tuple[str, ...] = ()  # required image slots of the channel still empty
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +112,8 @@ def decide(
         )
     if action is Action.APPROVE:
         _ensure_approvable(actor, facts, gate)
+        if move.target.state is PackageState.APPROVED:
+            _ensure_images(facts, gate)
     if action is Action.UNBLOCK and facts.open_block_reasons:
         raise StateError(
             ErrorCode.STILL_BLOCKED,
@@ -219,6 +223,17 @@ def _ensure_approvable(actor: Actor, facts: Facts, gate: Gate | None) -> None:
             ErrorCode.NOT_REVIEWED,
             f"{actor.id} has not marked this version reviewed: "
             "batch approval only covers packages you reviewed",
+            gate=gate.id if gate else None,
+        )
+
+
+def _ensure_images(facts: Facts, gate: Gate | None) -> None:
+    # Only the last gate asks: copy is often reviewed before the creative exists.
+    if facts.empty_image_slots:
+        raise StateError(
+            ErrorCode.MISSING_IMAGES,
+            f"required image slot(s) still empty: {', '.join(facts.empty_image_slots)}; "
+            f"render the selected image before {_gate_name(gate)}",
             gate=gate.id if gate else None,
         )
 

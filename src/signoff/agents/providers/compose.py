@@ -1,9 +1,9 @@
 """Fitting copy to a field spec: casing, measuring, trimming, packing and guarding.
 
-The composer in ``builtin.py`` decides *what* to say and hands over a ``Plan`` (sentences,
-alternatives, segments or terms, best first); ``fit_text`` and ``fit_items`` decide what of it
-fits the field and how it is cased. ``CopyGuard`` refuses text the channel or brand would
-reject. Pure Python; nothing here imports Django.
+The composers in ``builtin/composers.py`` decide *what* to say and hand over a ``Plan``
+(sentences, alternatives, segments or terms, best first); ``fit_text`` and ``fit_items`` decide
+what of it fits the field and how it is cased. ``CopyGuard`` refuses text the channel or brand
+would reject. Pure Python; nothing here imports Django.
 """
 
 from __future__ import annotations

@@ -38,7 +38,10 @@ def check_print(
     bleed_in = rules.bleed_mm / MM_PER_INCH
     # Scaled to cover the trim plus bleed: the smaller of the two axes' ppi.
     ppi = min(width / (w_in + 2 * bleed_in), height / (h_in + 2 * bleed_in))
-    if ppi < physical.min_ppi:
+    # A slot sized for exactly min_ppi rounds its pixels to whole numbers (3543.3 -> 3543 px
+    # for A2 plus bleed at 150 ppi): being short by less than half a pixel is not low resolution.
+    rounded = min((width + 0.5) / (w_in + 2 * bleed_in), (height + 0.5) / (h_in + 2 * bleed_in))
+    if rounded < physical.min_ppi:
         need = (
             round((w_in + 2 * bleed_in) * physical.min_ppi),
             round((h_in + 2 * bleed_in) * physical.min_ppi),

@@ -1,0 +1,163 @@
+"""Packages, their versions and findings, gate actions on them, and comparing variants."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field
+
+from signoff.api.schemas.board import FindingCountsOut
+from signoff.api.schemas.common import FieldValue, Id
+from signoff.web.compare import TAGS
+
+
+class FindingOut(Schema):
+    id: int
+    agent: str
+    rule_id: str
+    severity: str
+    field: str
+    span: list[int] | None  # [start, end) in the field's text
+    message: str
+    suggested_fix: str
+
+
+class CurrentVersionOut(Schema):
+    number: int
+    content_hash: str
+    author: str
+    created_at: datetime
+    origin: dict[str, Any]
+    fields: dict[str, FieldValue]
+
+
+class BlockReasonOut(Schema):
+    kind: str
+    message: str
+    field: str = ""
+    claim: str | None = None
+
+
+class PackageOut(Schema):
+    id: int
+    brief: str
+    sku: str
+    channel: str
+    market: str
+    variant: str
+    stage: str
+    state: str
+    owner: str
+    confidence: int | None
+    completeness: dict[str, list[str]]
+    blocked_reasons: list[BlockReasonOut]
+    version: CurrentVersionOut | None
+    findings: list[FindingOut]
+
+
+class VersionOut(Schema):
+    number: int
+    parent: int | None
+    author: str
+    created_at: datetime
+    content_hash: str
+    origin: dict[str, Any]
+    fields: dict[str, FieldValue]
+    changes: list[str]  # the diff reporter's lines against the parent version
+
+
+class ItemResultOut(Schema):
+    package_id: int
+    ok: bool
+    outcome: str  # approved | rejected | reviewed | edited | reassigned | refused
+    message: str
+    code: str | None  # the error code when refused
+    http_status: int  # what this item alone would have answered
+    position: str  # stage/state after the action ("" when refused)
+
+
+class ApproveIn(Schema):
+    note: str = ""
+    expected_gate: str | None = None  # refuse (409) if the package now waits on another gate
+
+
+class RejectIn(Schema):
+    note: str = ""  # required by the workflow: an empty note is refused with note_required
+    expected_gate: str | None = None
+
+
+class EditIn(Schema):
+    # {"title": "...", "bullets": [...], "bullets[2]": "one item"}
+    changes: dict[str, FieldValue] = Field(min_length=1)
+    note: str = ""
+
+
+class EditOut(Schema):
+    result: ItemResultOut
+    changes: list[str]  # what changed, field by field
+
+
+class BatchIn(Schema):
+    action: Literal["approve", "reject", "review", "reassign"]
+    ids: list[Id] = Field(min_length=1, max_length=500)
+    note: str = ""
+    expected_gate: str | None = None
+    owner: str = Field("", max_length=254)  # the new owner's email; required to reassign
+
+
+class ReassignIn(Schema):
+    owner: str = Field(min_length=1, max_length=254)  # an active person of your workspace
+
+
+class CommentIn(Schema):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class NoteOut(Schema):
+    id: int
+    kind: str  # comment | rejection | approval | edit | winner
+    person: str
+    text: str
+    version: int | None  # the version number it was said about
+    gate: str  # "" unless said at a gate
+    created_at: datetime
+
+
+class BatchOut(Schema):
+    results: list[ItemResultOut]  # one per id, in the order given
+    ok: int
+    refused: int
+
+
+# ---- compare and ratings -------------------------------------------------------------------
+
+
+RatingTag = Literal[TAGS]  # the compare screen's feedback tags
+
+
+class RatingIn(Schema):
+    rating: int = Field(ge=1, le=5)
+    tags: list[RatingTag] = Field([], max_length=9)
+    text: str = Field("", max_length=2000)
+
+
+class CandidateOut(Schema):
+    key: str  # "<package id>:<version number>"
+    package: int
+    variant: str
+    version: int
+    current: bool  # the package's current version
+    base: bool  # the package asked about
+    content_hash: str
+    fields: dict[str, FieldValue]
+    findings: list[FindingOut]
+    counts: FindingCountsOut
+    ratings: list[NoteOut]  # comments and ratings on this version, newest first
+
+
+class CompareOut(Schema):
+    package: int
+    candidates: list[CandidateOut]  # the base package's first
+    differs: list[str]  # field paths whose text differs between the candidates
+    siblings: list[int]  # the other variants of the cell, to compare with ``with``
+    tags: list[str]  # the feedback tags a rating may carry
