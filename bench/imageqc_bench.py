@@ -7,7 +7,8 @@ Targets (issue #12): all rules on a 2,000 px JPEG cost at most 4x its Pillow dec
 12,000 px master is checked with peak memory under 3x its decoded size. Every rule runs: white
 background, fill, product match against the packshot, sharpness, upscaling, compression, text
 overlay on every image, and the print rules (A2). The packshot is prepared once per packshot
-object (a brief checks many images against one), so its one-off cost is printed apart.
+object (a brief checks many images against one), so its one-off cost is printed apart, and
+so is the first image's (it also makes the packshot's search templates for its size).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from PIL import Image  # noqa: E402
 from signoff.channels.catalog import load_catalog  # noqa: E402
 from signoff.channels.spec import PrintSpec  # noqa: E402
 from signoff.visuals.qc import check_image  # noqa: E402
+from signoff.visuals.qc import locate as qc_locate  # noqa: E402
+from signoff.visuals.qc import match as qc_match  # noqa: E402
 from signoff.visuals.qc import run as qc_run  # noqa: E402
 
 A2 = PrintSpec(width_mm=420, height_mm=594, min_ppi=150)
@@ -72,14 +75,23 @@ def bench_2000() -> None:
     qc_run._prepare(pack)
     prep = (time.perf_counter() - start) * 1000
     print(f"packshot preparation (once per packshot, 3,000 px): {prep:.0f} ms\n")
-    print("| 2,000 x 2,000 JPEG | Pillow decode | all rules | ratio | decode + rules |")
-    print("|---|---|---|---|---|")
+    print(
+        "| 2,000 x 2,000 JPEG | Pillow decode | all rules | ratio | decode + rules"
+        " | first image of the packshot |"
+    )
+    print("|---|---|---|---|---|---|")
     for label, (img, box) in cases.items():
         buf = io.BytesIO()
         img.save(buf, "JPEG", quality=90)
         data = buf.getvalue()
         decoded = _decode(data)
+        # The first image checked against a packshot also makes the packshot's templates (per
+        # size, kept for the next images); the table's medians are the images after it.
+        qc_match._SIZED.clear()
+        qc_locate._TEMPLATES.clear()
+        start = time.perf_counter()
         check_image(decoded, spec, main=True, packshot=pack, physical=A2, product_bbox=box)
+        first = (time.perf_counter() - start) * 1000
         decode_ms, rules_ms = [], []
         for _ in range(RUNS):  # interleaved, so load on the machine hits both alike
             decode_ms.append(_median_ms(lambda data=data: _decode(data), 1))
@@ -92,7 +104,10 @@ def bench_2000() -> None:
                 )
             )
         d, r = statistics.median(decode_ms), statistics.median(rules_ms)
-        print(f"| {label} | {d:.0f} ms | {r:.0f} ms | {r / d:.1f}x | {(d + r) / d:.1f}x |")
+        print(
+            f"| {label} | {d:.0f} ms | {r:.0f} ms | {r / d:.1f}x | {(d + r) / d:.1f}x"
+            f" | {first:.0f} ms |"
+        )
 
 
 CHILD = """

@@ -28,39 +28,48 @@ def give_images(packages: Iterable[Package], renderer: str = RENDERER) -> None:
     """Fill every required image slot of each package's current version (a new version)."""
     for package in packages:
         package = Package.objects.select_related("brief__workspace").get(pk=package.pk)
-        workspace = package.brief.workspace
-        spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
-        slots = [s for s in (spec.images.slots if spec.images else []) if s.required]
-        if not slots:
+        images = required_images(package)
+        if not images:
             continue
-        image = _option(package)
-        images = {}
-        for slot in slots:
-            rendition = Rendition.objects.get_or_create(
-                image=image,
-                channel=package.channel,
-                slot=slot.id,
-                defaults={
-                    "blob": image.blob,
-                    "filename": f"{package.sku}_{package.channel}_{slot.id}.png",
-                    "width": image.blob.width,
-                    "height": image.blob.height,
-                    "format": "png",
-                    "quality": 0,
-                    "notes": [],
-                },
-            )[0]
-            images[slot.id] = {
-                "sha256": image.blob.sha256,
-                "rendition": rendition.pk,
-                "image": image.pk,
-                "file": rendition.filename,
-                "width": rendition.width,
-                "height": rendition.height,
-                "format": "png",
-            }
-        person = Person.objects.get(workspace=workspace, email=renderer)
+        person = Person.objects.get(workspace=package.brief.workspace, email=renderer)
         attach_images(package_id=package.pk, person=person, images=images)
+
+
+def required_images(package: Package) -> dict[str, dict]:
+    """A rendition for each required slot of the package's channel, as ``attach_images`` takes
+    them (empty when the channel requires none)."""
+    workspace = package.brief.workspace
+    spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
+    slots = [s for s in (spec.images.slots if spec.images else []) if s.required]
+    if not slots:
+        return {}
+    image = _option(package)
+    images = {}
+    for slot in slots:
+        rendition = Rendition.objects.get_or_create(
+            image=image,
+            channel=package.channel,
+            slot=slot.id,
+            defaults={
+                "blob": image.blob,
+                "filename": f"{package.sku}_{package.channel}_{slot.id}.png",
+                "width": image.blob.width,
+                "height": image.blob.height,
+                "format": "png",
+                "quality": 0,
+                "notes": [],
+            },
+        )[0]
+        images[slot.id] = {
+            "sha256": image.blob.sha256,
+            "rendition": rendition.pk,
+            "image": image.pk,
+            "file": rendition.filename,
+            "width": rendition.width,
+            "height": rendition.height,
+            "format": "png",
+        }
+    return images
 
 
 def _option(package: Package) -> ImageVersion:

@@ -272,6 +272,18 @@ def samples() -> list[Sample]:
             pack,
         ),
         Sample("poster_clean", jpeg(poster(pack, 160 / 25.4, 3), 92), poster_spec.qc, physical=a2),
+        # Renditions downscaled from a large master, as renditions.py makes them: padded on
+        # white (Google main, q90) and a cover crop (Instagram 4:5, q90).
+        Sample(
+            "rendition_padded", _rendition(pack, cat, "google_merchant", "main"), google, True, pack
+        ),
+        Sample(
+            "rendition_cover",
+            _rendition(scene(pack, (3000, 3000), 0.4, seed=5), cat, "instagram_post", "feed_4x5"),
+            cat["instagram_post"].images.qc,
+            False,
+            pack,
+        ),
         # Planted defects, one each.
         Sample(
             "bg_offwhite_patch",
@@ -364,6 +376,17 @@ def samples() -> list[Sample]:
             expect={"image.upscaled"},
         ),
         Sample(
+            "upscaled_2x_lanczos",  # what the upscale edit makes (edits.upscale)
+            jpeg(
+                clean_main.resize((1000, 1000), Image.LANCZOS).resize((2000, 2000), Image.LANCZOS),
+                92,
+            ),
+            amazon,
+            True,
+            pack,
+            expect={"image.upscaled"},
+        ),
+        Sample(
             "jpeg_q20",
             q,
             google,
@@ -411,6 +434,16 @@ def samples() -> list[Sample]:
         ),
     ]
     return out
+
+
+def _rendition(master: Image.Image, catalog, channel: str, slot_id: str) -> Image.Image:
+    from signoff.visuals.renditions import render
+
+    (slot,) = [slot for slot in catalog[channel].images.slots if slot.id == slot_id]
+    made = render(master, slot, product_bbox=None, digital_source_type=None)
+    img = Image.open(io.BytesIO(made.data))
+    img.load()
+    return img
 
 
 def _almost_white(img: Image.Image) -> Image.Image:

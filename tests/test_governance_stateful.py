@@ -41,6 +41,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from image_helpers import required_images
 
 from signoff.audit.chain import event_hash
 from signoff.audit.models import Event
@@ -53,6 +54,7 @@ from signoff.packages.decisions import (
     reject_package,
     review_package,
 )
+from signoff.packages.images import attach_images
 from signoff.packages.models import Approval, Package, Review, Version
 from signoff.workflow import AuthorityError, ErrorCode, Role, StateError, WorkflowError
 from signoff.workspaces.models import Claim, Person, Workspace
@@ -227,6 +229,7 @@ class GovernanceMachine(RuleBasedStateMachine):
                 "field": EDITED_FIELD[p.channel],
                 "text": p.current_version.fields[EDITED_FIELD[p.channel]],
                 "uses_claim": CLAIM in json.dumps(p.current_version.fields).lower(),
+                "images": bool(p.current_version.images),
             }
             for p in packages
         }
@@ -329,8 +332,11 @@ class GovernanceMachine(RuleBasedStateMachine):
                 (result,) = decide_each(
                     [pk], lambda k, person=person: approve_package(package_id=k, person=person)
                 )
-                if not result.ok:  # only a blocking finding stops an eligible holder
-                    assert result.code == ErrorCode.BLOCKING_FINDINGS.value, result
+                if not result.ok:  # a blocking finding, or G4 with empty image slots
+                    stops = {ErrorCode.BLOCKING_FINDINGS.value}
+                    if gate == "G4" and not self.before[pk]["images"]:
+                        stops.add(ErrorCode.MISSING_IMAGES.value)
+                    assert result.code in stops, result
                     break
                 self.expect(1)
 
@@ -377,6 +383,19 @@ class GovernanceMachine(RuleBasedStateMachine):
             assert self.before[pk]["text"] == text
             return
         self.expect(1 if result.ok else 0)
+
+    @precondition(lambda self: self.ids)
+    @rule(who=WHO, i=INDEX)
+    def give_images(self, who: str, i: int) -> None:
+        """Renditions in the package's required slots: a new version, like an edit."""
+        pk = self.ids[i]
+        package = Package.objects.select_related("brief__workspace").get(pk=pk)
+        images = required_images(package)
+        person = self.person(who, pk)
+        (result,) = decide_each(
+            [pk], lambda k: attach_images(package_id=k, person=person, images=images)
+        )
+        self.expect(1 if result.ok and result.outcome != "unchanged" else 0)
 
     @rule(who=st.sampled_from(CAST), withdraw=st.booleans())
     def claim_status(self, who: str, withdraw: bool) -> None:

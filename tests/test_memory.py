@@ -4,6 +4,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from image_helpers import give_images
 
 from signoff.cli import main
 from signoff.memory.search import search_notes
@@ -86,6 +87,8 @@ def test_search_is_scoped_to_the_workspace_and_filters(spring_run, spring_brief,
 @pytest.mark.django_db
 def test_a_version_passing_the_last_gate_is_kept_as_a_winner(spring_run, spring_brief, person):
     package = _in_review(spring_brief, 1)[0]
+    give_images([package])
+    package.refresh_from_db()
     for name in ("maya", "omar", "lena"):
         approve_package(package_id=package.pk, person=person(name))
     winner = Note.objects.get(package=package, kind="winner")

@@ -33,7 +33,7 @@ def check_background(
                 rules.max_off_white_share,
             )
         ]
-    off = background & (rgb.min(axis=2) < rules.white_min)
+    off = background & (seg.darkest < rules.white_min)
     share = float(off.sum() / background.sum())
     if share <= rules.max_off_white_share:
         return []

@@ -5,10 +5,9 @@ from the frame border through near-white pixels), so a cream label or lid stays 
 the white backdrop never takes part in a comparison.
 
 Locate: a caller that placed the product (compositor, renditions) passes its box; on a light
-background the segmentation's box; otherwise template matching of edge maps (Sobel magnitude:
-colour-blind, so a recoloured product is still found) at 128 px over ~14 scales, then 256 px.
-Every box is then refined locally (masked normalised correlation, +-3 % scale, a few px of
-shift) so the comparison is aligned to a pixel.
+background the segmentation's box; otherwise an edge-template search (``locate``). Every box
+is then refined locally (masked normalised correlation, +-3 % scale, a few px of shift) so
+the comparison is aligned to a pixel.
 
 Compare in one aligned frame: the packshot's crop and the image's product, both resampled to
 the same size (at most ``WORK`` px and never larger than the product is in the image, so an
@@ -33,12 +32,12 @@ from skimage.color import deltaE_ciede2000
 from signoff.channels.image_qc import ProductMatchQC
 from signoff.visuals.qc._pixels import bbox_of, to_lab
 from signoff.visuals.qc.findings import BBox, ImageFinding
+from signoff.visuals.qc.locate import locate
 from signoff.visuals.qc.segment import Segmentation, segment
 
 WORK = 256  # compare at this long side at most: label text is still ~10 px tall
 MIN_WORK = 64  # a product smaller than this in the image cannot be compared in detail
 GRID = 6  # cells of ~1/6 of the product: a label line or a lid is one or two cells
-SEARCH_SIDE = 160  # coarse search size
 NEAR_WHITE = 12  # packshot backdrop: every channel within this of 255
 BLUR = 0.8  # px at the work size, on both sides: evens out resampling and JPEG ringing
 MIN_VISIBLE = 0.5  # share of the product that must be inside the frame to be compared
@@ -50,6 +49,7 @@ class Reference:
     mask: np.ndarray  # bool, the cut-out (near-white backdrop excluded), same shape
     seg_mask: np.ndarray  # bool, the light-background segmentation's product, same shape
     seg_box: BBox  # box of seg_mask in crop px: what ``segment`` finds on a white main image
+    gray: np.ndarray  # ``rgb`` in grey, for the edge search (``locate``)
 
 
 def cutout_mask(rgb: np.ndarray, tolerance: int = NEAR_WHITE) -> np.ndarray:
@@ -87,94 +87,8 @@ def reference(packshot_rgb: np.ndarray) -> Reference | None:
         mask[y : y + h, x : x + w],
         seg.product[y : y + h, x : x + w],
         (sx - x, sy - y, sw, sh),
+        cv2.cvtColor(np.ascontiguousarray(packshot_rgb[y : y + h, x : x + w]), cv2.COLOR_RGB2GRAY),
     )
-
-
-def _edges(rgb: np.ndarray) -> np.ndarray:
-    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
-    return cv2.GaussianBlur(mag, (0, 0), 1.0)
-
-
-def _window_std(sums: tuple[np.ndarray, np.ndarray], tw: int, th: int) -> np.ndarray:
-    """Standard deviation of every tw x th window (top-left anchored, like matchTemplate)."""
-    out = []
-    for integral in sums:
-        out.append(
-            integral[th:, tw:] - integral[:-th, tw:] - integral[th:, :-tw] + integral[:-th, :-tw]
-        )
-    n = tw * th
-    return np.sqrt(np.maximum(out[1] / n - (out[0] / n) ** 2, 0))
-
-
-def _match(edges: np.ndarray, ref_rgb: np.ndarray, sizes: list[tuple[int, int]], keep: int = 1):
-    """The ``keep`` best (score, box) over ``sizes``, one per size, best first."""
-    hits = []
-    # Normalised correlation is 0/0 on a flat window (a JPEG q20 sky) and OpenCV reports 1
-    # there: windows with almost no edges cannot hold the product.
-    sums = cv2.integral2(edges, sdepth=cv2.CV_64F)
-    floor = 0.1 * float(edges.std())
-    for tw, th in sizes:
-        if tw < 8 or th < 8 or tw > edges.shape[1] or th > edges.shape[0]:
-            continue
-        templ = _edges(cv2.resize(ref_rgb, (tw, th), interpolation=cv2.INTER_AREA))
-        if float(templ.std()) < 1e-3:
-            continue
-        res = cv2.matchTemplate(edges, templ, cv2.TM_CCOEFF_NORMED)
-        res[(_window_std(sums, tw, th) < floor) | ~np.isfinite(res)] = -1
-        _, score, _, (x, y) = cv2.minMaxLoc(res)
-        hits.append((float(score), (x, y, tw, th)))
-    hits.sort(key=lambda hit: -hit[0])
-    return hits[:keep] or [(-2.0, (0, 0, 1, 1))]
-
-
-def locate(rgb: np.ndarray, ref: Reference) -> tuple[BBox, float]:
-    """(cut-out box in ``rgb`` px, match score) of the product on a scene."""
-    height, width = rgb.shape[:2]
-    f = min(1.0, SEARCH_SIDE / max(height, width))
-    small = cv2.resize(rgb, (max(1, round(width * f)), max(1, round(height * f))), cv2.INTER_AREA)
-    aspect = ref.mask.shape[1] / ref.mask.shape[0]
-    sizes, th = [], 0.15 * small.shape[0]
-    while th <= small.shape[0] and th * aspect <= small.shape[1]:
-        sizes.append((round(th * aspect), round(th)))
-        th *= 1.15
-    sizes.append((min(small.shape[1], round(small.shape[0] * aspect)), small.shape[0]))
-    shrink = min(1.0, small.shape[0] / ref.rgb.shape[0], small.shape[1] / ref.rgb.shape[1])
-    coarse_ref = cv2.resize(
-        ref.rgb,
-        (max(1, round(ref.rgb.shape[1] * shrink)), max(1, round(ref.rgb.shape[0] * shrink))),
-        interpolation=cv2.INTER_AREA,
-    )
-    hits = _match(_edges(small), coarse_ref, sizes, keep=6)
-    if hits[0][0] < -1:
-        return (0, 0, width, height), -1.0
-    # Refine the best few at twice the coarse size, in a window around each coarse hit: the
-    # coarse scale steps (15 %) can rank a part of the product above the whole.
-    g = min(1.0, 2 * SEARCH_SIDE / max(height, width))
-    mid = rgb if g == 1.0 else cv2.resize(
-        rgb, (max(1, round(width * g)), max(1, round(height * g))), cv2.INTER_AREA
-    )  # fmt: skip
-    mid_ref = cv2.resize(
-        ref.rgb,
-        (
-            max(1, round(ref.rgb.shape[1] * shrink * 2)),
-            max(1, round(ref.rgb.shape[0] * shrink * 2)),
-        ),
-        interpolation=cv2.INTER_AREA,
-    )
-    best = (-2.0, (0, 0, width, height))
-    for _, box in hits:
-        x, y, w, h = (v * g / f for v in box)
-        pad_x, pad_y = round(w / 5) + 3, round(h / 5) + 3
-        x0, y0 = max(0, round(x) - pad_x), max(0, round(y) - pad_y)
-        x1 = min(mid.shape[1], round(x + w) + pad_x)
-        y1 = min(mid.shape[0], round(y + h) + pad_y)
-        fine = [(round(w * s), round(h * s)) for s in (0.92, 0.96, 1.0, 1.04, 1.08)]
-        ((score, (fx, fy, fw, fh)),) = _match(_edges(mid[y0:y1, x0:x1]), mid_ref, fine)
-        if score > best[0]:
-            best = (score, (x0 + fx, y0 + fy, fw, fh))
-    score, box = best
-    return tuple(round(v / g) for v in box), score
 
 
 def _palette(lab: np.ndarray, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -197,19 +111,27 @@ def _hex(lab: np.ndarray) -> str:
     return "#" + "".join(f"{int(round(min(1, max(0, c)) * 255)):02X}" for c in rgb)
 
 
-def _ssim_map(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """SSIM (Wang et al. 2004, Gaussian sigma 1.5, 8-bit constants) per pixel, in OpenCV."""
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+SSIM_C1, SSIM_C2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2  # Wang et al.'s 8-bit constants
 
-    def blur(v: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(v, (11, 11), 1.5)
 
-    mu_a, mu_b = blur(a), blur(b)
-    var_a = blur(a * a) - mu_a * mu_a
-    var_b = blur(b * b) - mu_b * mu_b
-    cov = blur(a * b) - mu_a * mu_b
-    num = (2 * mu_a * mu_b + c1) * (2 * cov + c2)
-    return num / ((mu_a * mu_a + mu_b * mu_b + c1) * (var_a + var_b + c2))
+def _ssim_blur(values: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(values, (11, 11), 1.5)
+
+
+def _local_stats(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, variance) in SSIM's Gaussian window (sigma 1.5) around every pixel."""
+    mean = _ssim_blur(gray)
+    return mean, _ssim_blur(gray * gray) - mean * mean
+
+
+def _ssim_map(a: tuple[np.ndarray, np.ndarray, np.ndarray], b: np.ndarray) -> np.ndarray:
+    """SSIM (Wang et al. 2004, Gaussian sigma 1.5) per pixel, in OpenCV; ``a`` is (grey, its
+    ``_local_stats``), made once per reference."""
+    a, mu_a, var_a = a
+    mu_b, var_b = _local_stats(b)
+    cov = _ssim_blur(a * b) - mu_a * mu_b
+    num = (2 * mu_a * mu_b + SSIM_C1) * (2 * cov + SSIM_C2)
+    return num / ((mu_a * mu_a + mu_b * mu_b + SSIM_C1) * (var_a + var_b + SSIM_C2))
 
 
 # --- the aligned frame --------------------------------------------------------------------
@@ -267,15 +189,61 @@ def _grad(gray: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
+class _Template:
+    """The reference's edges at one scale, as spectra for the masked correlation."""
+
+    size: tuple[int, int]  # (w, h)
+    masked: np.ndarray  # CCS spectrum of the edges times the mask
+    mask: np.ndarray  # CCS spectrum of the mask
+    norm: float  # L2 norm of the edges times the mask
+
+
+@dataclass(frozen=True, slots=True)
+class _RefSide:
+    """The reference's half of ``compare`` at one work size, blurred as the image will be."""
+
+    lab: np.ndarray  # CIE Lab
+    gray: tuple[np.ndarray, np.ndarray, np.ndarray]  # grey float32 and its ``_local_stats``
+    inner: np.ndarray  # the cut-out mask, eroded: edge pixels mix in the scene
+    palette: tuple[np.ndarray, np.ndarray]  # dominant colours inside ``inner``
+
+
+def _ref_side(rgb: np.ndarray, mask: np.ndarray) -> _RefSide:
+    th, tw = mask.shape
+    radius = max(1, round(0.012 * max(tw, th)))
+    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
+    inner = cv2.erode(mask.astype(np.uint8), kernel) > 0
+    soft = cv2.GaussianBlur(rgb, (0, 0), BLUR)
+    lab, gray = to_lab(soft), _gray(soft)
+    palette = _palette(lab[inner]) if inner.any() else (np.zeros((1, 3)), np.ones(1))
+    return _RefSide(lab, (gray, *_local_stats(gray)), inner, palette)
+
+
+@dataclass(frozen=True, slots=True)
 class _Sized:
     """The reference at one work size: everything about it that does not depend on the image."""
 
-    rgb: np.ndarray
-    mask: np.ndarray
-    templates: list  # (scale, edge template, its mask) for the local refinement
+    mask: np.ndarray  # the cut-out at the work size
+    pad: int  # work px searched on each side by the local refinement
+    fft_shape: tuple[int, int]  # transform size for a sample of the work size plus the pad
+    templates: list[_Template]  # at 0.97, 1.0 and 1.03 of the work size
+    side: _RefSide  # the reference's half of ``compare``
 
 
 _SIZED: dict[tuple[int, int, int], _Sized] = {}
+
+
+def _spectrum(values: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    padded = np.zeros(shape, np.float32)
+    padded[: values.shape[0], : values.shape[1]] = values
+    return cv2.dft(padded, nonzeroRows=values.shape[0])
+
+
+def _correlate(image: np.ndarray, kernel: np.ndarray, rows: int) -> np.ndarray:
+    """Cross-correlation from two CCS spectra; the first ``rows`` rows are exact where the
+    kernel fits."""
+    product = cv2.mulSpectrums(image, kernel, 0, conjB=True)
+    return cv2.idft(product, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE, nonzeroRows=rows)
 
 
 def _sized(ref: Reference, tw: int, th: int) -> _Sized:
@@ -287,39 +255,54 @@ def _sized(ref: Reference, tw: int, th: int) -> _Sized:
         mask = cv2.resize(ref.mask.astype(np.uint8), (tw, th), interpolation=cv2.INTER_NEAREST)
         near = cv2.dilate(mask, np.ones((5, 5), np.uint8))
         edges = _grad(_gray(rgb))
+        pad = max(3, round(0.04 * max(tw, th)))
+        shape = (cv2.getOptimalDFTSize(th + 2 * pad), cv2.getOptimalDFTSize(tw + 2 * pad))
         templates = []
         for s in (0.97, 1.0, 1.03):
             sw, sh = round(tw * s), round(th * s)
             templ = cv2.resize(edges, (sw, sh), interpolation=cv2.INTER_LINEAR)
             m = cv2.resize(near, (sw, sh), interpolation=cv2.INTER_NEAREST).astype(np.float32)
             if float(templ[m > 0].std()) >= 1e-3:
-                templates.append((s, templ, m))
-        _SIZED[key] = _Sized(rgb, mask > 0, templates)
+                masked = templ * m
+                norm = float(np.sqrt((masked * masked).sum()))
+                templates.append(
+                    _Template((sw, sh), _spectrum(masked, shape), _spectrum(m, shape), norm)
+                )
+        side = _ref_side(rgb, mask > 0)
+        _SIZED[key] = _Sized(mask > 0, pad, shape, templates, side)
     return _SIZED[key]
 
 
 def _refine(img: Image.Image, frame: FBox, sized: _Sized):
     """``frame`` moved and scaled (+-3 %) to where the packshot's edges match best."""
     th, tw = sized.mask.shape
-    pad = max(3, round(0.04 * max(tw, th)))
+    pad = sized.pad
     sample, _ = _sample(img, frame, (tw, th), pad)
     if sample is None:
         return frame, -1.0
     edges = _grad(_gray(sample))
+    height, width = edges.shape
+    plain = _spectrum(edges, sized.fft_shape)
+    squared = _spectrum(edges * edges, sized.fft_shape)
     best = (-2.0, frame)
-    for _s, templ, m in sized.templates:
-        sh, sw = templ.shape
-        if sw > edges.shape[1] or sh > edges.shape[0]:
+    for templ in sized.templates:
+        sw, sh = templ.size
+        if sw > width or sh > height:
             continue
-        # Masked: the scene's own edges around the product (shadow, horizon) do not count.
-        res = cv2.matchTemplate(edges, templ, cv2.TM_CCORR_NORMED, mask=m)
-        res[~np.isfinite(res)] = -1
-        _, score, _, (px, py) = cv2.minMaxLoc(res)
+        # Masked normalised correlation (OpenCV's TM_CCORR_NORMED with a 0/1 mask) by FFT, the
+        # reference's spectra made once: the scene's own edges around the product (shadow,
+        # horizon) do not count.
+        rows, cols = height - sh + 1, width - sw + 1
+        corr = _correlate(plain, templ.masked, rows)[:rows, :cols]
+        energy = _correlate(squared, templ.mask, rows)[:rows, :cols]
+        res = corr / (np.sqrt(np.maximum(energy, 1e-6)) * templ.norm)
+        py, px = np.unravel_index(int(np.argmax(res)), res.shape)
+        score = float(res[py, px])
         if score > best[0]:
             ax, ay = frame[2] / tw, frame[3] / th
             moved = (frame[0] + (px - pad) * ax, frame[1] + (py - pad) * ay,
                      frame[2] * sw / tw, frame[3] * sh / th)  # fmt: skip
-            best = (float(score), moved)
+            best = (score, moved)
     return best[1], best[0]
 
 
@@ -348,8 +331,7 @@ def _finding(rule: str, rules: ProductMatchQC, message: str, bbox, fix, measured
 
 
 def compare(
-    ref_rgb: np.ndarray,
-    mask: np.ndarray,
+    sized: _Sized,
     img_rgb: np.ndarray,
     visible: np.ndarray,
     rules: ProductMatchQC,
@@ -357,16 +339,15 @@ def compare(
     silhouette: tuple[np.ndarray, np.ndarray] | None = None,
     aspect_change: float = 0.0,
 ) -> list[ImageFinding]:
-    """Findings on the aligned product ``img_rgb`` against ``ref_rgb`` (same size); ``mask`` is
-    the packshot's cut-out, ``visible`` what of it is inside the checked image; ``to_image``
-    maps a box in this frame to the checked image's px; ``silhouette`` = (packshot's, image's)
-    object masks on a white background."""
+    """Findings on the aligned product ``img_rgb`` against the reference at the same work size
+    (``sized``: its crop and cut-out mask); ``visible`` is what of it is inside the checked
+    image; ``to_image`` maps a box in this frame to the checked image's px; ``silhouette`` =
+    (packshot's, image's) object masks on a white background."""
     out: list[ImageFinding] = []
+    mask, ref = sized.mask, sized.side
     th, tw = mask.shape
     whole = to_image((0, 0, tw, th))
-    radius = max(1, round(0.012 * max(tw, th)))
-    kernel = np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
-    inner = (cv2.erode(mask.astype(np.uint8), kernel) > 0) & visible
+    inner = ref.inner & visible
     if inner.sum() < 32:
         return out
 
@@ -384,10 +365,9 @@ def compare(
                 " product", iou, rules.min_silhouette_iou,
             ))  # fmt: skip
 
-    ref_s = cv2.GaussianBlur(ref_rgb, (0, 0), BLUR)
     img_s = cv2.GaussianBlur(img_rgb, (0, 0), BLUR)
-    ref_lab, img_lab = to_lab(ref_s), to_lab(img_s)
-    ref_c, ref_w = _palette(ref_lab[inner])
+    ref_lab, img_lab = ref.lab, to_lab(img_s)
+    ref_c, ref_w = ref.palette if visible.all() else _palette(ref_lab[inner])
     img_c, _ = _palette(img_lab[inner])
     worst, pair = 0.0, (ref_c[0], img_c[0])
     for centre, weight in zip(ref_c, ref_w, strict=True):
@@ -407,9 +387,8 @@ def compare(
         ))  # fmt: skip
 
     # Per cell: median colour and mean SSIM inside the visible product (scene excluded).
-    g_ref = _gray(ref_s)
-    g_img = np.where(mask & visible, _gray(img_s), g_ref)
-    ssim_map = _ssim_map(g_ref, g_img)
+    g_img = np.where(mask & visible, _gray(img_s), ref.gray[0])
+    ssim_map = _ssim_map(ref.gray, g_img)
     # Cell sums in one pass (reduceat over the grid's edges): mean Lab and mean SSIM per cell.
     ys = [row * th // GRID for row in range(GRID)]
     xs = [col * tw // GRID for col in range(GRID)]
@@ -502,7 +481,7 @@ def match_findings(
         kx, ky = w / scale / sw, h / scale / sh
         frame = (x / scale - sx * kx, y / scale - sy * ky, rw * kx, rh * ky)
     else:
-        (x, y, w, h), score = locate(rgb, ref)
+        (x, y, w, h), score = locate(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), ref)
         frame = (x / scale, y / scale, w / scale, h / scale)
     if score < rules.min_locate_score:
         return [ImageFinding(
@@ -523,11 +502,18 @@ def match_findings(
     f = side / max(rw, rh)
     tw, th = max(GRID * 4, round(rw * f)), max(GRID * 4, round(rh * f))
     sized = _sized(ref, tw, th)
-    ref_rgb, mask = sized.rgb, sized.mask
-    frame, _ = _refine(img, frame, sized)
+    mask = sized.mask
+    # Read the product from the proxy when it has a pixel for every work pixel: it is the
+    # same box-filtered average, without reading the full-resolution pixels again.
+    source, k = img, 1.0
+    if min(frame[2] / tw, frame[3] / th) * scale >= 1:
+        # The proxy's exact reduction factor: ``scale`` is its rounded-up width over the image's.
+        source, k = Image.fromarray(rgb), 1 / round(width / rgb.shape[1])
+    moved, _ = _refine(source, tuple(v * k for v in frame), sized)
+    frame = tuple(v / k for v in moved)
     located = _clip(frame, (width, height))
     pad = 4 if on_white else 0
-    sample, inside = _sample(img, frame, (tw, th), pad)
+    sample, inside = _sample(source, moved, (tw, th), pad)
     if sample is None:
         return [], located
     img_rgb = sample[pad : pad + th, pad : pad + tw]
@@ -556,7 +542,7 @@ def match_findings(
         return _clip((frame[0] + box[0] * ax, frame[1] + box[1] * ay, box[2] * ax, box[3] * ay),
                      (width, height))  # fmt: skip
 
-    found = compare(ref_rgb, mask, img_rgb, visible, rules, to_image, silhouette, aspect_change)
+    found = compare(sized, img_rgb, visible, rules, to_image, silhouette, aspect_change)
     return found, located
 
 

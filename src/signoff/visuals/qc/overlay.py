@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from signoff.channels.image_qc import TextOverlayQC
+from signoff.visuals.qc._pixels import components
 from signoff.visuals.qc.findings import BBox, ImageFinding
 
 GRADIENT_MIN = 28  # grey-level contrast of a glyph's outline on the proxy
@@ -20,7 +21,7 @@ GRADIENT_MIN = 28  # grey-level contrast of a glyph's outline on the proxy
 def _glyphs(gray: np.ndarray, rules: TextOverlayQC) -> list[tuple[int, int, int, int]]:
     grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     mask = (grad >= GRADIENT_MIN).astype(np.uint8)
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    count, _, stats = components(mask, 8)
     height = gray.shape[0]
     low, high = rules.min_height_share * height * 0.5, rules.max_height_share * height
     out = []

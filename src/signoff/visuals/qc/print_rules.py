@@ -8,8 +8,11 @@ rounded down; a soft proof with the printer's profile is the real check.
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
+from PIL import Image
 
 from signoff.channels.image_qc import PrintQC
 from signoff.visuals.qc._pixels import largest_component, to_lab
@@ -73,13 +76,12 @@ def check_print(
                 spare, rules.bleed_mm,
             ))  # fmt: skip
     small = rgb
-    if max(rgb.shape[:2]) > 256:  # a share of pixels: 256 px estimates it within ~0.5 %
-        f = 256 / max(rgb.shape[:2])
-        small = cv2.resize(rgb, (round(rgb.shape[1] * f), round(rgb.shape[0] * f)),
-                           interpolation=cv2.INTER_AREA)  # fmt: skip
-    lab = to_lab(small).astype(np.float64)
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) % 360
+    factor = math.ceil(max(rgb.shape[:2]) / 256)
+    if factor > 1:  # a share of pixels: ~256 px estimates it within ~0.5 %
+        # Pillow's integer box reduction: OpenCV's INTER_AREA is ~5x slower at a ratio like 2.6.
+        small = np.asarray(Image.fromarray(rgb).reduce(factor))
+    lab = to_lab(small)
+    chroma, hue = cv2.cartToPolar(lab[..., 1].copy(), lab[..., 2].copy(), angleInDegrees=True)
     outside = chroma > chroma_limit(hue) * rules.gamut_chroma_scale
     share = float(outside.mean())
     if share > rules.max_out_of_gamut_share:

@@ -1,9 +1,11 @@
 """Entry points: every QC family on one image, and the set-coherence rules on a selection.
 
-Costs: one integer box-filter proxy (<= 700 px) serves background, fill, product match, text
-and print; sharpness reads the product region normalised to 512 px; upscaling and compression
-read sixteen 64 px full-resolution strips. Nothing makes a full-size numpy copy, so peak
-memory stays close to the decoded image itself.
+Costs: one integer box-filter proxy (<= 700 px) serves background, fill, product match
+(segmentation, search, and the product's pixels whenever the proxy has one per work pixel),
+text and print; sharpness reads the product region normalised to 512 px, from the proxy when
+it holds that many pixels; upscaling and compression share the pixel steps of sixteen 32 px
+full-resolution strips. Nothing makes a full-size numpy copy, so peak memory stays close to
+the decoded image itself.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from signoff.visuals.qc.segment import segment
 from signoff.visuals.qc.signal import (
     check_compression,
     check_sharpness,
-    check_upscaled,
     heavily_compressed,
     nr_scores,
     sharpness,
+    step_lines,
 )
+from signoff.visuals.qc.upscale import check_upscaled
 
 MIN_SIDE = 16  # below this no pixel rule means anything
 
@@ -120,16 +123,22 @@ def check_image(
     region = to_image(product)
     if region is not None and min(region[2:]) < MIN_SIDE:
         region = None
+    upscaled = _applies(spec.upscaled.applies, main)
+    blur: list[ImageFinding] = []
+    if _applies(spec.sharpness.applies, main) or upscaled:
+        # The upscale rule needs the verdict too: blur and enlargement remove the same detail.
+        gray = region_gray(img, region, 512, rgb, scale)
+        blur = check_sharpness(gray, ref_sharp, spec.sharpness, region)
     if _applies(spec.sharpness.applies, main):
-        out += check_sharpness(region_gray(img, region, 512), ref_sharp, spec.sharpness, region)
-    if _applies(spec.upscaled.applies, main) or _applies(spec.compression.applies, main):
-        rows, cols = gray_strips(img, region)
+        out += blur
+    if upscaled or _applies(spec.compression.applies, main):
+        rows, cols = (step_lines(lines) for lines in gray_strips(img, region))
         score = nr_scores(rows, cols)
         if _applies(spec.compression.applies, main):
             out += check_compression(rows, cols, tables, spec.compression, score)
-        if _applies(spec.upscaled.applies, main):
+        if upscaled:
             if heavily_compressed(rows, cols, tables, score):
-                # Flat 8x8 blocks erase the interpolation traces the rule looks for.
+                # Flat 8x8 blocks erase fine detail and their edges add false detail.
                 out.append(
                     ImageFinding(
                         "image.upscaled.skipped",
@@ -138,7 +147,7 @@ def check_image(
                     )
                 )
             else:
-                out += check_upscaled(rows, cols, spec.upscaled, size)
+                out += check_upscaled(rows, cols, spec.upscaled, size, blurred=bool(blur))
     if _applies(spec.text_overlay.applies, main):
         text = check_text_overlay(rgb, product, spec.text_overlay, to_image)
         if product is None and not seg.on_light:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from signoff.visuals.qc._pixels import bbox_of
+from signoff.visuals.qc._pixels import bbox_of, components, labelled
 from signoff.visuals.qc.findings import BBox
 
 LIGHT_BORDER = 235  # darkest channel above this: a light, white-ish border pixel
@@ -28,6 +28,7 @@ class Segmentation:
     product_bbox: BBox | None  # proxy px
     background: np.ndarray  # bool, background away from object edges
     extras: list[BBox]  # other objects' boxes (badges, props), proxy px
+    darkest: np.ndarray  # uint8, each pixel's darkest channel (white when all are >= 255 - t)
 
     @property
     def on_light(self) -> bool:
@@ -44,36 +45,34 @@ def segment(rgb: np.ndarray, object_threshold: int = 40, ring: int = 3) -> Segme
     obj = darkest < 255 - object_threshold
     # Fill holes: non-object regions count as background only when they reach a light pixel
     # on the frame border, so a cream label of a product cut at the edge stays product.
-    count, labels = cv2.connectedComponents((~obj).astype(np.uint8), connectivity=4)
+    count, labels, _ = components((~obj).astype(np.uint8), 4, stats=False)
     edge_labels = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
     seeds = np.zeros(count, bool)
     seeds[edge_labels[border > LIGHT_BORDER]] = True
     seeds[0] = False  # label 0 is the objects themselves
-    outside = seeds[labels]
+    outside = labelled(labels, seeds)
     objects = ~outside
 
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        objects.astype(np.uint8), connectivity=8
-    )
+    count, labels, stats = components(objects.astype(np.uint8), 8)
     min_area = max(4, int(MIN_OBJECT_SHARE * height * width))
-    keep = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+    keep = 1 + np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area)
     product = np.zeros_like(objects)
     extras: list[BBox] = []
-    if keep:
-        main = max(keep, key=lambda i: stats[i, cv2.CC_STAT_AREA])
+    if keep.size:
+        main = int(keep[np.argmax(stats[keep, cv2.CC_STAT_AREA])])
         mx, my, mw, mh = (int(v) for v in stats[main, :4])
-        members = []
+        members = np.zeros(count, bool)
         for i in keep:
             x, y, w, h = (int(v) for v in stats[i, :4])
             if x < mx + mw and mx < x + w and y < my + mh and my < y + h:
-                members.append(i)
+                members[i] = True
             else:
                 extras.append((x, y, w, h))
-        lut = np.zeros(count, bool)
-        lut[members] = True
-        product = lut[labels]
+        product = labelled(labels, members)
 
     # Antialiasing and JPEG ringing live within a few px of an edge: not background.
     grown = cv2.dilate(objects.astype(np.uint8), np.ones((2 * ring + 1, 2 * ring + 1), np.uint8))
     background = outside & (grown == 0)
-    return Segmentation(white_border, objects, product, bbox_of(product), background, extras)
+    return Segmentation(
+        white_border, objects, product, bbox_of(product), background, extras, darkest
+    )

@@ -1,14 +1,16 @@
-"""``image.sharpness``, ``image.upscaled`` and ``image.compression``: signal-level rules that
-need full resolution, measured on thin full-resolution strips and a normalised product crop."""
+"""``image.sharpness`` and ``image.compression``: signal-level rules that need full resolution,
+measured on thin full-resolution strips and a normalised product crop (``image.upscaled``, on
+the same strips, is in ``upscale``)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from signoff.channels.image_qc import CompressionQC, SharpnessQC, UpscaledQC
+from signoff.channels.image_qc import CompressionQC, SharpnessQC
 from signoff.visuals.qc.findings import BBox, ImageFinding
 
 # ITU-T T.81 Annex K tables in natural (row-major) order, as Pillow's ``quantization`` gives.
@@ -68,62 +70,28 @@ def check_sharpness(
     return out
 
 
-def _steps(strips: list[np.ndarray]) -> np.ndarray:
-    """Mean |pixel-to-pixel step| per column position across the strips."""
-    width = min(s.shape[1] for s in strips)
-    rows = np.concatenate([s[:, :width] for s in strips], axis=0)
-    return np.abs(np.diff(rows, axis=1)).mean(axis=0)
+@dataclass(frozen=True, slots=True)
+class StepLines:
+    """Pixel-to-pixel steps along full-resolution grey lines (``gray_strips``), one direction.
+
+    ``steps[line, p]`` is pixel p + 1 minus pixel p; lines start on the JPEG 8 px grid, so
+    p % 8 == 7 crosses a block edge. ``mean_abs``: mean |step| per position, over the lines.
+    """
+
+    steps: np.ndarray
+    mean_abs: np.ndarray
 
 
-def _fold(steps: np.ndarray, period: int) -> np.ndarray:
+def step_lines(lines: np.ndarray) -> StepLines:
+    """The steps of stacked grey lines (lines x length), computed once for every rule."""
+    steps = np.diff(lines, axis=1)
+    return StepLines(steps, np.abs(steps).mean(axis=0))
+
+
+def fold_steps(steps: np.ndarray, period: int) -> np.ndarray:
     """Median step at each phase of ``period``: medians ignore the product's own edges."""
     n = steps.size // period * period
     return np.median(steps[:n].reshape(-1, period), axis=0)
-
-
-def periodicity(steps: np.ndarray) -> tuple[int, float]:
-    """(period, strength) of the strongest interpolation periodicity among 2-6 px.
-
-    Strength: the steps at the period's phase over the median phase, minus 1. Periods 2 and 4
-    divide JPEG's 8 px grid, whose block edge alone is raised, so for them every phase that an
-    enlargement would raise (P-1, 2P-1, ...) must be raised in the 8-phase fold.
-    """
-    if steps.size < 96:
-        return 0, 0.0
-    eight = _fold(steps, 8)
-    best = (0, 0.0)
-    for period in (2, 3, 4, 5, 6):
-        if 8 % period == 0:
-            fold = eight
-            raised = fold[period - 1 :: period].min()
-        else:
-            fold = _fold(steps, period)
-            raised = fold.max()
-        median = float(np.median(fold))
-        strength = (float(raised) - median) / (median + 0.02)
-        if strength > best[1]:
-            best = (period, strength)
-    return best
-
-
-def check_upscaled(
-    rows: list[np.ndarray], cols: list[np.ndarray], rules: UpscaledQC, size: tuple[int, int]
-) -> list[ImageFinding]:
-    if not rows or not cols:
-        return []
-    px, sx = periodicity(_steps(rows))
-    py, sy = periodicity(_steps(cols))
-    strength = min(sx, sy)
-    if px != py or px == 0 or strength < rules.min_periodicity:
-        return []
-    true_w, true_h = round(size[0] / px), round(size[1] / px)
-    return [ImageFinding(
-        "image.upscaled.enlarged", rules.severity,
-        f"image looks enlarged {px}x from about {true_w} x {true_h} px (interpolation"
-        f" periodicity {strength:.2f}, limit {rules.min_periodicity:g}); the channel wants"
-        " native resolution",
-        None, "re-render from the master instead of upscaling", strength, rules.min_periodicity,
-    )]  # fmt: skip
 
 
 def ijg_table(base: np.ndarray, quality: int) -> np.ndarray:
@@ -147,48 +115,44 @@ def estimate_quality(tables: dict) -> tuple[int, float] | None:
     return best + 1, math.sqrt(float(errs[best]) / (64 * len(bases)))
 
 
-def nr_score(strips: list[np.ndarray]) -> float:
+def nr_score(lines: StepLines) -> float:
     """Wang, Sheikh & Bovik (ICIP 2002) no-reference JPEG quality, on their 1-10 scale.
 
     B: mean step across 8 px block edges; A: activity inside blocks; Z: zero-crossing rate of
     the steps inside blocks. S = -245.9 + 261.9 B^-0.024 A^0.016 Z^0.0064 (their fit).
     """
-    strips = [s for s in strips if s.shape[1] >= 16]
-    if not strips:
+    d = lines.steps
+    if d.shape[1] < 15 or not d.shape[0]:
         return 10.0
-    b = a = z = 0.0
-    for strip in strips:
-        d = np.diff(strip, axis=1)
-        edge = (np.arange(d.shape[1]) % 8) == 7
-        across = float(np.abs(d[:, edge]).mean())
-        b += across
-        a += (8 * float(np.abs(d).mean()) - across) / 7
-        crossing = (np.sign(d[:, :-1]) * np.sign(d[:, 1:])) < 0
-        z += float(crossing[:, ~edge[:-1]].mean())
-    n = len(strips)
-    b, a, z = max(b / n, 1e-3), max(a / n, 1e-3), max(z / n, 1e-4)
+    edge = (np.arange(d.shape[1]) % 8) == 7
+    across = float(lines.mean_abs[edge].mean())
+    b = across
+    a = (8 * float(lines.mean_abs.mean()) - across) / 7
+    crossing = (d[:, :-1] * d[:, 1:]) < 0
+    inside = ~edge[:-1]
+    z = float(crossing.sum(axis=0)[inside].sum()) / (d.shape[0] * int(inside.sum()))
+    b, a, z = max(b, 1e-3), max(a, 1e-3), max(z, 1e-4)
     return -245.9 + 261.9 * b**-0.0240 * a**0.0160 * z**0.0064
 
 
-def block_periodicity(strips: list[np.ndarray]) -> tuple[float, float]:
+def block_periodicity(lines: StepLines) -> tuple[float, float]:
     """(strength at the 8 px JPEG grid, strongest strength at periods 5-7 and 9-11).
 
     Strength: the median step at the period's raised phase over the median phase, minus 1
     (medians, so a flat illustration's few hard edges do not count). JPEG blocking raises
     phase 7 of 8 only; flat-colour artwork raises nothing periodically.
     """
-    strips = [s for s in strips if s.shape[1] >= 96]
-    if not strips:
+    if lines.mean_abs.size < 95:
         return 0.0, 0.0
-    steps = _steps(strips)
+    steps = lines.mean_abs
 
     def strength(fold: np.ndarray, phase: int | None) -> float:
         median = float(np.median(fold))
         raised = float(fold[phase] if phase is not None else fold.max())
         return (raised - median) / (median + 0.5)
 
-    others = max(strength(_fold(steps, p), None) for p in (5, 6, 7, 9, 10, 11))
-    return strength(_fold(steps, 8), 7), others
+    others = max(strength(fold_steps(steps, p), None) for p in (5, 6, 7, 9, 10, 11))
+    return strength(fold_steps(steps, 8), 7), others
 
 
 # Block-grid evidence needed when the file's tables do not show a low quality: phase 7 of 8
@@ -200,11 +164,11 @@ GRID_OVER_OTHERS = 3.0
 TABLE_EVIDENCE_QUALITY = 90
 
 
-def nr_scores(rows: list[np.ndarray], cols: list[np.ndarray]) -> float:
+def nr_scores(rows: StepLines, cols: StepLines) -> float:
     return min(nr_score(rows), nr_score(cols))
 
 
-def jpeg_evidence(rows, cols, tables: dict | None) -> tuple[bool, str]:
+def jpeg_evidence(rows: StepLines, cols: StepLines, tables: dict | None) -> tuple[bool, str]:
     """Whether the pixels were JPEG-compressed enough to block: low-quality DQT tables, or
     blockiness periodic at 8 px and absent at other periods."""
     estimate = estimate_quality(tables) if tables else None
@@ -219,8 +183,8 @@ def jpeg_evidence(rows, cols, tables: dict | None) -> tuple[bool, str]:
 
 
 def check_compression(
-    rows: list[np.ndarray],
-    cols: list[np.ndarray],
+    rows: StepLines,
+    cols: StepLines,
     tables: dict | None,
     rules: CompressionQC,
     score: float | None = None,
@@ -252,8 +216,8 @@ def check_compression(
 
 
 def heavily_compressed(
-    rows: list[np.ndarray],
-    cols: list[np.ndarray],
+    rows: StepLines,
+    cols: StepLines,
     tables: dict | None,
     score: float | None = None,
 ) -> bool:
