@@ -150,7 +150,13 @@ def test_on_postgresql_another_session_holds_the_lock_until_it_ends(approved_spr
         with pytest.raises(StateError):
             run_brief(approved_spring_brief)
     finally:
-        other.close()  # the holder's session ends, as when its worker is killed
+        # The holder's session ends, as when its worker is killed. Closing the connection
+        # returns before the server's backend has exited (and dropped the lock), so end the
+        # backend from here and wait for it to be gone.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 10000)", [other.info.backend_pid])
+            assert cursor.fetchone()[0]
+        other.close()
     assert not run_in_progress(approved_spring_brief)
     assert run_brief(approved_spring_brief).drafted == 32
 
