@@ -19,19 +19,21 @@ from signoff.packages.images import attach_images
 from signoff.packages.models import Package
 from signoff.visuals.models import ImageVersion, Rendition
 from signoff.visuals.storage import put_blob
-from signoff.workspaces.models import Person
-
-RENDERER = "ari@lumen.example"  # the Lumen Home operator
 
 
-def give_images(packages: Iterable[Package], renderer: str = RENDERER) -> None:
-    """Fill every required image slot of each package's current version (a new version)."""
+def give_images(packages: Iterable[Package], renderer: str | None = None) -> None:
+    """Fill every required image slot of each package's current version (a new version), as
+    ``renderer`` or else the workspace's first operator."""
     for package in packages:
         package = Package.objects.select_related("brief__workspace").get(pk=package.pk)
         images = required_images(package)
         if not images:
             continue
-        person = Person.objects.get(workspace=package.brief.workspace, email=renderer)
+        people = package.brief.workspace.people.order_by("id")
+        if renderer:
+            person = people.get(email=renderer)
+        else:
+            person = next(p for p in people if "operator" in p.roles)
         attach_images(package_id=package.pk, person=person, images=images)
 
 

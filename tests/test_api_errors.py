@@ -11,9 +11,9 @@ from django.test import Client
 
 BRIEF = "spring-candles-2027"
 
-# What each operation can answer besides its success: 401, 404 and 422 everywhere; 400 where
+# What each operation can answer besides its success: 401, 404, 422 and 429 everywhere; 400 where
 # a JSON body is read; 403 where a service checks authority; 409 where it checks state.
-ERRORS = {401, 404, 422}
+ERRORS = {401, 404, 422, 429}
 WITH_BODY = ERRORS | {400}
 DECLARED = {
     ("get", "/api/me"): {200} | ERRORS,
@@ -83,6 +83,8 @@ DECLARED = {
     ("get", "/api/renditions/{rendition_id}/file"): {200} | ERRORS,
     ("get", "/api/renditions/{rendition_id}/proof.pdf"): {200} | ERRORS,
     ("get", "/api/images/{image_id}/proof.pdf"): {200} | ERRORS,
+    ("get", "/api/tokens"): {200} | ERRORS,
+    ("post", "/api/tokens/{token_id}/revoke"): {200, 403} | ERRORS,
 }
 
 

@@ -155,7 +155,7 @@ def test_launch_by_the_wrong_role_exits_4_and_a_mix_exits_1(cli, tokens, tmp_pat
     # then: an authority error, exit 4; nothing written
     assert result.exit_code == 4, result.output
     assert "meta_feed_ad: refused (wrong_role)" in result.stdout
-    assert not (out / BRIEF / "meta_feed_ad").exists()
+    assert not (out / "lumen-home" / BRIEF / "meta_feed_ad").exists()
 
     # when: refusals of two kinds (not ready: state; not a publisher: authority)
     mixed = cli(

@@ -1,7 +1,8 @@
 """Governance rules of the e-commerce workflow, through the services that people's actions call.
 
 Each test names the rule of ARCHITECTURE.md ("The e-commerce workflow") it proves. Every action
-is wrapped in ``new_events()``: a state change writes exactly one event (and a refusal none).
+is wrapped in ``new_events()``: a state change writes exactly one event, and a refusal one
+``*.decision.refused`` event that changes nothing (``refusals()``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,20 @@ def new_events() -> Iterator[list[Event]]:
 
 def actions(events: list[Event]) -> list[str]:
     return [e.action for e in events]
+
+
+def refusals(events: list[Event]) -> list[tuple[str, str, str, str]]:
+    """(actor, attempt, subject id, code) of each refused attempt recorded."""
+    return [
+        (e.actor, e.data["attempt"], e.subject_id, e.data["code"])
+        for e in events
+        if e.action.endswith(".decision.refused")
+    ]
+
+
+def changes(events: list[Event]) -> list[Event]:
+    """The events that record a change (not a refused attempt)."""
+    return [e for e in events if not e.action.endswith(".decision.refused")]
 
 
 def package(brief, sku: str, channel: str) -> Package:
@@ -164,7 +179,7 @@ def test_a_package_passes_g2_g3_g4_and_its_channel_launches_with_provenance(
     assert refused.value.code is ErrorCode.INVALID_STATE
     assert refused.value.http_status == 409
     assert refused_events == []
-    assert not (out / spring_brief.slug / "instagram_post").exists()
+    assert not (out / "lumen-home" / spring_brief.slug / "instagram_post").exists()
     assert not Package.objects.filter(brief=spring_brief, state="published").exists()
 
     # when: the fully approved channel launches
@@ -181,7 +196,7 @@ def test_a_package_passes_g2_g3_g4_and_its_channel_launches_with_provenance(
     assert set(Package.objects.filter(channel="meta_feed_ad").values_list("state", flat=True)) == {
         "published"
     }
-    bundle = out / spring_brief.slug / "meta_feed_ad"
+    bundle = out / "lumen-home" / spring_brief.slug / "meta_feed_ad"
     assert result.bundle == bundle
     files = sorted(f.name for f in bundle.iterdir())
     assert files == sorted(["images", "manifest.json", *(f"{p.sku}-en-US-A.json" for p in meta)]), (
@@ -237,7 +252,8 @@ def test_publish_is_the_point_of_no_return(spring_run, spring_brief, person, tmp
             launch_channel(
                 brief=spring_brief, channel="meta_feed_ad", person=person("ari"), out_dir=tmp_path
             )
-    assert events == []
+    assert changes(events) == []
+    assert refusals(events) == [("ari@lumen.example", "edit", str(meta[0].pk), "invalid_state")]
     assert fresh(meta[0]).position == "S6/published"
 
 
@@ -255,7 +271,7 @@ def test_only_a_publisher_role_launches(spring_run, spring_brief, person, tmp_pa
     # then
     assert refused.value.code is ErrorCode.WRONG_ROLE
     assert events == []
-    assert not (tmp_path / spring_brief.slug / "meta_feed_ad").exists()
+    assert not (tmp_path / "lumen-home" / spring_brief.slug / "meta_feed_ad").exists()
     assert not Package.objects.filter(state="published").exists()
 
 
@@ -351,7 +367,8 @@ def test_only_the_gate_owner_approves_g2(spring_run, spring_brief, person, name)
     assert refused.value.http_status == 403
     assert refused.value.required_roles == {"content_lead"}
     assert "content_lead" in refused.value.message
-    assert events == []
+    assert refusals(events) == [(f"{name}@lumen.example", "approve", str(p.pk), "wrong_role")]
+    assert changes(events) == []
     assert fresh(p).position == "S3/in_review"
     assert not Approval.objects.filter(package=p).exists()
 
@@ -392,7 +409,8 @@ def test_admin_without_the_role_is_refused_like_anyone(spring_run, spring_brief,
         with new_events() as events, pytest.raises(AuthorityError) as refused:
             act()
         assert refused.value.code is ErrorCode.WRONG_ROLE
-        assert events == []
+        assert changes(events) == []
+        assert [code for *_, code in refusals(events)] == ["wrong_role"]
     assert fresh(p).position == "S3/in_review"
 
     # when: the role, not the admin flag, lets the second one approve
@@ -412,7 +430,8 @@ def test_roles_count_as_they_are_at_the_moment_of_the_decision(spring_run, sprin
 
     # then
     assert refused.value.code is ErrorCode.WRONG_ROLE
-    assert events == []
+    assert refusals(events) == [("maya@lumen.example", "approve", str(p.pk), "wrong_role")]
+    assert changes(events) == []
     assert not Approval.objects.filter(package=p).exists()
 
 
@@ -478,10 +497,11 @@ def test_maker_checker_the_editor_may_not_approve_another_lead_may(
     with new_events() as events, pytest.raises(AuthorityError) as refused:
         approve_package(package_id=p.pk, person=person("maya"))
 
-    # then: 403 maker_checker, distinct from wrong_role; nothing recorded
+    # then: 403 maker_checker, distinct from wrong_role; only the refusal recorded
     assert refused.value.code is ErrorCode.MAKER_CHECKER
     assert refused.value.http_status == 403
-    assert events == []
+    assert refusals(events) == [("maya@lumen.example", "approve", str(p.pk), "maker_checker")]
+    assert changes(events) == []
 
     # when: another content lead approves it
     noor = colleague("noor", "content_lead")
@@ -588,7 +608,10 @@ def test_batch_approval_only_takes_what_the_approver_reviewed(spring_run, spring
     assert not Approval.objects.filter(
         package__in=selection[1:4] + selection[5:], voided_at__isnull=True
     ).exists()
-    (event,) = events
+    (event,) = changes(events)
+    assert [code for *_, code in refusals(events)] == [
+        r.code for r in results if not r.ok and r.http_status != 422
+    ]
     assert (event.action, event.subject_id) == ("package.gate.approved", str(reviewed.pk))
     assert event.data["batch"] is True
 
@@ -873,7 +896,8 @@ def test_withdrawing_a_claim_blocks_every_package_using_it_across_briefs(
         else:
             assert (p.position, p.blocked_from, p.blocked_reasons) == before[p.pk]
 
-    # then: a blocked package refuses approval, review and rejection; nothing is recorded
+    # then: a blocked package refuses approval, review and rejection; only the refusals are
+    # recorded
     with new_events() as refused_events:
         for pk, name in ((at_g3.pk, "omar"), (at_g4.pk, "lena"), (approved.pk, "lena")):
             with pytest.raises(StateError) as refused:
@@ -883,7 +907,14 @@ def test_withdrawing_a_claim_blocks_every_package_using_it_across_briefs(
             review_package(package_id=at_g3.pk, person=person("omar"))
         with pytest.raises(StateError):
             reject_package(package_id=at_g3.pk, person=person("omar"), note="no")
-    assert refused_events == []
+    assert changes(refused_events) == []
+    assert [(attempt, code) for _, attempt, _, code in refusals(refused_events)] == [
+        ("approve", "invalid_state"),
+        ("approve", "invalid_state"),
+        ("approve", "invalid_state"),
+        ("review", "invalid_state"),
+        ("reject", "invalid_state"),
+    ]
 
     # when: the claim is reinstated
     with new_events() as events:

@@ -1,4 +1,5 @@
-"""Twenty people approving the same package at G2 at once: one approval, one event, 19 refusals.
+"""Twenty people approving the same package at G2 at once: one approval, one event, 19 refusals
+(recorded as one refusal event per minute, the identical others counted beside the chain).
 
 Each approver is a thread with its own database connection. On PostgreSQL that runs here, on
 the test database. SQLite's in-memory test database cannot wait on locks (shared-cache locks
@@ -60,7 +61,7 @@ def race(package_id: int, person_id: int) -> dict:
     from signoff.audit.models import Event
     from signoff.audit.services import verify
     from signoff.packages.decisions import approve_package
-    from signoff.packages.models import Approval, Package
+    from signoff.packages.models import Approval, Package, RefusalWindow
     from signoff.workflow import WorkflowError
     from signoff.workspaces.models import Person
 
@@ -86,7 +87,11 @@ def race(package_id: int, person_id: int) -> dict:
     for thread in threads:
         thread.join()
     events = Event.objects.filter(action="package.gate.approved", subject_id=str(package_id))
+    refused = Event.objects.filter(action="package.decision.refused", subject_id=str(package_id))
+    windows = RefusalWindow.objects.filter(subject_id=str(package_id))
     return {
+        "refusal_events": list(refused.values_list("seq", "data__code")),
+        "refusal_windows": list(windows.values_list("event_seq", "code", "repeats")),
         "outcomes": dict(Counter(outcomes)),
         "approvals": list(
             Approval.objects.filter(package_id=package_id).values_list("gate", "person")
@@ -106,6 +111,12 @@ def assert_one_winner(report: dict) -> None:
     assert tuple(event) == ("G2", "maya@lumen.example", report["current_hash"])
     assert report["position"] == "S5/in_review"
     assert report["verified"] is True
+    # the 19 refusals: one event per minute they fell in (one, unless a minute turned), the
+    # identical rest counted in that minute's window row
+    events, windows = report["refusal_events"], report["refusal_windows"]
+    assert {code for _, code in events} == {"invalid_state"}
+    assert sorted(seq for seq, _ in events) == sorted(seq for seq, _, _ in windows)
+    assert len(events) + sum(repeats for _, _, repeats in windows) == APPROVERS - 1
 
 
 CHILD = """

@@ -9,11 +9,14 @@ After every step:
 
 * every gate decision event (G1 to G4) is by a holder of the gate's role at that moment (the
   roles the workspace gave them when the event was written), and no approval is by a person
-  who made the version it approves;
+  who made the version it approves, nor by one who approved it at another gate unless the
+  workspace relaxed separation of duties then (a rule toggles it), which the event says;
 * no package is past a gate without a live approval at that gate for its current version, and
   every approval has its ``package.gate.approved`` event;
-* the log grew by exactly the number of changes made (refusals write nothing), every package
-  moved only along its events (one event per transition), and the chain verifies;
+* the log grew by exactly the number of changes made plus one event per refused attempt whose
+  key (person, action, object, code) was not refused before in the same minute (the refusal
+  clock is the machine's; a rule lets a minute pass), every package moved only along its
+  events (one event per transition; a refusal moves nothing), and the chain verifies;
 * a package blocked before a step has not advanced during it (it is released to where it was,
   or a brief change resets it to S2, still blocked by a withdrawn claim); a withdrawn claim
   blocks every package that makes it;
@@ -27,6 +30,7 @@ import itertools
 import json
 import tempfile
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -47,7 +51,9 @@ from signoff.audit.chain import event_hash
 from signoff.audit.models import Event
 from signoff.audit.services import head, verify
 from signoff.core.errors import InputError
+from signoff.packages import refusals
 from signoff.packages.decisions import (
+    ItemResult,
     approve_package,
     decide_each,
     edit_package,
@@ -118,10 +124,12 @@ MESSAGES = (
 )
 COLOURS = ("sage", "blush", "cream")
 CHANGE = st.sampled_from(("message", "colour:0", "colour:1"))
+REFUSED = ("package.decision.refused", "brief.decision.refused")
 
 
 class GovernanceMachine(RuleBasedStateMachine):
     example_dir: Path = Path()  # set by the test before running
+    clock: datetime = datetime(2030, 1, 1, tzinfo=UTC)  # what the refusal recorder reads
     brief_text: str = ""  # the brief file as the test wrote it; updates rewrite the file
     examples = itertools.count()
 
@@ -153,6 +161,15 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.approval_events: Counter = Counter()
         self.reset: set[int] = set()  # packages a brief update sent back to S2 in this step
         self.published: dict[int, int] = {}  # package -> the version it was published with
+        # Each example refuses in hours of its own, so no window is shared with another one.
+        GovernanceMachine.clock = datetime(2030, 1, 1, tzinfo=UTC) + timedelta(
+            hours=next(self.examples)
+        )
+        self.refused_keys: set[tuple] = set()  # (person, attempt, object, code, minute)
+        self.relaxed = False  # workflows.ecommerce.allow_same_person_two_gates
+        self.relax_history: list[tuple[int, bool]] = []  # (from seq, relaxed)
+        # (package id, version number) -> person -> the gates they approved it at
+        self.approved_by: dict[tuple[str, int], dict[str, set[str]]] = {}
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -170,6 +187,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         statuses = dict(self.workspace.claims.values_list("claim_id", "status"))
         for claim in doc["claims"]:
             claim["status"] = statuses[claim["id"]]
+        if self.relaxed:
+            doc["workflows"]["ecommerce"]["allow_same_person_two_gates"] = True
         self.workspace_file.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
         from signoff.workspaces.services import load_workspace
 
@@ -177,11 +196,36 @@ class GovernanceMachine(RuleBasedStateMachine):
         self.expect(1)  # workspace.updated
         self.roles = {e: frozenset(roles[e]) for e in CAST}
         self.role_history.append((head()[0], dict(self.roles)))
+        self.relax_history.append((head()[0], self.relaxed))
         stored = Person.objects.filter(workspace=self.workspace, email__in=CAST)
         assert {p.email: frozenset(p.roles) for p in stored} == self.roles
         # The rules keep passing the Person objects of the first load, their roles long out
         # of date: a service must read the roles as they are when it decides.
         self.people = self.people or {p.email: p for p in stored}
+
+    def relaxed_at(self, seq: int) -> bool:
+        """Whether separation of duties was relaxed when event ``seq`` was written."""
+        return [relaxed for since, relaxed in self.relax_history if since < seq][-1]
+
+    def refused(self, person: Person, attempt: str, subject: str, pk: int, code: str) -> None:
+        """A refused attempt: one event unless the same one was refused in this minute.
+
+        Refusals for missing input (a rejection without a note) are answered, not recorded.
+        """
+        if code == ErrorCode.NOTE_REQUIRED:
+            return
+        minute = self.clock.replace(second=0, microsecond=0)
+        key = (person.email, attempt, subject, str(pk), str(code), minute)
+        if key not in self.refused_keys:
+            self.refused_keys.add(key)
+            self.expect(1)
+
+    def results(self, person: Person, attempt: str, results: list[ItemResult]) -> int:
+        """Expect the events of a batch's refusals; return how many items succeeded."""
+        for r in results:
+            if not r.ok and r.http_status in (403, 409):  # refused for who or when
+                self.refused(person, attempt, "package", r.package_id, r.code)
+        return sum(r.ok for r in results)
 
     def roles_at(self, seq: int) -> dict[str, frozenset[str]]:
         """Everyone's roles when event ``seq`` was written."""
@@ -285,6 +329,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             version_id=self.before[pk]["version"], person=person.email
         ).exists()
         (result,) = decide_each([pk], lambda k: review_package(package_id=k, person=person))
+        self.results(person, "review", [result])
         self.expect(1 if result.ok and not already else 0)
 
     @precondition(lambda self: self.ids)
@@ -295,7 +340,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             [self.ids[i]],
             lambda k: approve_package(package_id=k, person=person, expected_gate=gate),
         )
-        self.expect(1 if result.ok else 0)
+        self.expect(self.results(person, "approve", [result]))
 
     @precondition(lambda self: self.ids)
     @rule(who=st.sampled_from(["owner:0", "owner:1"]), i=INDEX)
@@ -305,13 +350,39 @@ class GovernanceMachine(RuleBasedStateMachine):
         (result,) = decide_each(
             [self.ids[i]], lambda k: approve_package(package_id=k, person=person)
         )
-        self.expect(1 if result.ok else 0)
+        self.expect(self.results(person, "approve", [result]))
+
+    @precondition(lambda self: self.ids)
+    @rule(i=INDEX)
+    def approve_a_second_gate(self, i: int) -> None:
+        """Someone who approved this version at one gate, holding the next gate's role too,
+        approves it there: refused unless the workspace relaxed separation of duties."""
+        pk = self.ids[i]
+        gate = WAITS_ON.get(self.before[pk]["position"])
+        approvers = Approval.objects.filter(
+            package_id=pk, version_id=self.before[pk]["version"]
+        ).values_list("person", flat=True)
+        twice = sorted(e for e in set(approvers) if gate and GATE_ROLE[gate] in self.roles[e])
+        if not twice:
+            return
+        person = self.people[twice[0]]
+        (result,) = decide_each([pk], lambda k: approve_package(package_id=k, person=person))
+        if not self.relaxed:
+            assert not result.ok, "one person passed two gates of a version"
+            assert result.code in (
+                ErrorCode.SAME_PERSON_TWO_GATES,
+                ErrorCode.MAKER_CHECKER,
+                ErrorCode.BLOCKING_FINDINGS,
+                ErrorCode.MISSING_IMAGES,
+            ), result
+        self.expect(self.results(person, "approve", [result]))
 
     @precondition(lambda self: self.ids)
     @rule(channel=st.sampled_from(CHANNELS), pick=st.integers(0, 5))
     def fast_track(self, channel: str, pick: int) -> None:
         """Each package of a channel approved at every gate it reaches, by a holder of the
-        gate's role who made none of its versions (while there is one): examples launch."""
+        gate's role who made none of its versions and approved none of its gates for this
+        version (while there is one): examples launch."""
         for pk in self.ids:
             if self.before[pk]["channel"] != channel:
                 continue
@@ -325,7 +396,14 @@ class GovernanceMachine(RuleBasedStateMachine):
                         "author", flat=True
                     )
                 )
-                holders = self.holders(GATE_ROLE[gate], besides=makers)
+                approvers = frozenset(
+                    Approval.objects.filter(
+                        package_id=pk, version_id=package.current_version_id
+                    ).values_list("person", flat=True)
+                )
+                if self.relaxed:
+                    approvers = frozenset()
+                holders = self.holders(GATE_ROLE[gate], besides=makers | approvers)
                 if not holders:
                     break
                 person = self.people[holders[pick % len(holders)]]
@@ -337,6 +415,7 @@ class GovernanceMachine(RuleBasedStateMachine):
                     if gate == "G4" and not self.before[pk]["images"]:
                         stops.add(ErrorCode.MISSING_IMAGES.value)
                     assert result.code in stops, result
+                    self.results(person, "approve", [result])
                     break
                 self.expect(1)
 
@@ -354,7 +433,7 @@ class GovernanceMachine(RuleBasedStateMachine):
                     version_id=self.before[result.package_id]["version"], person=person.email
                 ).exists()
                 assert reviewed, "a batch approved a version its approver had not reviewed"
-        self.expect(sum(r.ok for r in results))
+        self.expect(self.results(person, "approve", results))
 
     @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX, note=st.sampled_from(["", "  ", "lead with the scent"]))
@@ -365,7 +444,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         )
         if not note.strip():
             assert not result.ok
-        self.expect(1 if result.ok else 0)
+        self.expect(self.results(person, "reject", [result]))
 
     @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX, suffix=st.sampled_from(SUFFIXES))
@@ -382,7 +461,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         except InputError:  # the same text again: nothing changed, nothing recorded
             assert self.before[pk]["text"] == text
             return
-        self.expect(1 if result.ok else 0)
+        self.expect(self.results(person, "edit", [result]))
 
     @precondition(lambda self: self.ids)
     @rule(who=WHO, i=INDEX)
@@ -395,6 +474,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         (result,) = decide_each(
             [pk], lambda k: attach_images(package_id=k, person=person, images=images)
         )
+        self.results(person, "edit", [result])
         self.expect(1 if result.ok and result.outcome != "unchanged" else 0)
 
     @rule(who=st.sampled_from(CAST), withdraw=st.booleans())
@@ -439,6 +519,17 @@ class GovernanceMachine(RuleBasedStateMachine):
         """Someone's roles change mid-run: the workspace file is edited and loaded again."""
         self.load_roles({**self.roles, email: roles})
 
+    @rule(relax=st.booleans())
+    def relax_separation(self, relax: bool) -> None:
+        """The workspace file allows (or stops allowing) one person at two gates of a version."""
+        self.relaxed = relax
+        self.load_roles(self.roles)
+
+    @rule(seconds=st.sampled_from((20, 60)))
+    def time_passes(self, seconds: int) -> None:
+        """The refusal clock moves on: identical refusals aggregate only within one minute."""
+        GovernanceMachine.clock += timedelta(seconds=seconds)
+
     @rule(who=st.sampled_from((*CAST, "owner:0", "owner:1")))
     def approve_the_brief(self, who: str) -> None:
         from signoff.briefs.approval import approve_brief
@@ -446,7 +537,8 @@ class GovernanceMachine(RuleBasedStateMachine):
         person = self.person(who, gate="G1")
         try:
             approve_brief(brief=self.brief, person=person)
-        except WorkflowError:
+        except WorkflowError as exc:
+            self.refused(person, "approve", "brief", self.brief.pk, exc.code)
             return
         assert "content_lead" in self.roles[person.email]
         self.approved_doc = copy.deepcopy(self.brief_doc)
@@ -469,8 +561,9 @@ class GovernanceMachine(RuleBasedStateMachine):
         person = self.person(who, gate="G1")
         try:
             report = update_brief(brief=self.brief, path=self.brief_file, person=person)
-        except WorkflowError:
+        except WorkflowError as exc:
             assert self.brief.versions.count() == versions  # the whole change rolled back
+            self.refused(person, "edit", "brief", self.brief.pk, exc.code)
             return
         # The roles the person holds now decide, before G1 as after it.
         assert self.roles[person.email] & CONTRIBUTORS, (person.email, "changed the brief")
@@ -547,7 +640,7 @@ class GovernanceMachine(RuleBasedStateMachine):
         result = launch_channel(
             brief=self.brief, channel=channel, person=person, out_dir=self.out_dir
         )
-        assert (self.out_dir / BRIEF / channel / "manifest.json").exists()
+        assert (self.out_dir / "lumen-home" / BRIEF / channel / "manifest.json").exists()
         for pk in result.packages:
             self.published[pk] = self.before[pk]["version"]
         self.expect(len(result.packages) + 1)  # package.published each, channel.launched
@@ -588,6 +681,9 @@ class GovernanceMachine(RuleBasedStateMachine):
             assert set(PASSED.get(where, ())) <= set(gates), (p.pk, where, gates)
             assert set(gates) <= set(MAY_CARRY.get(where, ())), (p.pk, where, gates)
             assert len(gates) == len(set(gates))
+            if not self.relaxed and not any(relaxed for _, relaxed in self.relax_history):
+                people = [a.person for a in live]
+                assert len(people) == len(set(people)), ("one person at two gates", people)
             for approval in live:
                 makers = {
                     author
@@ -620,6 +716,10 @@ class GovernanceMachine(RuleBasedStateMachine):
                 continue
             if e["actor_kind"] != "person":
                 continue
+            if e["action"] in REFUSED:  # an attempt, refused: it passed no gate
+                assert e["data"]["code"], e
+                assert e["from_position"] == e["to_position"] == "", e
+                continue
             roles = self.roles_at(e["seq"])[e["actor"]]
             if e["gate"]:
                 assert GATE_ROLE[e["gate"]] in roles, (e["action"], e["actor"], roles)
@@ -631,10 +731,25 @@ class GovernanceMachine(RuleBasedStateMachine):
                     if number <= e["data"]["version"]
                 }
                 assert e["actor"] not in makers, "maker-checker"
+                self.separation_holds(e)
             if e["action"] == "brief.gate.approved":
                 assert e["actor"] != added_by[e["data"]["version"]], "maker-checker at G1"
             if e["action"] in NEEDS:
                 assert roles & NEEDS[e["action"]], (e["action"], e["actor"], roles)
+
+    def separation_holds(self, e: dict) -> None:
+        """One person approves one gate of a version, unless the workspace relaxed that when
+        the event was written; then the event says so, naming the other gates."""
+        version = self.approved_by.setdefault((e["subject_id"], e["data"]["version"]), {})
+        others = version.setdefault(e["actor"], set()) - {e["gate"]}
+        if others:
+            assert self.relaxed_at(e["seq"]), ("one person at two gates", e["actor"], others)
+            relaxed = e["data"]["same_person_two_gates"]
+            assert set(relaxed["also_approved"]) == others
+            assert relaxed["allowed_by"] == "workflows.ecommerce.allow_same_person_two_gates"
+        else:
+            assert "same_person_two_gates" not in e["data"]
+        version[e["actor"]].add(e["gate"])
 
     def the_log_grew_by_the_changes_made_and_chains_on(self, events: list[dict]) -> None:
         self.event_count += len(events)
@@ -657,6 +772,8 @@ class GovernanceMachine(RuleBasedStateMachine):
                 continue
             at = was["position"]
             for e in events:
+                if e["action"] in REFUSED:
+                    continue
                 if e["subject_type"] == "package" and e["subject_id"] == str(p.pk):
                     assert e["from_position"] == at, (p.pk, at, e["action"], e["from_position"])
                     at = e["to_position"]
@@ -712,7 +829,8 @@ class GovernanceMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_random_people_with_random_roles_keep_every_rule(lumen_workspace, example_dir):
+def test_random_people_with_random_roles_keep_every_rule(lumen_workspace, example_dir, monkeypatch):
+    monkeypatch.setattr(refusals, "now", lambda: GovernanceMachine.clock)
     # given: a 2 x 2 brief
     spring = yaml.safe_load((example_dir / "briefs" / "spring-candles.yaml").read_text())
     spring["brief"] = BRIEF

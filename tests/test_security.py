@@ -257,3 +257,229 @@ def test_a_stored_path_that_leads_out_reads_as_missing_when_checked(spring_brief
     )
     assert missing.exists()
     assert all("/etc" not in f.message for f in missing)
+
+
+# --- 3. Launch bundles that collided across workspaces ----------------------------------------
+
+
+def _approved_at_every_gate(person, brief, channel: str) -> None:
+    """Take every package of ``channel`` through G2, G3 and G4 (with its images)."""
+    from image_helpers import give_images
+
+    from signoff.packages.decisions import approve_package
+    from signoff.packages.models import Package
+
+    packages = list(Package.objects.filter(brief=brief, channel=channel))
+    give_images(packages)
+    for package in packages:
+        for name in ("maya", "omar", "lena"):
+            assert approve_package(package_id=package.pk, person=person(name)).ok
+
+
+@pytest.mark.django_db
+def test_two_workspaces_launch_briefs_of_the_same_slug_without_meeting(
+    api, spring_run, spring_brief, person, other_workspace, example_dir, settings, tmp_path
+):
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+    from signoff.packages.services import run_brief
+
+    # given: a second brand with a brief of the same slug, its meta_feed_ad channel approved
+    # at every gate, like Lumen Home's
+    settings.SIGNOFF_EXPORT_DIR = tmp_path / "exports"
+    brief_file = example_dir / "briefs" / "spring-other.yaml"
+    brief_file.write_text(
+        (example_dir / "briefs" / "spring-candles.yaml")
+        .read_text()
+        .replace("workspace: lumen-home", "workspace: other-brand")
+    )
+    twin = add_brief(brief_file, products_csv=example_dir / "products.csv").brief
+    assert (twin.slug, twin.workspace.slug) == (spring_brief.slug, "other-brand")
+
+    def other_person(name: str):
+        return other_workspace.people.get(email=f"{name}@other.example")
+
+    approve_brief(brief=twin, person=other_person("maya"))
+    twin.refresh_from_db()
+    run_brief(twin)
+    _approved_at_every_gate(person, spring_brief, "meta_feed_ad")
+    _approved_at_every_gate(other_person, twin, "meta_feed_ad")
+    launch = f"/api/briefs/{twin.slug}/launch"
+
+    # when: each brand launches its channel through the API
+    first = api("lena").post(launch, {"channel": "meta_feed_ad"})
+    second = api("lena", "other-brand").post(launch, {"channel": "meta_feed_ad"})
+
+    # then: both launch, each into its own workspace's folder, named without server paths
+    assert first.status_code == 200, first.json()
+    assert second.status_code == 200, second.json()
+    assert first.json()["bundle"] == f"lumen-home/{twin.slug}/meta_feed_ad"
+    assert second.json()["bundle"] == f"other-brand/{twin.slug}/meta_feed_ad"
+    for workspace in ("lumen-home", "other-brand"):
+        bundle = tmp_path / "exports" / workspace / twin.slug / "meta_feed_ad"
+        assert f'"workspace":"{workspace}"' in (bundle / "manifest.json").read_text()
+
+    # and a second launch is refused saying who launched it when, never where on the server
+    again = api("lena", "other-brand").post(launch, {"channel": "meta_feed_ad"})
+    message = api_error(again, 409, "invalid_state")["message"]
+    assert "launched already, by lena@other.example" in message
+    assert str(tmp_path) not in message
+    assert "lumen-home" not in message
+
+
+# --- 4. API tokens that never expired and outlived leaving the workspace --------------------
+
+
+@pytest.mark.django_db
+def test_a_removed_persons_token_stays_dead_when_they_are_listed_again(
+    api, lumen_workspace, example_dir
+):
+    from signoff.workspaces.services import load_workspace
+
+    ari = api("ari")
+    assert ari.get("/api/me").status_code == 200
+    text = (example_dir / "workspace.yaml").read_text(encoding="utf-8")
+    without = example_dir / "without-ari.yaml"
+    kept = [line for line in text.splitlines() if "email: ari@lumen.example," not in line]
+    without.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+    load_workspace(without)
+    load_workspace(example_dir / "workspace.yaml")  # ari is back, with no token
+
+    error = api_error(ari.get("/api/me"), 401, "unauthenticated")
+    assert "was revoked on" in error["message"]
+    assert "removed from the workspace" in error["message"]
+
+
+@pytest.mark.django_db
+def test_a_token_stops_at_its_expiry(api, lumen_workspace):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from signoff.workspaces.models import ApiToken
+
+    maya = api("maya")
+    assert maya.get("/api/me").status_code == 200
+    ApiToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    error = api_error(maya.get("/api/me"), 401, "unauthenticated")
+    assert "expired on" in error["message"]
+    assert "issue a new one" in error["message"]
+
+
+@pytest.mark.django_db
+def test_a_colleague_cannot_revoke_someone_elses_token(api, lumen_workspace):
+    from signoff.workspaces.models import ApiToken
+
+    omar = api("omar")
+    omar.get("/api/me")
+    token = ApiToken.objects.get(person__email="omar@lumen.example")
+
+    api_error(api("maya").post(f"/api/tokens/{token.pk}/revoke"), 403, "wrong_role")
+    assert [t["person"] for t in api("maya").get("/api/tokens").json()] == ["maya@lumen.example"]
+    assert omar.get("/api/me").status_code == 200
+
+
+# --- 5. Sign-in guessing, unthrottled and unaudited --------------------------------------------
+
+
+@pytest.mark.django_db
+def test_password_guessing_is_stopped_before_the_right_password_is_tried(client, lumen_workspace):
+    from signoff.audit.models import Event
+    from signoff.web.accounts import ensure_users
+
+    ensure_users(lumen_workspace, "correct horse battery staple")
+    url = reverse("web:sign-in")
+    for i in range(10):  # SIGNOFF_SIGNIN_ACCOUNT_LIMIT's default
+        client.post(url, {"username": "maya@lumen.example", "password": f"guess {i}"})
+
+    right = client.post(
+        url, {"username": "maya@lumen.example", "password": "correct horse battery staple"}
+    )
+
+    assert right.status_code == 429
+    assert int(right["Retry-After"]) > 0
+    assert client.get(reverse("web:home")).status_code == 302  # still signed out
+    assert not Event.objects.filter(action="signin.succeeded").exists()
+
+
+@pytest.mark.django_db
+def test_sign_in_never_says_whether_an_email_exists(client, lumen_workspace):
+    import re
+
+    from signoff.web.accounts import ensure_users
+
+    ensure_users(lumen_workspace, "correct horse battery staple")
+    url = reverse("web:sign-in")
+
+    def answer(email: str) -> tuple[int, str]:
+        response = client.post(url, {"username": email, "password": "not it"})
+        page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.text)
+        return response.status_code, page.replace(email, "EMAIL")
+
+    assert answer("maya@lumen.example") == answer("nobody@lumen.example")
+
+
+@pytest.mark.django_db
+def test_token_guessing_from_one_address_is_throttled(client, api, lumen_workspace):
+    statuses = {
+        client.get(
+            "/api/me", headers={"Authorization": f"Bearer so_guess{i}"}, REMOTE_ADDR="192.0.2.66"
+        ).status_code
+        for i in range(51)  # one past SIGNOFF_SIGNIN_ADDRESS_LIMIT's default
+    }
+
+    assert statuses == {401, 429}
+    assert api("maya").get("/api/me").status_code == 200  # a real token still works
+
+
+# --- 7. One person passing two gates of the same version --------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_person_with_two_gate_roles_cannot_pass_g2_and_g3_of_one_version(
+    api, spring_run, lumen_workspace
+):
+    from signoff.packages.models import Approval, Package
+    from signoff.workspaces.models import Person
+
+    # given: kim holds G2's role and G3's, and approved the draft at G2 through the API
+    Person.objects.create(
+        workspace=lumen_workspace,
+        email="kim@lumen.example",
+        name="Kim",
+        roles=["content_lead", "compliance"],
+    )
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="amazon_us_pdp")
+    assert api("kim").post(f"/api/packages/{package.pk}/approve").status_code == 200
+
+    # when: she signs the same version off at G3
+    response = api("kim").post(f"/api/packages/{package.pk}/approve")
+
+    # then: refused as an authority error, and G3 is not passed
+    api_error(response, 403, "same_person_two_gates")
+    assert not Approval.objects.filter(package=package, gate="G3").exists()
+
+
+# --- 8. Refused attempts that left no trace, and a flood of them -------------------------------
+
+
+@pytest.mark.django_db
+def test_a_flood_of_refused_approvals_is_recorded_without_swamping_the_log(api, spring_run):
+    from signoff.audit.models import Event
+    from signoff.packages.models import Package
+
+    package = Package.objects.get(sku="LUM-SPR-LAV-08", channel="amazon_us_pdp")
+    omar = api("omar")  # his token is issued (and recorded) before counting
+    before = Event.objects.count()
+
+    # when: omar (compliance, not G2's role) tries to approve it 60 times through the API
+    for _ in range(60):
+        api_error(omar.post(f"/api/packages/{package.pk}/approve"), 403, "wrong_role")
+
+    # then: the attempt is in the log, once or (if a minute turned meanwhile) twice, not 60 times
+    refused = Event.objects.filter(seq__gt=before, action="package.decision.refused")
+    assert 1 <= refused.count() <= 2
+    assert Event.objects.count() - before == refused.count()
+    assert {(e.actor, e.data["code"]) for e in refused} == {("omar@lumen.example", "wrong_role")}

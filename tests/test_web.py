@@ -518,7 +518,7 @@ def test_matrix_launches_a_channel_after_confirmation(
     done = client.post(launch, {"channel": "meta_feed_ad", "confirm": "on"}, follow=True)
     assert "meta_feed_ad launched: 6 packages published" in done.text
     assert Package.objects.filter(channel="meta_feed_ad", state="published").count() == 6
-    assert (tmp_path / "exports" / SLUG / "meta_feed_ad" / "manifest.json").exists()
+    assert (tmp_path / "exports" / "lumen-home" / SLUG / "meta_feed_ad" / "manifest.json").exists()
 
 
 # --- batch reassign -------------------------------------------------------------------------

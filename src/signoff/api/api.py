@@ -16,6 +16,7 @@ from signoff.api import (
     memory,
     packages,
     sharing,
+    tokens,
     visuals,
 )
 from signoff.api.auth import TokenAuth
@@ -30,9 +31,12 @@ api = NinjaAPI(
         "a Signoff workspace: what the screens do, through the same services. "
         "Authenticate with `Authorization: Bearer <token>` (`signoff token issue EMAIL`). "
         'Every refusal is `{"error": {"code", "message", ...}}`: 401 no or bad token, '
-        "403 authority (wrong_role, maker_checker), 404 not found (including another "
+        "403 authority (wrong_role, maker_checker, same_person_two_gates), 404 not found "
+        "(including another "
         "workspace's objects), 409 state, 422 bad input with `problems` located by field "
-        "path. Each operation lists every status it can answer."
+        "path, 429 too many unknown tokens from one address (see `Retry-After`). Each "
+        "operation lists every status it can answer. Tokens expire (90 days by default) and "
+        "can be revoked: `/tokens`."
     ),
     auth=TokenAuth(),
     urls_namespace="api",
@@ -53,6 +57,7 @@ api.add_router("/audit", audit.router)
 api.add_router("/memory", memory.router)
 api.add_router("/dashboard", dashboard.router)
 api.add_router("/review-links", sharing.router)
+api.add_router("/tokens", tokens.router)
 api.add_router("/", visuals.router)
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -353,16 +352,13 @@ def sla(request: HttpRequest, slug: str) -> list[dict]:
 def launch(request: HttpRequest, slug: str, payload: LaunchIn) -> dict:
     """Publish one channel whose packages all passed the last gate. The point of no return."""
     result = launch_channel(
-        brief=brief_for(request.auth, slug),
-        channel=payload.channel,
-        person=request.auth,
-        out_dir=Path(settings.SIGNOFF_HOME) / "exports",
+        brief=brief_for(request.auth, slug), channel=payload.channel, person=request.auth
     )
     return {
         "channel": result.channel,
         "packages": result.packages,
         "manifest_hash": result.manifest_hash,
-        "bundle": str(result.bundle),
+        "bundle": result.bundle_name,
     }
 
 

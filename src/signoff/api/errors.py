@@ -5,6 +5,7 @@ exception              status  ``error.code``
 =====================  ======  ===============================================================
 (body is not JSON)     400     ``bad_request``
 (no or bad token)      401     ``unauthenticated``
+Throttled              429     ``throttled``: too many unknown tokens from one address
 AuthorityError         403     the workflow's code: ``wrong_role``, ``maker_checker``, ...
 NotFound, Http404      404     ``not_found`` (also for objects of another workspace)
 StateError             409     the workflow's code: ``invalid_state``, ``not_reviewed``, ...
@@ -26,6 +27,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from signoff.core.errors import InputError, NotFound, Problem
+from signoff.web.throttle import Throttled
 from signoff.workflow import DecisionInputError, ErrorCode, WorkflowError
 from signoff.workspaces.tokens import InvalidToken
 
@@ -33,7 +35,8 @@ from signoff.workspaces.tokens import InvalidToken
 class ApiErrorCode(StrEnum):
     """Codes the API adds to the workflow's ``ErrorCode`` (the UI shows the same ones)."""
 
-    UNAUTHENTICATED = "unauthenticated"  # no token, or an unknown, revoked or inactive one
+    UNAUTHENTICATED = "unauthenticated"  # no, unknown, revoked or expired token, or person gone
+    THROTTLED = "throttled"  # too many unknown tokens from this address: see Retry-After
     NOT_FOUND = NotFound.code  # no such object in the person's workspace
     INVALID_INPUT = InputError.code  # the request body or parameters are wrong; see problems
     BAD_REQUEST = "bad_request"  # the body could not be read at all (not JSON)
@@ -71,11 +74,12 @@ class ErrorOut(Schema):
 def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
     """Declare the error envelope for these statuses and those every endpoint can return.
 
-    Every operation can answer 401 (token), 404 (an object outside your workspace, or none)
-    and 422 (bad parameters, or a NUL byte anywhere). Add 400 where there is a JSON body to
-    read, 403 where a service checks authority, 409 where it checks state.
+    Every operation can answer 401 (token), 404 (an object outside your workspace, or none),
+    422 (bad parameters, or a NUL byte anywhere) and 429 (too many unknown tokens from your
+    address). Add 400 where there is a JSON body to read, 403 where a service checks
+    authority, 409 where it checks state.
     """
-    return dict.fromkeys(sorted({401, 404, 422, *codes}), ErrorOut)
+    return dict.fromkeys(sorted({401, 404, 422, 429, *codes}), ErrorOut)
 
 
 def problem_out(problem: Problem) -> dict[str, Any]:
@@ -122,6 +126,12 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(InvalidToken)
     def invalid_token(request: HttpRequest, exc: InvalidToken) -> HttpResponse:
         return respond(request, 401, _envelope(ApiErrorCode.UNAUTHENTICATED, str(exc)))
+
+    @api.exception_handler(Throttled)
+    def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+        response = respond(request, 429, _envelope(ApiErrorCode.THROTTLED, str(exc)))
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(AuthenticationError)
     def no_token(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:

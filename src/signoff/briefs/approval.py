@@ -24,6 +24,7 @@ from signoff.briefs.services import BriefReport, add_brief
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
 from signoff.core.errors import NotFound
 from signoff.packages.decisions import person_actor
+from signoff.packages.refusals import records_refusals
 from signoff.workflow import (
     Action,
     ErrorCode,
@@ -97,6 +98,7 @@ def brief_diff(version: BriefVersion) -> list[str]:
     )
 
 
+@records_refusals("brief", "approve")
 def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefApproval:
     """Pass G1 for the brief's latest version, which drafting then uses."""
     with transaction.atomic():
@@ -124,7 +126,16 @@ def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefAppro
             _brief_position(brief),
             Action.APPROVE,
             person_actor(person),
-            Facts(version_makers=makers, note=note),
+            Facts(
+                version_makers=makers,
+                note=note,
+                # One gate per brief version today (G1); kept so a template with two brief
+                # gates would get separation of duties too. A package is another object: its
+                # G1 approver may approve it at G2.
+                gates_approved_by_actor=frozenset(
+                    version.approvals.filter(person=person.email).values_list("gate", flat=True)
+                ),
+            ),
             template,
         )
         approval = BriefApproval.objects.create(
@@ -226,6 +237,7 @@ def analyse_impact(brief: Brief, old: BriefVersion, new: BriefVersion) -> list[I
     return impacts
 
 
+@records_refusals("brief", "edit")
 def update_brief(
     *,
     brief: Brief,

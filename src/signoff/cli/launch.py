@@ -24,7 +24,8 @@ from signoff.cli.base import (
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Where bundles go (default: $SIGNOFF_HOME/exports).",
+    help="Where bundles go, as WORKSPACE/BRIEF/CHANNEL (default: $SIGNOFF_EXPORT_DIR or "
+    "$SIGNOFF_HOME/exports).",
 )
 @token_option
 @command()
@@ -33,15 +34,13 @@ def launch(brief_ref: str, channels: tuple[str, ...], out_dir: str | None, token
 
     Publishing is the point of no return.
     """
-    from django.conf import settings
-
     from signoff.briefs.services import get_brief
     from signoff.delivery.services import launch_channel, launchable_channels
     from signoff.workflow import WorkflowError
 
     person = _acting_person(token)
     target = get_brief(brief_ref)
-    out = Path(out_dir) if out_dir else settings.SIGNOFF_HOME / "exports"
+    out = Path(out_dir) if out_dir else None
     refused: set[int] = set()  # the exit codes of the refusals
     launched = 0
     for channel in channels or launchable_channels(target):

@@ -313,6 +313,17 @@ SIGNOFF_FORK_MIN_PACKAGES = _whole_number("SIGNOFF_FORK_MIN_PACKAGES", 200)
 # The audit log keeps each one's hash, who asked and what the parser answered.
 SIGNOFF_NOTES_KEEP_DAYS = _whole_number("SIGNOFF_NOTES_KEEP_DAYS", 30)
 
+# Days an API token works after it is issued (`signoff token issue --days N` overrides it, up to
+# 366). A token also stops when revoked, or when its person leaves the workspace file.
+SIGNOFF_TOKEN_DAYS = _whole_number("SIGNOFF_TOKEN_DAYS", 90)
+# Sign-in throttling (signoff.web.throttle): this many failed sign-ins for one account, or from
+# one address, within the last SIGNOFF_SIGNIN_PERIOD_MINUTES refuse the next with 429 and
+# Retry-After, before any password is checked (0 turns a limit off). Unknown API tokens count
+# per address alike.
+SIGNOFF_SIGNIN_ACCOUNT_LIMIT = _whole_number("SIGNOFF_SIGNIN_ACCOUNT_LIMIT", 10)
+SIGNOFF_SIGNIN_ADDRESS_LIMIT = _whole_number("SIGNOFF_SIGNIN_ADDRESS_LIMIT", 50)
+SIGNOFF_SIGNIN_PERIOD_MINUTES = _whole_number("SIGNOFF_SIGNIN_PERIOD_MINUTES", 15)
+
 
 # ---------------------------------------------------------------- image providers
 # Image providers (docs/providers.md, "Image providers"; signoff.visuals.providers.registry).

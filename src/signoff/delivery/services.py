@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 
 from signoff.audit.services import record
@@ -37,6 +38,38 @@ class LaunchResult:
     packages: list[int]
     bundle: Path
     manifest_hash: str
+    bundle_name: str = ""  # workspace/brief/channel: the bundle's place without the server's
+
+
+def export_root() -> Path:
+    """Where launch bundles go: ``SIGNOFF_EXPORT_DIR``, or ``$SIGNOFF_HOME/exports``."""
+    configured = getattr(settings, "SIGNOFF_EXPORT_DIR", None)
+    return Path(configured) if configured else Path(settings.SIGNOFF_HOME) / "exports"
+
+
+def bundle_name(brief: Brief, channel: str) -> str:
+    """A bundle's place under the export root, keyed by workspace: two workspaces may both
+    have a brief with the same slug."""
+    return f"{brief.workspace.slug}/{brief.slug}/{channel}"
+
+
+def _ensure_not_launched(brief: Brief, channel: str, final: Path) -> None:
+    """Refuse a second launch of the channel, saying when and by whom it launched, or that a
+    bundle left by an unrecorded launch is in the way (its place named without the server's
+    folders, which a web or API user must not learn)."""
+    earlier = Launch.objects.filter(brief=brief, channel=channel).first()
+    if earlier is not None:
+        raise StateError(
+            ErrorCode.INVALID_STATE,
+            f"{channel} of {brief.slug} was launched already, by {earlier.person} on "
+            f"{earlier.created_at:%Y-%m-%d %H:%M} UTC",
+        )
+    if final.exists():
+        raise StateError(
+            ErrorCode.INVALID_STATE,
+            f"a bundle for {bundle_name(brief, channel)} is in the export folder already, from "
+            "a launch not recorded here; an administrator must move it away first",
+        )
 
 
 def _ready(packages: list[Package], channel: str) -> None:
@@ -76,18 +109,21 @@ def _ensure_brief_channel(brief: Brief, channel: str) -> None:
         )
 
 
-def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path) -> LaunchResult:
-    """Publish every package of one channel and write its bundle under ``out_dir``.
+def launch_channel(
+    *, brief: Brief, channel: str, person: Person, out_dir: Path | None = None
+) -> LaunchResult:
+    """Publish every package of one channel and write its bundle under ``out_dir`` (by
+    default :func:`export_root`), at ``workspace/brief/channel``.
 
     ``channel`` must be one of the brief's channels (``InputError`` at ``channel`` otherwise).
     """
     if brief.workspace_id != person.workspace_id:
         raise NotFound(f"no brief {brief.slug!r} in {person.workspace.slug}")
     _ensure_brief_channel(brief, channel)
-    final = out_dir / brief.slug / channel
-    if final.exists():
-        raise StateError(ErrorCode.INVALID_STATE, f"{final} exists already: launched before?")
-    staging = Path(tempfile.mkdtemp(prefix=f".{channel}-", dir=_parent(out_dir / brief.slug)))
+    place = bundle_name(brief, channel)
+    final = (out_dir or export_root()) / place
+    _ensure_not_launched(brief, channel, final)
+    staging = Path(tempfile.mkdtemp(prefix=f".{channel}-", dir=_parent(final.parent)))
     try:
         with transaction.atomic():
             packages = list(
@@ -165,7 +201,7 @@ def launch_channel(*, brief: Brief, channel: str, person: Person, out_dir: Path)
         raise
     # Only a committed launch gets its bundle under the final name.
     staging.rename(final)
-    return LaunchResult(channel, [p.pk for p in packages], final, digest)
+    return LaunchResult(channel, [p.pk for p in packages], final, digest, place)
 
 
 def _parent(folder: Path) -> Path:

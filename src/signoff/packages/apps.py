@@ -18,3 +18,7 @@ class PackagesConfig(AppConfig):
         register_action("package.draft_failed", "No valid draft from the provider")
         register_action("package.reset", "Package sent back for re-drafting (brief changed)")
         register_action("brief.impact_assessed", "Brief change impact assessed")
+        from signoff.packages.refusals import REFUSED_ACTIONS
+
+        for name, label in REFUSED_ACTIONS.values():
+            register_action(name, label)

@@ -37,6 +37,7 @@ from signoff.packages.models import (
     carried_image_findings,
     version_digest,
 )
+from signoff.packages.refusals import records_refusals
 from signoff.workflow import (
     Action,
     Actor,
@@ -115,6 +116,19 @@ def _facts(
         open_block_reasons=len(package.blocked_reasons),
         note=note,
         empty_image_slots=empty_image_slots(package, version) if action is Action.APPROVE else (),
+        gates_approved_by_actor=_gates_approved(version, person)
+        if action is Action.APPROVE
+        else frozenset(),
+    )
+
+
+def _gates_approved(version: Version | None, person: Person) -> frozenset[str]:
+    """The gates this person approved this exact version at (a voided approval counts: it
+    was still given to this version)."""
+    if version is None:
+        return frozenset()
+    return frozenset(
+        Approval.objects.filter(version=version, person=person.email).values_list("gate", flat=True)
     )
 
 
@@ -197,6 +211,7 @@ def _record(
     )
 
 
+@records_refusals("package", "review")
 def review_package(*, package_id: int, person: Person) -> ItemResult:
     """Mark the current version reviewed by this person (required for batch approval)."""
     with transaction.atomic():
@@ -223,6 +238,7 @@ def review_package(*, package_id: int, person: Person) -> ItemResult:
     )
 
 
+@records_refusals("package", "approve")
 def approve_package(
     *,
     package_id: int,
@@ -279,7 +295,12 @@ def approve_package(
             before,
             version=version,
             note=note,
-            data={"version": version.number, "batch": batch, "roles": sorted(person.roles)},
+            data={
+                "version": version.number,
+                "batch": batch,
+                "roles": sorted(person.roles),
+                **_relaxed(package, decision),
+            },
         )
     return ItemResult(
         package.pk,
@@ -290,6 +311,21 @@ def approve_package(
     )
 
 
+def _relaxed(package: Package, decision: Decision) -> dict:
+    """Say, in the approval's event, that separation of duties was relaxed for it, and by
+    which workspace setting."""
+    if not decision.also_approved_by_actor:
+        return {}
+    setting = f"workflows.{package.brief.template}.allow_same_person_two_gates"
+    return {
+        "same_person_two_gates": {
+            "allowed_by": setting,
+            "also_approved": list(decision.also_approved_by_actor),
+        }
+    }
+
+
+@records_refusals("package", "reject")
 def reject_package(
     *,
     package_id: int,
@@ -396,6 +432,7 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
     return changes
 
 
+@records_refusals("package", "edit")
 def edit_package(
     *, package_id: int, person: Person, changes: Mapping[str, FieldValue], note: str = ""
 ) -> tuple[ItemResult, list[str]]:
@@ -472,6 +509,7 @@ def edit_package(
     return ItemResult(package.pk, True, "edited", message, position=package.position), summary
 
 
+@records_refusals("package", "edit")
 def apply_fix(*, package_id: int, finding_id: int, person: Person) -> tuple[ItemResult, list[str]]:
     """Apply a finding's suggested fix as a new version by ``person``, like any edit.
 

@@ -17,11 +17,13 @@ from signoff.agents.context import CheckFinding, Draft, Severity
 from signoff.channels.catalog import resolve_spec
 from signoff.packages.decisions import ItemResult, _decide, _record, save_version
 from signoff.packages.models import version_digest
+from signoff.packages.refusals import records_refusals
 from signoff.workflow import Action, ErrorCode, StateError
 from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
 
 
+@records_refusals("package", "edit")
 def attach_images(
     *,
     package_id: int,

@@ -273,3 +273,45 @@ class Run(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, default="running")  # running | finished | failed
     summary = models.JSONField(default=dict)
+
+
+class RefusalWindow(models.Model):
+    """Refused attempts of one kind in one minute: who tried what on which object, and why.
+
+    Not part of the audit chain: the chain gets one event for the first refusal of each key in
+    each minute (``event_seq``), and this row counts the identical ones after it, so a flood
+    of retries cannot swamp the log. The next event for the same key carries those repeats
+    into the chain (``reported``); see ``signoff.packages.refusals``.
+    """
+
+    workspace = models.CharField(max_length=100)
+    actor = models.CharField(max_length=255)
+    attempt = models.CharField(max_length=20)  # the action tried: approve, review, edit, ...
+    subject_type = models.CharField(max_length=20)  # package or brief
+    subject_id = models.CharField(max_length=100)
+    code = models.CharField(max_length=40)  # the refusal's ErrorCode
+    window = models.DateTimeField()  # the start of the minute
+    repeats = models.PositiveIntegerField(default=0)  # identical refusals after the recorded one
+    reported = models.PositiveIntegerField(default=0)  # of the repeats, carried into the chain
+    event_seq = models.BigIntegerField()  # the event recording this window's first refusal
+
+    class Meta:
+        constraints = [
+            # One event per key and minute, whichever process is refused first.
+            models.UniqueConstraint(
+                fields=[
+                    "workspace",
+                    "actor",
+                    "attempt",
+                    "subject_type",
+                    "subject_id",
+                    "code",
+                    "window",
+                ],
+                name="refusal_window_once_per_key",
+            )
+        ]
+        ordering = ["window", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.attempt} {self.subject_type}:{self.subject_id} {self.code}"

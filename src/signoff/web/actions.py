@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from signoff.briefs.approval import approve_brief
@@ -173,11 +171,8 @@ def approve_brief_g1(brief: Brief, *, person: Person, note: str = "") -> Outcome
 
 def launch(brief: Brief, channel: str, *, person: Person) -> Outcome:
     """Publish one channel of the brief (the point of no return) and write its bundle."""
-    out_dir = Path(getattr(settings, "SIGNOFF_EXPORT_DIR", Path(settings.SIGNOFF_HOME) / "exports"))
     try:
-        result: LaunchResult = launch_channel(
-            brief=brief, channel=channel, person=person, out_dir=out_dir
-        )
+        result: LaunchResult = launch_channel(brief=brief, channel=channel, person=person)
     except (WorkflowError, InputError, NotFound) as exc:
         return refusal(exc)
     return Outcome(

@@ -34,3 +34,39 @@ class DashboardLayout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person}: {', '.join(self.widgets)}"
+
+
+class AuthFailures(models.Model):
+    """Failed sign-ins (or unknown API tokens) of one account from one address in one minute.
+
+    The throttle sums these rows; once the minute is over, one audit event carries the row's
+    counts (``recorded``), and the row is deleted when the throttle no longer looks that far
+    back. Kept in the database, so every server process counts the same attempts.
+    """
+
+    class Kind(models.TextChoices):
+        SIGNIN = "signin"  # the web sign-in form: a wrong email or password
+        TOKEN = "token"  # the API: a bearer token that was never issued
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    account = models.CharField(max_length=254, blank=True)  # as typed, lowercased; "" for tokens
+    address = models.CharField(max_length=64)  # the client's IP address (IPv6: its /64)
+    minute = models.DateTimeField()  # the start of the minute
+    failures = models.PositiveIntegerField(default=0)  # credentials checked and wrong
+    throttled = models.PositiveIntegerField(default=0)  # refused with 429, nothing checked
+    recorded = models.BooleanField(default=False)  # its audit event is written
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "account", "address", "minute"], name="auth_failures_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["kind", "account", "minute"], name="auth_failures_account"),
+            models.Index(fields=["kind", "address", "minute"], name="auth_failures_address"),
+            models.Index(fields=["recorded", "minute"], name="auth_failures_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.account or '-'} from {self.address} at {self.minute}"

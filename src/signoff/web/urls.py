@@ -8,6 +8,7 @@ from signoff.web import (
     views_intake,
     views_proof,
     views_references,
+    views_tokens,
 )
 from signoff.web.views_compare import package_compare, package_compare_rate
 from signoff.web.views_dashboard import dashboard, dashboard_layout
@@ -18,6 +19,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("tokens/", views_tokens.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views_tokens.token_revoke, name="token-revoke"),
     path("dashboard/", dashboard, name="dashboard"),
     path("dashboard/layout/", dashboard_layout, name="dashboard-layout"),
     # Before the board's <slug:slug>, which would take "new" for a brief (the slug is reserved).

@@ -14,15 +14,18 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from signoff.briefs.models import Brief
 from signoff.core.errors import InputError, NotFound
 from signoff.memory.services import comment_on
-from signoff.web import actions, pages
+from signoff.web import actions, pages, throttle
 from signoff.web.accounts import person_of
 from signoff.web.forms import (
     ApproveForLaunchForm,
@@ -56,9 +59,47 @@ def with_person(view: View) -> View:
 
 
 class SignInView(auth_views.LoginView):
+    """Email and password; throttled per account and per address, and audited.
+
+    A throttled attempt is answered 429 before its password is checked. Every failure is
+    counted alike, whether or not the email belongs to anyone (``signoff.web.throttle``).
+    """
+
     template_name = "web/sign_in.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    @method_decorator(sensitive_post_parameters())  # before anything here could fail
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        throttle.flush()  # finished minutes of failures go to the audit log
+        self.address = throttle.client_address(request)
+        self.account = throttle.account_key(request.POST.get("username", ""))
+        return super().dispatch(request, *args, **kwargs)
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        wait = throttle.signin_refusal(self.account, self.address)
+        if wait is not None:
+            throttle.count(throttle.Kind.SIGNIN, self.address, self.account, throttled=True)
+            context = self.get_context_data(
+                form=self.get_form_class()(request), throttled=throttle.Throttled(wait)
+            )
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        if form.non_field_errors():  # the credentials were checked (not just a field missing)
+            throttle.count(throttle.Kind.SIGNIN, self.address, self.account)
+        return super().form_invalid(form)
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:
+        with transaction.atomic():  # signed in and recorded, or neither
+            response = super().form_valid(form)
+            person = person_of(form.get_user())
+            if person is not None:
+                throttle.record_signin(person, self.address)
+        return response
 
 
 class SignOutView(auth_views.LogoutView):

@@ -6,7 +6,9 @@
    ``invalid_state``;
 2. the actor may take it: kind, then role (no admin override) -> AuthorityError
    ``not_a_person`` / ``wrong_role``;
-3. maker-checker, for approvals -> AuthorityError ``maker_checker``;
+3. maker-checker, then separation of duties (one person approves at most one gate of a
+   version, unless the template's ``allow_same_person_two_gates`` relaxes it), for approvals
+   -> AuthorityError ``maker_checker`` / ``same_person_two_gates``;
 4. what the actor must supply: a rejection note -> DecisionInputError ``note_required``;
 5. what the package's data must allow: no blocking findings and, in a batch, the approver's own
    reviewed mark (approve); at the last gate, every required image slot filled; no open block
@@ -78,6 +80,7 @@ class Facts:
     open_block_reasons: int = 0  # block reasons not resolved yet (unblock waits for zero)
     note: str = ""  # the note given with the action; a rejection must carry one
     empty_image_slots: tuple[str, ...] = ()  # required image slots of the channel still empty
+    gates_approved_by_actor: frozenset[str] = frozenset()  # where the actor approved this version
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,6 +91,9 @@ class Decision:
     audit_action: str  # a registered dotted name: "package.gate.approved", "brief.edited"
     gate: str | None  # the gate decided on or reviewed at, if any
     voids: tuple[str, ...] = ()  # gates whose approvals the new version no longer matches
+    # Other gates this approver already approved this version at, allowed only because the
+    # template relaxes separation of duties: the approval's event must say so.
+    also_approved_by_actor: tuple[str, ...] = ()
 
 
 def decide(
@@ -102,8 +108,10 @@ def decide(
     move = _move(position, action, template)
     gate = template.gate(move.gate) if move.gate else None
     ensure_may_act(action, actor, gate, template)
+    also_approved: tuple[str, ...] = ()
     if action is Action.APPROVE:
         _ensure_checker(actor, facts, gate)
+        also_approved = _ensure_separate_gates(actor, facts, gate, template)
     if action is Action.REJECT and not facts.note.strip():
         raise DecisionInputError(
             ErrorCode.NOTE_REQUIRED,
@@ -125,6 +133,7 @@ def decide(
         audit_action=f"{subject}.{AUDIT_EVENT_NAMES[action]}",
         gate=move.gate,
         voids=move.voids,
+        also_approved_by_actor=also_approved,
     )
 
 
@@ -208,6 +217,26 @@ def _ensure_checker(actor: Actor, facts: Facts, gate: Gate | None) -> None:
             f"{_gate_name(gate)}: another {gate.owner if gate else 'person'} must",
             gate=gate.id if gate else None,
         )
+
+
+def _ensure_separate_gates(
+    actor: Actor, facts: Facts, gate: Gate | None, template: Template
+) -> tuple[str, ...]:
+    """Return the other gates the actor approved this version at (only when relaxed).
+
+    Two gates exist so that two people look: the content lead who judged the draft is not
+    the compliance reviewer who signs it off, even when one person holds both roles.
+    """
+    others = tuple(sorted(facts.gates_approved_by_actor - {gate.id if gate else ""}))
+    if others and not template.allow_same_person_two_gates:
+        raise AuthorityError(
+            ErrorCode.SAME_PERSON_TWO_GATES,
+            f"{actor.id} already approved this version at {', '.join(others)} and may not "
+            f"approve it at {_gate_name(gate)} too: another {gate.owner if gate else 'person'} "
+            "must (one person approves at most one gate of a version)",
+            gate=gate.id if gate else None,
+        )
+    return others
 
 
 def _ensure_approvable(actor: Actor, facts: Facts, gate: Gate | None) -> None:

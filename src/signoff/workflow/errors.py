@@ -15,6 +15,7 @@ AuthorityError             403     this actor may not do this, whatever the stat
   not_a_person                     an agent or a system event tried a person-only action
   wrong_role                       the actor does not hold the role the action needs
   maker_checker                    the approver authored or edited the version
+  same_person_two_gates            the approver already approved this version at another gate
 DecisionInputError         422     the request itself is incomplete
   note_required                    a rejection without a note
 =========================  ======  ==========================================================
@@ -40,6 +41,7 @@ class ErrorCode(StrEnum):
     NOT_A_PERSON = "not_a_person"  # agents and system events never decide
     WRONG_ROLE = "wrong_role"  # the actor lacks the role; there is no admin override
     MAKER_CHECKER = "maker_checker"  # nobody approves what they authored or edited
+    SAME_PERSON_TWO_GATES = "same_person_two_gates"  # one person, one gate per version
     NOTE_REQUIRED = "note_required"  # a rejection must say why
     RUN_IN_PROGRESS = "run_in_progress"  # one run of a brief at a time
 
@@ -74,7 +76,8 @@ class StateError(WorkflowError):
 
 
 class AuthorityError(WorkflowError):
-    """The actor may not take this action: kind, role or maker-checker (HTTP 403)."""
+    """The actor may not take this action: kind, role, maker-checker or separation of duties
+    (HTTP 403)."""
 
     http_status = 403
 

@@ -97,6 +97,10 @@ class Template:
     # Who chooses the image a SKU's packages are made from: creative direction, never an agent.
     image_selector_roles: frozenset[Role] = frozenset({Role.CONTENT_LEAD})
     brief_stages: frozenset[Stage] = frozenset()  # stages where the brief, not a package, moves
+    # Separation of duties: one person approves at most one gate of a version. A workspace
+    # may relax it (a small team where one person holds two gate roles); every approval that
+    # uses the relaxation says so in its event.
+    allow_same_person_two_gates: bool = False
     # Derived from ``transitions`` for quick look-ups.
     _index: Mapping[tuple[Position, Action], Transition] = field(
         init=False, repr=False, compare=False
@@ -302,7 +306,7 @@ TEMPLATES: Mapping[TemplateName, Template] = {
     TemplateName.SOCIAL: SOCIAL,
 }
 
-OVERRIDE_KEYS = ("owners", "sla_hours")
+OVERRIDE_KEYS = ("owners", "sla_hours", "allow_same_person_two_gates")
 
 
 class SettingsError(ValueError):
@@ -334,7 +338,9 @@ def settings_problems(name: str, overrides: Mapping[str, Any] | None = None) -> 
         return []
     if not isinstance(overrides, Mapping):
         return [
-            SettingsError(where, f"expected a mapping of owners and sla_hours, got {overrides!r}")
+            SettingsError(
+                where, f"expected a mapping of {', '.join(OVERRIDE_KEYS)}, got {overrides!r}"
+            )
         ]
     problems = [
         SettingsError(
@@ -343,6 +349,13 @@ def settings_problems(name: str, overrides: Mapping[str, Any] | None = None) -> 
         for key in overrides
         if key not in OVERRIDE_KEYS
     ]
+    relax = overrides.get("allow_same_person_two_gates")
+    if relax is not None and not isinstance(relax, bool):
+        problems.append(
+            SettingsError(
+                (*where, "allow_same_person_two_gates"), f"expected true or false, got {relax!r}"
+            )
+        )
     for key, check in (("owners", _owner), ("sla_hours", _hours)):
         value = overrides.get(key)
         if value is None:
@@ -373,10 +386,12 @@ def load_template(name: str, overrides: Mapping[str, Any] | None = None) -> Temp
     """Return the template called ``name`` with a workspace's gate settings applied.
 
     ``overrides`` is the workspace file's ``workflows.<name>`` section, for example
-    ``{"sla_hours": {"G1": 24}, "owners": {"G2": "content_lead"}}``. Gates cannot be added or
-    removed. Raise :class:`SettingsError` (a ValueError) naming the offending key
-    (``workflows.ecommerce.owners.G9``) for an unknown template, setting, gate or role, a role
-    that owns no gate, or a non-positive SLA; :func:`settings_problems` lists them all.
+    ``{"sla_hours": {"G1": 24}, "owners": {"G2": "content_lead"}}``, and
+    ``allow_same_person_two_gates: true`` to let one person approve two gates of a version.
+    Gates cannot be added or removed. Raise :class:`SettingsError` (a ValueError) naming the
+    offending key (``workflows.ecommerce.owners.G9``) for an unknown template, setting, gate or
+    role, a role that owns no gate, a non-positive SLA or a relaxation that is not true or
+    false; :func:`settings_problems` lists them all.
     """
     problems = settings_problems(name, overrides)
     if problems:
@@ -394,7 +409,8 @@ def load_template(name: str, overrides: Mapping[str, Any] | None = None) -> Temp
         )
         for gate in template.gates
     )
-    return replace(template, gates=gates)
+    relax = bool(overrides.get("allow_same_person_two_gates", False))
+    return replace(template, gates=gates, allow_same_person_two_gates=relax)
 
 
 def _owner(value: object) -> str | None:

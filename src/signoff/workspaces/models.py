@@ -1,6 +1,9 @@
 """A workspace is one brand: its people and roles, voice, claims registry and channels."""
 
+from datetime import datetime
+
 from django.db import models
+from django.utils import timezone
 
 
 class Workspace(models.Model):
@@ -68,14 +71,32 @@ class Claim(models.Model):
 
 
 class ApiToken(models.Model):
-    """A person's token for the CLI and the API. Only its SHA-256 is stored."""
+    """A person's token for the CLI and the API. Only its SHA-256 is stored.
+
+    A token works until it expires or is revoked, and a revoked token never works again: not
+    even when its person, removed from the workspace file, is listed again.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="tokens")
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=12)  # shown in listings, so people can tell tokens apart
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()  # SIGNOFF_TOKEN_DAYS (90) after issue, unless asked
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=255, blank=True)  # an email or "system:<name>"
+    revoked_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.prefix}... ({self.person.email})"
+
+    def status(self, now: datetime | None = None) -> str:
+        """Return "active", "expired" or "revoked"."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if (now or timezone.now()) >= self.expires_at:
+            return "expired"
+        return "active"

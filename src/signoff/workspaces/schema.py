@@ -110,6 +110,9 @@ class WorkflowSettings(_Strict):
 
     sla_hours: dict[str, float] = {}
     owners: dict[str, str] = {}
+    # One person may approve two gates of the same version (separation of duties relaxed);
+    # each such approval's event records that this setting allowed it.
+    allow_same_person_two_gates: bool = False
 
 
 def _builtin_only(spec: str) -> str:

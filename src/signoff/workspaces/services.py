@@ -15,6 +15,7 @@ from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_docum
 from signoff.workflow import settings_problems
 from signoff.workspaces.models import Claim, Person, Workspace
 from signoff.workspaces.schema import WorkspaceFile
+from signoff.workspaces.tokens import revoke_people_tokens
 
 
 def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
@@ -127,7 +128,7 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
         workspace.claim_policy = dict(parsed.claim_policy)
         workspace.providers = dict(parsed.providers)
         workspace.save()
-        _sync_people(workspace, parsed)
+        _sync_people(workspace, parsed, actor=actor)
         _sync_claims(workspace, parsed, doc)
         record(
             action="workspace.loaded" if created else "workspace.updated",
@@ -146,8 +147,14 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
     return workspace, created
 
 
-def _sync_people(workspace: Workspace, parsed: WorkspaceFile) -> None:
+def _sync_people(workspace: Workspace, parsed: WorkspaceFile, *, actor: str) -> None:
     existing = {p.email.lower(): p for p in workspace.people.all()}
+    listed = {entry.email.lower() for entry in parsed.people}
+    # Leaving the file revokes a person's tokens, and coming back does not bring them back: the
+    # inactive are swept too, before any is listed again (whatever made them inactive).
+    revoke_people_tokens(
+        [p for email, p in existing.items() if email not in listed or not p.active], actor=actor
+    )
     for entry in parsed.people:
         email = entry.email.lower()
         person = existing.pop(email, None) or Person(workspace=workspace, email=email)

@@ -133,6 +133,7 @@ from signoff.api.schemas.sharing import (
     ReviewLinkIn,
     ReviewLinkOut,
 )
+from signoff.api.schemas.tokens import TokenOut
 
 __all__ = [
     "FieldValue",
@@ -245,4 +246,5 @@ __all__ = [
     "SuggestionOut",
     "BannedPhraseIn",
     "BannedPhraseOut",
+    "TokenOut",
 ]

@@ -127,7 +127,9 @@ class LaunchOut(Schema):
     channel: str
     packages: list[int]
     manifest_hash: str
-    bundle: str
+    bundle: str = Field(
+        description="Where the bundle is in the export folder: WORKSPACE/BRIEF/CHANNEL"
+    )
 
 
 class LaunchRecordOut(Schema):
