@@ -11,10 +11,11 @@ from django.test import Client
 
 BRIEF = "spring-candles-2027"
 
-# What each operation can answer besides its success: 401, 404, 422 and 429 everywhere; 400 where
-# a JSON body is read; 403 where a service checks authority; 409 where it checks state.
+# What each operation can answer besides its success: 401, 404, 422 and 429 everywhere; 400 (and
+# 413, a body over the size limit) where a JSON body is read; 403 where a service checks
+# authority; 409 where it checks state.
 ERRORS = {401, 404, 422, 429}
-WITH_BODY = ERRORS | {400}
+WITH_BODY = ERRORS | {400, 413}
 DECLARED = {
     ("get", "/api/me"): {200} | ERRORS,
     ("get", "/api/briefs"): {200} | ERRORS,
@@ -38,6 +39,7 @@ DECLARED = {
     ("get", "/api/briefs/{slug}/launches"): {200} | ERRORS,
     ("get", "/api/briefs/{slug}/launches/{channel}/manifest"): {200} | ERRORS,
     ("get", "/api/briefs/{slug}/launches/{channel}/bundle"): {200} | ERRORS,
+    ("get", "/api/briefs/{slug}/feeds/{channel}"): {200} | ERRORS,
     ("post", "/api/packages/batch"): {200} | WITH_BODY,
     ("get", "/api/packages/{package_id}"): {200} | ERRORS,
     ("get", "/api/packages/{package_id}/versions"): {200} | ERRORS,
@@ -85,6 +87,8 @@ DECLARED = {
     ("get", "/api/images/{image_id}/proof.pdf"): {200} | ERRORS,
     ("get", "/api/tokens"): {200} | ERRORS,
     ("post", "/api/tokens/{token_id}/revoke"): {200, 403} | ERRORS,
+    ("get", "/api/briefs/{slug}/deliveries"): {200} | ERRORS,
+    ("post", "/api/deliveries/retry"): {200, 403, 409} | WITH_BODY,
 }
 
 

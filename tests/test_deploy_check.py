@@ -56,10 +56,12 @@ def test_production_refuses_the_development_key(tmp_path):
     assert "needs SIGNOFF_SECRET_KEY" in result.stderr
 
 
-def test_a_weak_production_key_fails_the_deploy_check(tmp_path):
+def test_a_weak_production_key_refuses_to_start(tmp_path):
+    # Once a deploy-check warning (security.W009); now production does not start at all.
     result = check_deploy(tmp_path, SIGNOFF_PRODUCTION="1", SIGNOFF_SECRET_KEY="short")
     assert result.returncode != 0
-    assert "security.W009" in result.stderr + result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert "it has 5 characters, fewer than 50" in result.stderr
 
 
 def test_debug_in_production_is_off_even_when_asked_for(tmp_path):

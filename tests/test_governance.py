@@ -1127,13 +1127,18 @@ def test_a_price_change_after_g1_touches_only_that_sku(
             person=person("ari"),
         )
 
-    # then: the impact analysis names exactly the lavender packages, because of the price
+    # then: the impact analysis names exactly the lavender packages whose channel uses the
+    # price, because of the price; the ad and the post (which neither need nor state it) stay
+    priced = ("amazon_us_pdp", "walmart_us", "target_plus", "google_merchant")
     lav_packages = set(
-        Package.objects.filter(brief=spring_brief, sku=LAV).values_list("pk", flat=True)
+        Package.objects.filter(brief=spring_brief, sku=LAV, channel__in=priced).values_list(
+            "pk", flat=True
+        )
     )
     assert {i.package_id for i in report.impacts} == lav_packages
     assert all(any("price" in r for r in i.reasons) for i in report.impacts)
-    assert report.untouched == 36 - 6
+    assert report.untouched == 36 - 4
+    assert {i.channel for i in report.spared} == {"meta_feed_ad", "instagram_post"}
     for p in Package.objects.filter(brief=spring_brief):
         if p.pk in lav_packages:
             assert p.position == "S2/draft"
@@ -1145,7 +1150,7 @@ def test_a_price_change_after_g1_touches_only_that_sku(
     assert actions(events) == [
         "brief.version_added",
         "brief.edited",
-        *["package.reset"] * 6,
+        *["package.reset"] * 4,
         "brief.impact_assessed",
     ]
     # then: the brief needs G1 again before anything is drafted from it
@@ -1162,7 +1167,7 @@ def test_a_price_change_after_g1_touches_only_that_sku(
     summary = run_brief(spring_brief)
 
     # then: the touched packages are re-drafted from the new version
-    assert summary.drafted == 6
+    assert summary.drafted == 4
     lav = fresh(lav)
     assert lav.position == "S3/in_review"
     assert lav.current_version.brief_version == spring_brief.approved_version

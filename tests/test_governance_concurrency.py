@@ -1,5 +1,7 @@
 """Twenty people approving the same package at G2 at once: one approval, one event, 19 refusals
 (recorded as one refusal event per minute, the identical others counted beside the chain).
+Every loser gets a state refusal (409 ``invalid_state``: the package moved on), whether it
+named the gate it meant (as the web app does) or not (as the API and the CLI may).
 
 Each approver is a thread with its own database connection. On PostgreSQL that runs here, on
 the test database. SQLite's in-memory test database cannot wait on locks (shared-cache locks
@@ -54,9 +56,14 @@ def prepare(example_dir: Path) -> tuple[int, int]:
     return package.pk, maya.pk
 
 
-def race(package_id: int, person_id: int) -> dict:
-    """Start APPROVERS threads that approve the package at G2 together; report what happened."""
+def race(package_id: int, person_id: int, expected_gate: str | None = "G2") -> dict:
+    """Start APPROVERS threads that approve the package at G2 together; report what happened.
+
+    Each approver asks (``asked_at``) before the race starts, as a person clicks Approve on
+    the page they see; ``expected_gate`` None is an approval that names no gate.
+    """
     from django.db import connections
+    from django.utils import timezone
 
     from signoff.audit.models import Event
     from signoff.audit.services import verify
@@ -71,8 +78,14 @@ def race(package_id: int, person_id: int) -> dict:
     def approve() -> None:
         try:
             person = Person.objects.get(pk=person_id)  # opens this thread's own connection
+            asked_at = timezone.now()
             barrier.wait()
-            approve_package(package_id=package_id, person=person, expected_gate="G2")
+            approve_package(
+                package_id=package_id,
+                person=person,
+                expected_gate=expected_gate,
+                asked_at=asked_at,
+            )
             outcomes.append("approved")
         except WorkflowError as exc:
             outcomes.append(f"{type(exc).__name__}:{exc.code.value}")
@@ -130,11 +143,14 @@ call_command("migrate", verbosity=0)
 sys.path.insert(0, sys.argv[1])
 from test_governance_concurrency import prepare, race
 package_id, person_id = prepare(Path(sys.argv[2]))
-print(json.dumps(race(package_id, person_id)))
+print(json.dumps(race(package_id, person_id, None if sys.argv[3] == "-" else sys.argv[3])))
 """
 
 
-def test_twenty_simultaneous_g2_approvals_leave_one_on_sqlite_wal(example_dir, tmp_path):
+@pytest.mark.parametrize("expected_gate", ["G2", None])
+def test_twenty_simultaneous_g2_approvals_leave_one_on_sqlite_wal(
+    example_dir, tmp_path, expected_gate
+):
     # given: a fresh embedded database (SQLite file in WAL mode) in its own SIGNOFF_HOME
     home = tmp_path / "home"
     home.mkdir()
@@ -143,7 +159,14 @@ def test_twenty_simultaneous_g2_approvals_leave_one_on_sqlite_wal(example_dir, t
 
     # when: twenty threads of one process approve the same package at G2 at once
     child = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", CHILD, str(Path(__file__).parent), str(example_dir)],
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(Path(__file__).parent),
+            str(example_dir),
+            expected_gate or "-",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -156,8 +179,11 @@ def test_twenty_simultaneous_g2_approvals_leave_one_on_sqlite_wal(example_dir, t
     assert_one_winner(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.parametrize("expected_gate", ["G2", None])
 @pytest.mark.django_db(transaction=True)
-def test_twenty_simultaneous_g2_approvals_leave_one_on_the_test_database(example_dir):
+def test_twenty_simultaneous_g2_approvals_leave_one_on_the_test_database(
+    example_dir, expected_gate
+):
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -166,4 +192,4 @@ def test_twenty_simultaneous_g2_approvals_leave_one_on_the_test_database(example
     package_id, person_id = prepare(example_dir)
 
     # when / then
-    assert_one_winner(race(package_id, person_id))
+    assert_one_winner(race(package_id, person_id, expected_gate))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import re
 import tempfile
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -575,18 +576,29 @@ class GovernanceMachine(RuleBasedStateMachine):
             self.expect(1)
             return
         touched = {i.package_id for i in report.impacts}
-        # Against the version G1 locked: the message touches every package, a colour its SKU's.
+        # Against the version G1 locked: the message touches every package; a colour its SKU's
+        # packages whose channel uses it (Amazon: a family attribute) or whose copy states the
+        # old one (the peony ad's headline says "Blush"), not the others.
         approved = self.approved_doc
-        skus = {
-            p["sku"]
+        every = approved["key_messages"] != doc["key_messages"]
+        old_colour = {
+            p["sku"]: p["attributes"]["color"]
             for p, q in zip(approved["products"], doc["products"], strict=True)
-            if p != q or approved["key_messages"] != doc["key_messages"]
+            if p != q
         }
-        assert touched == {
-            pk
-            for pk, row in self.before.items()
-            if row["sku"] in skus and row["position"] != "S6/published"
-        }
+
+        def touches(pk: int, row: dict) -> bool:
+            if row["position"] == "S6/published":
+                return False
+            if every or row["channel"] == "amazon_us_pdp":
+                return every or row["sku"] in old_colour
+            if row["sku"] not in old_colour:
+                return False
+            fields = Package.objects.get(pk=pk).current_version.fields
+            word = rf"(?<!\w){re.escape(old_colour[row['sku']])}(?!\w)"
+            return re.search(word, json.dumps(fields), re.IGNORECASE) is not None
+
+        assert touched == {pk for pk, row in self.before.items() if touches(pk, row)}
         self.reset |= touched
         # brief.version_added, brief.edited, one package.reset each, brief.impact_assessed
         self.expect(3 + len(touched))

@@ -93,8 +93,11 @@ def test_generate_shows_n_options_with_thumbnails_that_load(generate, as_person)
         assert (thumb.status_code, thumb["Content-Type"]) == (200, "image/jpeg")
         assert Image.open(io.BytesIO(thumb.content)).width == 320
     # The SKU without a packshot says so; the run's card shows it finished.
-    assert "No packshot: add one with" in page.text
-    assert f"--sku {GIFT}" in page.text
+    assert "No packshot: add one under" in page.text
+    assert f'SKU <span class="mono">{GIFT}</span>' in page.text
+    assert 'href="#ref-files"' in page.text  # the form on this page that adds one
+    assert 'id="ref-files"' in page.text
+    assert "signoff refs" not in page.text  # a web page never sends anyone to the CLI
     assert 'class="run-status status-finished"' in page.text
     assert "Evening ritual by the window" in page.text
     # The progress partial stops polling once the run finished.

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime
 import html
 import re
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from signoff.audit.models import Event
 from signoff.briefs.models import Brief
+from signoff.cli import main
 from signoff.packages.models import Note, Package, Run
 from signoff.packages.runlock import run_lock
 from signoff.web.accounts import ensure_user
@@ -242,7 +247,7 @@ def test_a_run_whose_worker_died_reads_interrupted_and_offers_the_run_button(as_
     partial = as_person("maya").get(url("brief-run-progress", slug=SLUG), **HX)
     assert "hx-trigger" not in partial.text  # nothing to wait for
     assert '<span class="run-status">interrupted</span>' in partial.text
-    assert "its worker ended" in partial.text
+    assert "stopped before it finished" in partial.text
     assert re.search(r'class="run-drafted">12<', partial.text)
     assert 'action="' + url("brief-run", slug=SLUG) in partial.text
     assert Run.objects.get().status == "running"  # only read, never rewritten
@@ -266,6 +271,66 @@ def test_run_is_refused_while_another_run_of_the_brief_is_in_progress(
     assert "Refused (run_in_progress)" in response.text
     assert "is being run already" in response.text
     assert not Run.objects.exists()
+
+
+def signed_in(person, name: str) -> Client:
+    client = Client()
+    client.force_login(ensure_user(person(name)))
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_run_reads_queued_for_everyone_until_the_worker_runs_it(
+    person, approved_spring_brief
+):
+    """The queue is in the database, not in the clicker's session: anyone signed in sees it."""
+    ari, maya = signed_in(person, "ari"), signed_in(person, "maya")
+    assert ari.post(url("brief-run", slug=SLUG)).status_code == 302
+    for client in (ari, maya):
+        partial = client.get(url("brief-run-progress", slug=SLUG), **HX)
+        assert '<h3 id="run-title">Queued</h3>' in partial.text
+        assert 'hx-trigger="every 2s"' in partial.text
+        assert 'action="' + url("brief-run", slug=SLUG) not in partial.text  # no second click
+        assert "signoff " not in partial.text  # no command for a web user to run
+    page = maya.get(url("brief-run-progress", slug=SLUG))  # the full page, without htmx
+    assert '<h3 id="run-title">Queued</h3>' in page.text
+    assert not Run.objects.exists()
+    worked = CliRunner().invoke(main, ["worker", "--batch"])
+    assert worked.exit_code == 0, worked.output
+    partial = maya.get(url("brief-run-progress", slug=SLUG), **HX)
+    assert "hx-trigger" not in partial.text
+    assert re.search(r'class="num run-drafted">32<', partial.text)
+    assert Run.objects.get().status == "finished"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_no_worker_took_for_an_hour_says_so_and_polls_slowly(person, approved_spring_brief):
+    from django_tasks_db.models import DBTaskResult
+
+    assert signed_in(person, "ari").post(url("brief-run", slug=SLUG)).status_code == 302
+    DBTaskResult.objects.update(enqueued_at=timezone.now() - datetime.timedelta(hours=2))
+    partial = signed_in(person, "maya").get(url("brief-run-progress", slug=SLUG), **HX)
+    assert 'class="notice warning run-stale"' in partial.text
+    assert "background worker is not taking work" in partial.text
+    assert 'hx-trigger="every 30s"' in partial.text
+    assert "signoff " not in partial.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_worker_died_before_the_run_started_no_longer_reads_queued(
+    person, approved_spring_brief
+):
+    from django_tasks_db.models import DBTaskResult
+
+    assert signed_in(person, "ari").post(url("brief-run", slug=SLUG)).status_code == 302
+    DBTaskResult.objects.update(status="RUNNING", started_at=timezone.now())  # taken...
+    maya = signed_in(person, "maya")
+    with run_lock(approved_spring_brief):  # ...and planning: its worker holds the run lock
+        partial = maya.get(url("brief-run-progress", slug=SLUG), **HX)
+    assert '<h3 id="run-title">Starting</h3>' in partial.text
+    partial = maya.get(url("brief-run-progress", slug=SLUG), **HX)  # nobody holds it: died
+    assert "Not run yet" in partial.text
+    assert 'action="' + url("brief-run", slug=SLUG) in partial.text
 
 
 # --- data requests --------------------------------------------------------------------------

@@ -59,7 +59,8 @@ def test_a_guest_reads_a_channel_through_a_review_link(site, watched, guest) -> 
     actions = list(
         Event.objects.filter(action__startswith="link.").values_list("action", flat=True)
     )
-    assert actions == ["link.created", "link.viewed", "link.viewed"]  # every use is audited
+    # every use is audited: one event per link and hour, the later views counted beside it
+    assert actions == ["link.created", "link.viewed"]
 
 
 def test_a_guest_comments_through_a_review_link(site, guest, person) -> None:

@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from signoff.agents.context import BrandRules, ClaimStatus, ProductFacts
 from signoff.briefs.completeness import fact_label, family_attributes, find_gaps
 from signoff.channels.spec import ChannelSpec
+from signoff.core.text import clip
 
 # What a message leads with, by the kind of channel.
 LEADS = {
@@ -144,7 +145,7 @@ def propose(
     for sku, channel_id, copy in winners:
         if channel_id not in channels:
             continue
-        note = f"Approved copy for {sku} on {channel_id}: {copy[:160]}"
+        note = f"Approved copy for {sku} on {channel_id}: {clip(copy, 160)}"
         if note not in known:
             proposals.append(
                 _proposal(

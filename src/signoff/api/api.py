@@ -12,7 +12,9 @@ from signoff.api import (
     briefs,
     claims,
     dashboard,
+    deliveries,
     errors,
+    feeds,
     memory,
     packages,
     sharing,
@@ -34,7 +36,8 @@ api = NinjaAPI(
         "403 authority (wrong_role, maker_checker, same_person_two_gates), 404 not found "
         "(including another "
         "workspace's objects), 409 state, 422 bad input with `problems` located by field "
-        "path, 429 too many unknown tokens from one address (see `Retry-After`). Each "
+        "path, 413 a body over the size limit (2.5 MiB), 429 too many unknown tokens from "
+        "one address (see `Retry-After`). Each "
         "operation lists every status it can answer. Tokens expire (90 days by default) and "
         "can be revoked: `/tokens`."
     ),
@@ -59,6 +62,8 @@ api.add_router("/dashboard", dashboard.router)
 api.add_router("/review-links", sharing.router)
 api.add_router("/tokens", tokens.router)
 api.add_router("/", visuals.router)
+api.add_router("/", feeds.router)
+api.add_router("/", deliveries.router)
 
 
 def unmatched(request: HttpRequest, rest: str) -> JsonResponse:

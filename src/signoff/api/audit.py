@@ -1,4 +1,8 @@
-"""The audit log: who approved what, a package's history, and the chain's verification."""
+"""The audit log: who approved what, a package's history, and the chain's verification.
+
+Events are numbered within your workspace (``position``), and verification counts your
+workspace's events: the installation-wide sequence would reveal other workspaces' activity
+(``signoff.web.audit_scope``)."""
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -9,8 +13,8 @@ from signoff.api.schemas import EventOut, Id, VerifyOut, WhoApprovedOut
 from signoff.api.scope import package_for
 from signoff.audit.models import Event
 from signoff.audit.selectors import history, who_approved
-from signoff.audit.services import verify
 from signoff.core.errors import NotFound
+from signoff.web import audit_scope
 
 router = Router(tags=["audit"])
 
@@ -29,7 +33,8 @@ class LogQuery(Schema):
 @router.get("/who-approved", response={200: WhoApprovedOut, **error_responses()})
 def who_approved_view(request: HttpRequest, query: Query[WhoApprovedQuery]) -> dict:
     """The latest approval of a SKU on a channel (at a gate): who, when, on which content."""
-    event = who_approved(**query.dict(), workspace=request.auth.workspace.slug)
+    workspace = request.auth.workspace.slug
+    event = who_approved(**query.dict(), workspace=workspace)
     if event is None:
         at = f" at {query.gate}" if query.gate else ""
         raise NotFound(f"nobody has approved {query.sku} on {query.channel}{at}")
@@ -38,31 +43,28 @@ def who_approved_view(request: HttpRequest, query: Query[WhoApprovedQuery]) -> d
         "at": event.occurred_at,
         "gate": event.gate,
         "content_hash": event.content_hash,
-        "seq": event.seq,
+        "position": audit_scope.positions(workspace, [event.seq])[event.seq],
     }
 
 
 @router.get("/log", response={200: list[EventOut], **error_responses()})
 def log(request: HttpRequest, query: Query[LogQuery]) -> list[Event]:
-    """Your workspace's events, newest first (or one package's)."""
+    """Your workspace's events, newest first (or one package's), each with its position in
+    your workspace's log."""
     subject = {}
     if query.package is not None:
         subject = {
             "subject_type": "package",
             "subject_id": package_for(request.auth, query.package).pk,
         }
-    return list(history(**subject, workspace=request.auth.workspace.slug, limit=query.limit))
+    workspace = request.auth.workspace.slug
+    events = list(history(**subject, workspace=workspace, limit=query.limit))
+    return audit_scope.number(workspace, events)
 
 
 @router.get("/verify", response={200: VerifyOut, **error_responses()})
 def verify_view(request: HttpRequest) -> dict:
-    """Re-hash the whole log; report the first event that breaks the chain."""
-    result = verify()
-    return {
-        "ok": result.ok,
-        "count": result.count,
-        "first_bad_seq": result.first_bad_seq,
-        "reason": str(result.reason) if result.reason else None,
-        "head_seq": result.head_seq,
-        "head_hash": result.head_hash,
-    }
+    """Re-hash the whole log (every workspace's: it is one chain); report it in your
+    workspace's events: how many verified, the last of them, and the first that breaks the
+    chain if it is yours (a break elsewhere is reported by its reason only)."""
+    return audit_scope.verification(request.auth.workspace.slug)

@@ -264,6 +264,10 @@ def update(request: HttpRequest, slug: str, payload: BriefIn) -> dict:
             for i in report.impacts
         ],
         "untouched": report.untouched,
+        "spared": [
+            {"package": i.package_id, "sku": i.sku, "channel": i.channel, "reasons": i.reasons}
+            for i in report.spared
+        ],
     }
 
 
@@ -271,9 +275,10 @@ def update(request: HttpRequest, slug: str, payload: BriefIn) -> dict:
 def run(request: HttpRequest, slug: str) -> Status[dict]:
     """Queue a run: expand, check completeness, draft and check every package that needs it.
 
-    Drafting happens in a worker (`signoff worker`), never in this request. Only an operator or
-    a gate owner of the brief may run it (403 ``wrong_role``); refused (409) before G1, saying
-    who can approve it, and while another run of the brief is in progress (``run_in_progress``).
+    Drafting happens in the background worker (`signoff serve` runs one), never in this
+    request. Only an operator or a gate owner of the brief may run it (403 ``wrong_role``);
+    refused (409) before G1, saying who can approve it, and while another run of the brief is
+    in progress (``run_in_progress``).
     """
     brief = brief_for(request.auth, slug)
     ensure_may_run(request.auth, brief)
@@ -359,6 +364,8 @@ def launch(request: HttpRequest, slug: str, payload: LaunchIn) -> dict:
         "packages": result.packages,
         "manifest_hash": result.manifest_hash,
         "bundle": result.bundle_name,
+        "launched_at": result.launched_at,
+        "launched_by": result.launched_by,
     }
 
 

@@ -3,7 +3,8 @@
 =====================  ======  ===============================================================
 exception              status  ``error.code``
 =====================  ======  ===============================================================
-(body is not JSON)     400     ``bad_request``
+(body is not JSON)     400     ``bad_request`` (also: too many form fields or files)
+(body too large)       413     ``too_large``: over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (2.5 MiB)
 (no or bad token)      401     ``unauthenticated``
 Throttled              429     ``throttled``: too many unknown tokens from one address
 AuthorityError         403     the workflow's code: ``wrong_role``, ``maker_checker``, ...
@@ -26,6 +27,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from signoff.api.middleware import TOO_LARGE
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.web.throttle import Throttled
 from signoff.workflow import DecisionInputError, ErrorCode, WorkflowError
@@ -40,6 +42,7 @@ class ApiErrorCode(StrEnum):
     NOT_FOUND = NotFound.code  # no such object in the person's workspace
     INVALID_INPUT = InputError.code  # the request body or parameters are wrong; see problems
     BAD_REQUEST = "bad_request"  # the body could not be read at all (not JSON)
+    TOO_LARGE = TOO_LARGE  # the body is over DATA_UPLOAD_MAX_MEMORY_SIZE (signoff.api.middleware)
     METHOD_NOT_ALLOWED = "method_not_allowed"
 
 
@@ -76,10 +79,11 @@ def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
 
     Every operation can answer 401 (token), 404 (an object outside your workspace, or none),
     422 (bad parameters, or a NUL byte anywhere) and 429 (too many unknown tokens from your
-    address). Add 400 where there is a JSON body to read, 403 where a service checks
-    authority, 409 where it checks state.
+    address). Add 400 where there is a JSON body to read (413, a body over the size limit,
+    comes with it), 403 where a service checks authority, 409 where it checks state.
     """
-    return dict.fromkeys(sorted({401, 404, 422, 429, *codes}), ErrorOut)
+    body = {413} if 400 in codes else set()
+    return dict.fromkeys(sorted({401, 404, 422, 429, *codes, *body}), ErrorOut)
 
 
 def problem_out(problem: Problem) -> dict[str, Any]:

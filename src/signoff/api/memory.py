@@ -19,6 +19,7 @@ from signoff.api.schemas import (
 from signoff.memory.search import SOURCES, search_memory
 from signoff.memory.services import learn_banned_phrase, rejection_notes
 from signoff.memory.suggestions import suggest_banned_phrases
+from signoff.web import audit_scope
 from signoff.workspaces.rules import brand_rules
 
 router = Router(tags=["memory"])
@@ -33,8 +34,8 @@ def search(
 ) -> list[dict]:
     """Full-text search of your workspace's memory, as ``signoff memory search``: notes
     (rejections, edits, approvals, comments and ratings, winning copy), every version's copy,
-    and decision events with a note. Every word of ``q`` must match (as a prefix); best
-    first."""
+    and decision events with a note (an event's ``id`` is its position in your workspace's
+    log). Every word of ``q`` must match (as a prefix); best first."""
     hits = search_memory(
         workspace_id=request.auth.workspace_id,
         query=query.q,
@@ -43,7 +44,17 @@ def search(
         sources=tuple(source or ()) or SOURCES,
         limit=query.limit,
     )
-    return [{**hit.as_dict(), "at": hit.at} for hit in hits]
+    # An event is named by its position in your workspace's log, never by the installation's
+    # sequence number (signoff.web.audit_scope).
+    events = audit_scope.positions(
+        request.auth.workspace.slug, (h.id for h in hits if h.source == "event")
+    )
+    return [
+        {**hit.as_dict(), "at": hit.at, "id": events.get(hit.id, hit.id)}
+        if hit.source == "event"
+        else {**hit.as_dict(), "at": hit.at}
+        for hit in hits
+    ]
 
 
 @router.get("/suggestions", response={200: list[SuggestionOut], **error_responses()})

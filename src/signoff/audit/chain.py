@@ -8,13 +8,22 @@ plus ``prev_hash``, the previous event's ``hash`` (``GENESIS_HASH`` for seq 1). 
 deleting, inserting or reordering any row therefore breaks the chain at that row. Someone who
 can write the table can still recompute the whole chain; ``expected_head`` (a ``(seq, hash)``
 exported off-box earlier) catches that, and a truncated tail.
+
+Checkpoints: every so many events the writer appends an ``audit.checkpoint`` event, itself a
+link of the chain, whose data names the segment it closes (``first_seq``, ``last_seq``,
+``events``) and its ``digest``: SHA-256 over the concatenated hashes of those events. The
+segments between checkpoints are what verification spreads over processes; each checkpoint is
+verified against the rows it names. A checkpoint's segment starts right after the previous
+checkpoint; only the first one may start later (a log older than checkpoints), and none spans
+more than ``MAX_CHECKPOINT_SPAN`` events, so a streaming verifier's memory stays bounded.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -22,6 +31,10 @@ from typing import Any
 from uuid import UUID
 
 GENESIS_HASH = "0" * 64
+CHECKPOINT_ACTION = "audit.checkpoint"
+CHECKPOINT_ACTOR = "system:audit"
+# The most events one checkpoint may cover; the interval setting is capped to it.
+MAX_CHECKPOINT_SPAN = 100_000
 
 # The hashed record, in no particular order (canonical JSON sorts keys). Changing this tuple
 # changes every hash: it is the log's format, not a convenience list.
@@ -55,6 +68,25 @@ class Reason(StrEnum):
     OUT_OF_ORDER = "out of order"  # seq repeats or goes backwards
     TRUNCATED = "truncated"  # the exported head's seq is gone (first_bad_seq: first missing)
     HEAD_MISMATCH = "head mismatch"  # the row at the exported head's seq has another hash
+    # A checkpoint hashes correctly but does not describe the segment it closes.
+    CHECKPOINT_MISMATCH = "checkpoint mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentResult:
+    """One verified stretch of the log, ``first_seq`` to ``last_seq`` inclusive.
+
+    ``checkpoint`` says the segment ends with the checkpoint that closes it; ``count`` is the
+    number of its rows that verified before ``first_bad_seq`` (all of them when ``ok``).
+    """
+
+    first_seq: int
+    last_seq: int
+    checkpoint: bool
+    ok: bool
+    count: int
+    first_bad_seq: int | None = None
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +95,8 @@ class VerifyResult:
 
     ``count`` is the number of rows that verified (the intact prefix when ``ok`` is false);
     ``head_seq``/``head_hash`` are the last of them, ready to export as the next trusted head.
+    ``checkpoints`` is how many checkpoints verified; ``segments`` is filled by the database
+    verifier, one entry per segment, each with its own first bad seq.
     """
 
     ok: bool
@@ -71,6 +105,12 @@ class VerifyResult:
     reason: Reason | None = None
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
+    checkpoints: int = 0
+    segments: tuple[SegmentResult, ...] = ()
+
+    @property
+    def failed_segments(self) -> tuple[SegmentResult, ...]:
+        return tuple(segment for segment in self.segments if not segment.ok)
 
 
 def _encode_default(value: object) -> str:
@@ -112,6 +152,51 @@ def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_json(document)).hexdigest()
 
 
+def segment_digest(hashes: Iterable[str]) -> str:
+    """Return a checkpoint's digest: SHA-256 over the segment's event hashes, concatenated."""
+    # One buffer, one update: hashlib releases the GIL on large inputs.
+    return hashlib.sha256("".join(hashes).encode("utf-8")).hexdigest()
+
+
+def checkpoint_data(first_seq: int, hashes: Sequence[str]) -> dict[str, Any]:
+    """The data of the checkpoint that closes the events ``first_seq`` onwards (``hashes``)."""
+    return {
+        "first_seq": first_seq,
+        "last_seq": first_seq + len(hashes) - 1,
+        "events": len(hashes),
+        "digest": segment_digest(hashes),
+    }
+
+
+def checkpoint_holds(
+    data: object,
+    seq: int,
+    *,
+    previous_checkpoint: int | None,
+    hashes: Sequence[str],
+    hashes_from: int,
+) -> bool:
+    """Whether the checkpoint at ``seq`` describes its segment exactly.
+
+    ``hashes`` are the verified hashes of the rows ``hashes_from`` to ``seq - 1``.
+    ``previous_checkpoint`` is the seq of the checkpoint before it, or None if this is the
+    first; only the first may start after the previous row of the log (a log that had events
+    before it had checkpoints).
+    """
+    if not isinstance(data, Mapping) or set(data) != {"first_seq", "last_seq", "events", "digest"}:
+        return False
+    first, last = data["first_seq"], data["last_seq"]
+    if not all(type(value) is int for value in (first, last, data["events"])):
+        return False
+    if last != seq - 1 or data["events"] != last - first + 1 or data["events"] < 1:
+        return False
+    if previous_checkpoint is not None and first != previous_checkpoint + 1:
+        return False
+    if first < hashes_from or last - first + 1 > MAX_CHECKPOINT_SPAN:
+        return False
+    return data["digest"] == segment_digest(hashes[first - hashes_from :])
+
+
 def verify_chain(
     rows: Iterable[Mapping[str, Any]],
     *,
@@ -122,14 +207,19 @@ def verify_chain(
     Rows must carry ``HASHED_FIELDS`` plus ``prev_hash`` and ``hash``. The checks run in this
     order, so each tamper has one reason: seq (gap, order), link, hash. ``expected_head`` is a
     ``(seq, hash)`` trusted from an earlier export; the chain must still contain it unchanged.
+    Checkpoints are checked against the hashes of the rows they name (``checkpoint_holds``).
     """
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
+    checkpoints = 0
     head_hash_seen: str | None = None
+    previous_checkpoint: int | None = None
+    # The hashes since the last checkpoint (or the last MAX_CHECKPOINT_SPAN before the first).
+    since: deque[str] = deque(maxlen=MAX_CHECKPOINT_SPAN)
 
     def failed(seq: int, reason: Reason) -> VerifyResult:
-        return VerifyResult(False, count, seq, reason, expected_seq - 1, prev_hash)
+        return VerifyResult(False, count, seq, reason, expected_seq - 1, prev_hash, checkpoints)
 
     for row in rows:
         seq = row["seq"]
@@ -141,6 +231,20 @@ def verify_chain(
             return failed(seq, Reason.BROKEN_LINK)
         if event_hash(row, prev_hash) != row["hash"]:
             return failed(seq, Reason.HASH_MISMATCH)
+        if row["action"] == CHECKPOINT_ACTION:
+            if not checkpoint_holds(
+                row["data"],
+                seq,
+                previous_checkpoint=previous_checkpoint,
+                hashes=list(since),
+                hashes_from=seq - len(since),
+            ):
+                return failed(seq, Reason.CHECKPOINT_MISMATCH)
+            previous_checkpoint = seq
+            checkpoints += 1
+            since.clear()
+        else:
+            since.append(row["hash"])
         prev_hash = row["hash"]
         count += 1
         expected_seq += 1
@@ -154,4 +258,4 @@ def verify_chain(
         if (head_hash_seen or GENESIS_HASH) != head_hash:
             # The chain is self-consistent, so it was recomputed: the edit is at or before here.
             return failed(head_seq, Reason.HEAD_MISMATCH)
-    return VerifyResult(True, count, None, None, expected_seq - 1, prev_hash)
+    return VerifyResult(True, count, None, None, expected_seq - 1, prev_hash, checkpoints)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
+from signoff.audit.chain import CHECKPOINT_ACTION  # written by record_many itself, never callers
 from signoff.audit.errors import UnknownAction
 
 # Lowercase dotted segments, at least two: "package.drafted", "package.gate.approved".
@@ -90,6 +91,7 @@ _BUILTIN = {
     "claim.status_changed": "Claim status changed",
     "channel.launched": "Channel launched",
     "token.issued": "API token issued",
+    CHECKPOINT_ACTION: "Audit checkpoint (closes a segment of the log)",
 }
 for _name, _label in _BUILTIN.items():
     register_action(_name, _label)

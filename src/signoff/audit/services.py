@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connections, router
@@ -20,16 +21,19 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from signoff.audit.chain import (
+    CHECKPOINT_ACTION,
+    CHECKPOINT_ACTOR,
     GENESIS_HASH,
     HASHED_FIELDS,
     VerifyResult,
     canonical_json,
+    checkpoint_data,
     event_hash,
-    verify_chain,
 )
 from signoff.audit.errors import NotInTransaction
 from signoff.audit.models import ActorKind, Event
 from signoff.audit.registry import PACKAGE_GATE_APPROVED, require_registered
+from signoff.audit.verification import checkpoint_interval, verify_log
 from signoff.core.rows import insert_rows
 
 # Fixed key for pg_advisory_xact_lock: every audit append in the cluster queues on it.
@@ -131,18 +135,75 @@ def record_many(
 
     _lock_chain(connection)
     seq, prev_hash = head(using=using)
+    every = checkpoint_interval()
+    last_checkpoint = _last_checkpoint(using) if every else 0
+    logged = seq  # the last seq already in the table; later hashes are in this call's rows
     # Taken under the lock, so occurred_at follows seq as far as the wall clock allows.
     now = timezone.now()
-    rows = []
+    rows, recorded = [], []  # every row to insert; the caller's events among them
     for spec in specs:
         seq += 1
         fields = {**spec, "seq": seq, "occurred_at": now, "prev_hash": prev_hash}
         fields["hash"] = prev_hash = event_hash(fields, prev_hash)
         rows.append(fields)
+        recorded.append(fields)
+        if every and seq - last_checkpoint >= every:
+            # The segment is full: close it with a checkpoint, the next link of the chain.
+            first = max(last_checkpoint + 1, seq - every + 1)
+            # rows holds seqs logged + 1 onwards, contiguous.
+            in_call = rows[max(first, logged + 1) - (logged + 1) :]
+            hashes = _hashes(first, logged, using) + [row["hash"] for row in in_call]
+            seq += 1
+            checkpoint = _checkpoint(seq, now, prev_hash, first, hashes)
+            prev_hash = checkpoint["hash"]
+            rows.append(checkpoint)
+            last_checkpoint = seq
     # Plain rows, not Event.save()/bulk_create: a run appends thousands of events, and the
     # field types above are already the stored ones (the hash depends on that).
     insert_rows(Event, _COLUMNS, ([row[name] for name in _COLUMNS] for row in rows), using=using)
-    return [_stored(row, using) for row in rows]
+    return [_stored(row, using) for row in recorded]
+
+
+def _last_checkpoint(using: str) -> int:
+    # One step down the (action, seq) index, whatever the log's size.
+    events = Event.objects.using(using).filter(action=CHECKPOINT_ACTION)
+    return events.order_by("-seq").values_list("seq", flat=True).first() or 0
+
+
+def _hashes(first: int, last: int, using: str) -> list[str]:
+    if first > last:
+        return []
+    events = Event.objects.using(using).filter(seq__gte=first, seq__lte=last).order_by("seq")
+    return list(events.values_list("hash", flat=True))
+
+
+def _checkpoint(
+    seq: int, now: Any, prev_hash: str, first: int, hashes: list[str]
+) -> dict[str, Any]:
+    """The checkpoint event at ``seq`` closing the events ``first`` onwards (``hashes``)."""
+    data = checkpoint_data(first, hashes)
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "occurred_at": now,
+        "actor": CHECKPOINT_ACTOR,
+        "actor_kind": ActorKind.SYSTEM.value,
+        "action": CHECKPOINT_ACTION,
+        "subject_type": "audit_log",
+        "subject_id": f"{data['first_seq']}-{data['last_seq']}",
+        "workspace": "",
+        "from_position": "",
+        "to_position": "",
+        "content_hash": "",
+        "note": "",
+        "data": data,
+        "correlation_id": uuid.uuid4(),
+        "sku": None,
+        "channel": None,
+        "gate": None,
+        "prev_hash": prev_hash,
+    }
+    fields["hash"] = event_hash(fields, prev_hash)
+    return fields
 
 
 def _stored(fields: dict[str, Any], using: str) -> Event:
@@ -168,20 +229,16 @@ def verify(
     *,
     chunk_size: int = 5000,
     using: str | None = None,
+    workers: int | None = None,
 ) -> VerifyResult:
-    """Re-hash the whole log in seq order and report the first row that breaks the chain.
+    """Re-hash the whole log and report the first row that breaks the chain.
 
-    Streams rows (server-side cursor on PostgreSQL) so memory stays flat at any size.
+    Checks every row's seq, link and hash and every checkpoint, segment by segment (in
+    parallel processes on a large log, ``workers`` of them), streaming rows in seq order so
+    memory stays flat at any size; ``result.segments`` has each segment's first bad seq.
+    See ``signoff.audit.verification``.
     """
-    names = _COLUMNS
-    queryset = Event.objects.using(using or router.db_for_read(Event))
-    rows = queryset.order_by("seq").values_list(*names).iterator(chunk_size=chunk_size)
-    return verify_chain(_as_dicts(names, rows), expected_head=expected_head)
-
-
-def _as_dicts(names: tuple[str, ...], rows: Iterator[tuple[Any, ...]]) -> Iterator[dict]:
-    for row in rows:
-        yield dict(zip(names, row, strict=True))
+    return verify_log(expected_head, using=using, workers=workers, chunk_size=chunk_size)
 
 
 def _require_atomic(connection: BaseDatabaseWrapper) -> None:
@@ -217,6 +274,9 @@ def _normalise(event: Mapping[str, Any], shared_correlation: uuid.UUID) -> dict[
 
     action = event["action"]
     require_registered(action)
+    if action == CHECKPOINT_ACTION:
+        # Its data must describe the segment it closes; only record_many knows that.
+        raise ValueError(f"{action} events are written by the audit log itself")
     actor_kind = ActorKind(event.get("actor_kind") or ActorKind.PERSON)
     actor = _text("actor", event["actor"])
     _check_actor(actor, actor_kind)
@@ -296,6 +356,9 @@ def _normalise_data(data: Mapping[str, Any] | None) -> dict[str, Any]:
 def _check_values(value: object) -> None:
     if isinstance(value, float) and abs(value) >= _FLOAT_LIMIT:
         raise ValueError(f"audit data number {value!r} is too large to store exactly; use a str")
+    if isinstance(value, float) and value == 0 and math.copysign(1.0, value) < 0:
+        # PostgreSQL's jsonb reads -0.0 back as 0.0, which would change the hash.
+        raise ValueError("audit data number -0.0 cannot be stored exactly; use 0.0")
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):

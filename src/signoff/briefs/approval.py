@@ -19,9 +19,13 @@ from django.utils import timezone
 from signoff.audit.services import record
 from signoff.briefs import hooks
 from signoff.briefs.authority import ensure_may_run
+from signoff.briefs.completeness import family_attributes
+from signoff.briefs.impact import fact_changes, why_touched
 from signoff.briefs.models import Brief, BriefApproval, BriefVersion
 from signoff.briefs.services import BriefReport, add_brief
 from signoff.briefs.workflow import brief_gate, first_package_position, template_for
+from signoff.channels.catalog import resolve_spec
+from signoff.channels.spec import ChannelSpec
 from signoff.core.errors import NotFound
 from signoff.packages.decisions import person_actor
 from signoff.packages.refusals import records_refusals
@@ -183,58 +187,72 @@ class UpdateReport:
     brief: BriefReport
     impacts: list[Impact] = field(default_factory=list)
     untouched: int = 0
+    # Packages of a SKU whose facts changed that the change leaves alone, each with why.
+    spared: list[Impact] = field(default_factory=list)
     new_cells: list[str] = field(default_factory=list)  # SKU x channel cells the next run adds
 
 
-def _product_changes(old: BriefVersion, new: BriefVersion) -> dict[str, list[str]]:
-    def facts(version: BriefVersion) -> dict[str, dict]:
-        return {
-            p.sku: {
-                "name": p.name,
-                "gtin": p.gtin,
-                "price": str(p.price),
-                "currency": p.currency,
-                "claims": p.claims,
-                "images": p.images,
-                **{f"attributes.{k}": v for k, v in p.attributes.items()},
-            }
-            for p in version.products.all()
+def _product_facts(version: BriefVersion) -> dict[str, dict]:
+    return {
+        p.sku: {
+            "name": p.name,
+            "gtin": p.gtin,
+            "price": None if p.price is None else str(p.price),
+            "currency": p.currency,
+            "claims": p.claims,
+            "images": p.images,
+            **{f"attributes.{k}": v for k, v in p.attributes.items()},
         }
-
-    before, after = facts(old), facts(new)
-    changes: dict[str, list[str]] = {}
-    for sku in before.keys() | after.keys():
-        if sku not in after:
-            changes[sku] = ["SKU removed from the brief"]
-            continue
-        if sku not in before:
-            continue  # a new SKU only adds packages
-        was, now = before[sku], after[sku]
-        changed = sorted(k for k in was.keys() | now.keys() if was.get(k) != now.get(k))
-        if changed:
-            changes[sku] = [f"{k}: {was.get(k)!r} -> {now.get(k)!r}" for k in changed]
-    return changes
+        for p in version.products.all()
+    }
 
 
-def analyse_impact(brief: Brief, old: BriefVersion, new: BriefVersion) -> list[Impact]:
-    """Say which existing packages a new brief version touches, and why."""
+def analyse_impact(
+    brief: Brief, old: BriefVersion, new: BriefVersion
+) -> tuple[list[Impact], list[Impact]]:
+    """Say which existing packages a new brief version touches, and why; and which packages
+    of a SKU whose facts changed it leaves alone, and why (see ``signoff.briefs.impact``)."""
     wide = [k for k in BRIEF_WIDE_KEYS if old.data.get(k) != new.data.get(k)]
-    products = _product_changes(old, new)
+    products = fact_changes(_product_facts(old), _product_facts(new))
     channels, markets = set(new.data["channels"]), set(new.data["markets"])
     variants = new.data["variants"]
-    impacts = []
-    for package in brief.packages.exclude(state="published").order_by("id"):
+    family = family_attributes([p.facts() for p in new.products.all()])
+    required_attributes = new.data.get("required_attributes", [])
+    overrides = brief.workspace.channel_overrides
+    specs: dict[str, ChannelSpec] = {}
+    impacts, spared = [], []
+    packages = brief.packages.exclude(state="published").select_related("current_version")
+    for package in packages.order_by("id"):
         reasons = [f"brief {k} changed" for k in wide]
-        reasons += [f"{package.sku} {c}" for c in products.get(package.sku, [])]
         if package.channel not in channels:
             reasons.append(f"channel {package.channel} removed from the brief")
         if package.market not in markets:
             reasons.append(f"market {package.market} removed from the brief")
         if ord(package.variant) - ord("A") >= variants:
             reasons.append(f"variant {package.variant} no longer asked for")
+        left_alone: list[str] = []
+        if package.sku in products and package.channel in channels:
+            if package.channel not in specs:
+                specs[package.channel] = resolve_spec(
+                    package.channel, overrides.get(package.channel)
+                )
+            version = package.current_version
+            touched, left_alone = why_touched(
+                package.sku,
+                specs[package.channel],
+                products[package.sku],
+                version.fields if version else None,
+                family,
+                required_attributes,
+            )
+            reasons += touched
+        elif package.sku in products:
+            reasons += [c.describe(package.sku) for c in products[package.sku] or []]
         if reasons:
             impacts.append(Impact(package.pk, package.sku, package.channel, reasons))
-    return impacts
+        elif left_alone:
+            spared.append(Impact(package.pk, package.sku, package.channel, left_alone))
+    return impacts, spared
 
 
 @records_refusals("brief", "edit")
@@ -291,7 +309,7 @@ def update_brief(
                 "voids": list(decision.voids),
             },
         )
-        update.impacts = analyse_impact(brief, locked, report.version)
+        update.impacts, update.spared = analyse_impact(brief, locked, report.version)
         start = first_package_position(template)
         now = timezone.now()
         touched = {i.package_id: i for i in update.impacts}
@@ -350,6 +368,9 @@ def update_brief(
                 "version": report.version.number,
                 "touched": sorted(touched),
                 "untouched": brief.packages.count() - len(touched),
+                # Why each package of a changed SKU was left alone (its channel does not use
+                # the fact and its copy does not state it).
+                "spared": {str(i.package_id): i.reasons for i in update.spared},
             },
         )
         update.untouched = brief.packages.count() - len(touched)

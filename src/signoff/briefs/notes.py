@@ -33,6 +33,7 @@ from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_add_briefs
 from signoff.briefs.models import NotesParse
 from signoff.core.errors import InputError, NotFound
+from signoff.core.text import clip
 from signoff.workspaces.models import Person, Workspace
 from signoff.workspaces.rules import brand_rules
 
@@ -185,7 +186,7 @@ def read_notes(parse_id: int) -> NotesParse | None:
         reason = "; ".join(p.message for p in exc.problems)
         return _finish(parse, NotesParse.Status.REFUSED, reason=reason)
     except Exception as exc:
-        reason = f"the brief parser stopped on an error ({type(exc).__name__}: {exc})"[:1000]
+        reason = clip(f"the brief parser stopped on an error ({type(exc).__name__}: {exc})", 1000)
         _finish(parse, NotesParse.Status.FAILED, reason=reason + "; send the notes again")
         raise
     return _finish(

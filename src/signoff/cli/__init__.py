@@ -19,6 +19,8 @@ from signoff.cli import (  # noqa: F401 - imported so their commands register on
     claims,
     compare,
     decisions,
+    deliveries,
+    export,
     image_checks,
     images,
     launch,

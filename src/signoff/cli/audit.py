@@ -29,19 +29,32 @@ def audit() -> None:
     metavar="SEQ:HASH",
     help="A head exported earlier with `signoff audit head`: detects a cut tail.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to verify with (default: SIGNOFF_AUDIT_VERIFY_PROCESSES, one per core, "
+    "for a log of 50,000 events or more).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @command()
-def audit_verify(expected: str | None, as_json: bool) -> None:
-    """Recompute the chain; report the first bad event. Exit 1 if it does not verify."""
+def audit_verify(expected: str | None, workers: int | None, as_json: bool) -> None:
+    """Recompute every event's hash and link and every checkpoint, segment by segment; report
+    the first bad event of each bad segment. Exit 1 if the log does not verify."""
     from signoff.audit.services import verify
 
     head = None
     if expected:
         seq, _, digest = expected.partition(":")
         if not seq.isdigit() or len(digest) != 64:
-            raise click.BadParameter("expected SEQ:HASH as printed by `signoff audit head`")
+            raise click.BadParameter(
+                f"{expected!r} is not SEQ:HASH as printed by `signoff audit head` "
+                "(a whole number, a colon, 64 hex digits)",
+                param_hint="--head",
+            )
         head = (int(seq), digest)
-    result = verify(expected_head=head)
+    result = verify(expected_head=head, workers=workers)
+    bad = result.failed_segments
     if as_json:
         _emit_json(
             {
@@ -51,22 +64,40 @@ def audit_verify(expected: str | None, as_json: bool) -> None:
                 "reason": str(result.reason) if result.reason else None,
                 "head_seq": result.head_seq,
                 "head_hash": result.head_hash,
+                "segments": len(result.segments),
+                "checkpoints": result.checkpoints,
+                "failed_segments": [
+                    {
+                        "first_seq": s.first_seq,
+                        "last_seq": s.last_seq,
+                        "checkpoint": s.checkpoint,
+                        "first_bad_seq": s.first_bad_seq,
+                        "reason": str(s.reason),
+                    }
+                    for s in bad
+                ],
             }
         )
     elif result.ok:
+        # Unchanged since before segments: scripts read this line (--json has the segments).
         click.echo(f"ok: {result.count} events verify; head {result.head_seq}:{result.head_hash}")
     else:
         click.echo(
             f"FAILED at event {result.first_bad_seq}: {result.reason} "
             f"({result.count} events before it verify)"
         )
+        for s in bad:
+            click.echo(
+                f"  segment {s.first_seq}-{s.last_seq}: first bad event {s.first_bad_seq} "
+                f"({s.reason})"
+            )
     if not result.ok:
         sys.exit(1)
 
 
 @audit.command("head")
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def audit_head(as_json: bool) -> None:
     """Print SEQ:HASH of the last event, to keep somewhere else."""
     from signoff.audit.services import head
@@ -83,7 +114,7 @@ def audit_head(as_json: bool) -> None:
 @click.option("--channel", required=True)
 @click.option("--gate")
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def audit_who_approved(sku: str, channel: str, gate: str | None, as_json: bool) -> None:
     """Who approved this SKU on this channel (at this gate), when, and for which content."""
     from signoff.audit.selectors import who_approved
@@ -123,7 +154,7 @@ def audit_who_approved(sku: str, channel: str, gate: str | None, as_json: bool) 
 @click.option("--package", "package_ref", help="Only this package's history.")
 @click.option("--limit", type=int, default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def audit_log(package_ref: str | None, limit: int, as_json: bool) -> None:
     """Recent events, newest first."""
     from signoff.audit.selectors import history

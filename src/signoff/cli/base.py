@@ -62,8 +62,13 @@ def _database_label() -> str:
     return f"PostgreSQL database {db['NAME']} on {db.get('HOST') or 'localhost'}"
 
 
-def command(needs_db: bool = True) -> Callable:
-    """Set Django up, check the database, and turn known errors into clear exits."""
+def command(needs_db: bool = True, *, writes: bool = True) -> Callable:
+    """Set Django up, check the database, and turn known errors into clear exits.
+
+    ``writes=False`` marks a command that only reads (a board, a report, a search): its bad
+    input is reported as invalid input, not as "nothing was stored", which would suggest it
+    could have stored something.
+    """
 
     def wrap(func: Callable) -> Callable:
         @functools.wraps(func)
@@ -81,7 +86,9 @@ def command(needs_db: bool = True) -> Callable:
                 return func(*args, **kwargs)
             except InputError as exc:
                 # Plain lines, never wrapped: editors and CI parse `file:line: ...`.
-                click.echo("error: nothing was stored.", err=True)
+                click.echo(
+                    "error: nothing was stored." if writes else "error: invalid input:", err=True
+                )
                 for problem in exc.problems:
                     click.echo(str(problem), err=True)
                 sys.exit(2)

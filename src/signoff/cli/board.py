@@ -17,6 +17,7 @@ from signoff.cli.base import (
     main,
     out,
 )
+from signoff.core.text import clip
 
 
 @main.command()
@@ -33,7 +34,7 @@ from signoff.cli.base import (
     help="Only packages with at least one finding of this severity.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def board(
     brief_ref: str,
     channel: str | None,
@@ -112,7 +113,7 @@ def _print_board(rows: list[dict]) -> None:
 @main.command()
 @click.argument("brief_ref", metavar="BRIEF")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def blocking(brief_ref: str, as_json: bool) -> None:
     """What is blocking this launch? Grouped by cause, on one screen."""
     from signoff.briefs.services import get_brief
@@ -235,7 +236,7 @@ def _print_blocking(report: dict) -> None:
 @main.command()
 @click.argument("package_ref", metavar="PACKAGE")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def show(package_ref: str, as_json: bool) -> None:
     """A package's current version, its origin, findings and completeness."""
     from signoff.packages.selectors import get_package, package_detail
@@ -295,9 +296,7 @@ def _origin_text(origin: dict, parent_number: int | None) -> str:
         provider = origin.get("provider") or "?"
         # The builtin composer names its template; a remote model's prompt is long text.
         label = "template" if provider == "builtin" else "prompt"
-        prompt = " ".join(str(origin.get("prompt") or "-").split())
-        if len(prompt) > 80:
-            prompt = prompt[:77] + "..."
+        prompt = clip(" ".join(str(origin.get("prompt") or "-").split()), 80)
         model = f" / {origin['model']}" if origin.get("model") else ""
         return f"drafted with {provider}{model}, {label} {prompt}"
     return f"origin {origin.get('kind') or 'not recorded'}"
@@ -332,7 +331,7 @@ def _print_findings(findings: list[dict]) -> None:
     help="The workspace whose voice and claims apply.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def check(file: str, channel: str, workspace_slug: str, as_json: bool) -> None:
     """Check a copy file (YAML or JSON with the channel's fields) like a linter."""
     from signoff.channels.catalog import catalog_ids
@@ -369,7 +368,7 @@ def check(file: str, channel: str, workspace_slug: str, as_json: bool) -> None:
 @main.command()
 @click.argument("brief_ref", metavar="BRIEF")
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def sla(brief_ref: str, as_json: bool) -> None:
     """Packages waiting on a gate longer than its SLA, oldest first, with the gate owner."""
     from signoff.briefs.services import get_brief

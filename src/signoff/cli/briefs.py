@@ -134,7 +134,7 @@ def brief_approve(brief_ref: str, note: str, yes: bool, token: str) -> None:
 @brief.command("enrich")
 @click.argument("brief_ref", metavar="BRIEF")
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def brief_enrich(brief_ref: str, as_json: bool) -> None:
     """The enricher's proposals: messages per channel, facts to request, references to reuse."""
     from signoff.briefs.enrichment import proposals_for
@@ -197,16 +197,20 @@ def brief_update(
     report = update_brief(
         brief=get_brief(brief_ref), path=file, products_csv=products_csv, person=person
     )
-    impacts = [
-        {"package": i.package_id, "sku": i.sku, "channel": i.channel, "reasons": i.reasons}
-        for i in report.impacts
-    ]
+    impacts, spared = (
+        [
+            {"package": i.package_id, "sku": i.sku, "channel": i.channel, "reasons": i.reasons}
+            for i in items
+        ]
+        for items in (report.impacts, report.spared)
+    )
     if as_json:
         _emit_json(
             {
                 "version": report.brief.version.number,
                 "touched": impacts,
                 "untouched": report.untouched,
+                "spared": spared,
             }
         )
         return
@@ -223,5 +227,15 @@ def brief_update(
         for item in impacts:
             click.echo(
                 f"  {item['package']} {item['sku']} x {item['channel']}: "
+                f"{'; '.join(item['reasons'])}"
+            )
+    if spared:
+        err.print(
+            f"{len(spared)} packages of changed products left alone: their channel does not "
+            "use what changed and their copy does not state it."
+        )
+        for item in spared:
+            click.echo(
+                f"  {item['package']} {item['sku']} x {item['channel']}: left alone: "
                 f"{'; '.join(item['reasons'])}"
             )

@@ -27,7 +27,7 @@ from signoff.cli.base import (
     "--providers", required=True, help="Comma-separated: builtin,openai:MODEL,anthropic:MODEL"
 )
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def compare(brief_ref: str | None, package_ref: str, providers: str, as_json: bool) -> None:
     """Draft one package with several providers side by side, with findings and cost."""
     from signoff.packages.compare import compare_providers

@@ -63,7 +63,7 @@ def _decode(paths: list[str]) -> list[Any]:
 @click.option("--main", "each_main", is_flag=True, help="Apply main-image rules to every file.")
 @click.option("--workspace", "workspace_slug", help="Apply this workspace's channel overrides.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def images_check(
     files: tuple[str, ...],
     channel_id: str,

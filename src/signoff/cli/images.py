@@ -98,7 +98,7 @@ def images_generate(
 @click.option("--sku", default=None)
 @click.option("--hide-blocked", is_flag=True, help="Leave out options with blocking findings.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def images_list(brief_ref: str, sku: str | None, hide_blocked: bool, as_json: bool) -> None:
     """Every option and edit: id, SKU, parent, status, sha256, size, provenance, file."""
     from signoff.briefs.services import get_brief
@@ -138,7 +138,7 @@ def _findings_cell(findings: list[dict]) -> str:
 @click.argument("image_id", metavar="IMAGE")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @token_option
-@command()
+@command(writes=False)
 def images_show(image_id: str, as_json: bool, token: str) -> None:
     """One image: provenance, lineage, ratings, findings and renditions."""
     detail = _detail(image_id, token)

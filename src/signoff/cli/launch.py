@@ -53,7 +53,8 @@ def launch(brief_ref: str, channels: tuple[str, ...], out_dir: str | None, token
         launched += 1
         click.echo(
             f"{channel}: launched {len(result.packages)} packages -> {result.bundle} "
-            f"(manifest {result.manifest_hash[:12]})"
+            f"(manifest {result.manifest_hash[:12]}; by {result.launched_by} at "
+            f"{result.launched_at:%Y-%m-%d %H:%M:%S} UTC)"
         )
     if refused:
         # As approve: refusals of one kind exit with its code (3 state, 4 authority); a mix of

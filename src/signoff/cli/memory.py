@@ -41,7 +41,7 @@ def memory() -> None:
 @click.option("--channel")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def memory_search(
     text: str,
     workspace_slug: str | None,
@@ -83,7 +83,7 @@ def memory_search(
 @memory.command("suggestions")
 @click.option("--workspace", "workspace_slug")
 @click.option("--json", "as_json", is_flag=True)
-@command()
+@command(writes=False)
 def memory_suggestions(workspace_slug: str | None, as_json: bool) -> None:
     """Phrases reviewers keep rejecting, proposed as banned phrases (a person decides)."""
     from signoff.memory.services import rejection_notes

@@ -58,7 +58,7 @@ def refs_add(
 @refs.command("list")
 @click.argument("brief_ref", metavar="BRIEF")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def refs_list(brief_ref: str, as_json: bool) -> None:
     """The brief's references, oldest first."""
     from signoff.briefs.services import get_brief

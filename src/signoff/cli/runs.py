@@ -48,7 +48,7 @@ def _progress_runner(brief_obj: Any) -> Any:
 @click.option(
     "--background",
     is_flag=True,
-    help="Queue the run for `signoff worker` instead of running it here.",
+    help="Queue the run for the background worker (`signoff serve`'s, or `signoff worker`).",
 )
 @command()
 def run(brief_ref: str, background: bool) -> None:
@@ -62,7 +62,10 @@ def run(brief_ref: str, background: bool) -> None:
 
         ensure_may_queue_run(target)  # refuse now, not in the worker
         result = run_brief_task.enqueue(target.pk)
-        err.print(f"Queued run of {target.slug} as task {result.id}; `signoff worker` runs it.")
+        err.print(
+            f"Queued run of {target.slug} as task {result.id}; the worker of `signoff serve` "
+            "(or a `signoff worker`) runs it."
+        )
         return
     summary = _progress_runner(target)
     err.print(
@@ -76,7 +79,7 @@ def run(brief_ref: str, background: bool) -> None:
 @main.command()
 @click.argument("brief_ref", metavar="BRIEF")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
-@command()
+@command(writes=False)
 def runs(brief_ref: str, as_json: bool) -> None:
     """The brief's runs, newest first: how each ended, what it drafted and spent."""
     from signoff.briefs.services import get_brief
@@ -126,11 +129,31 @@ def runs(brief_ref: str, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--batch", is_flag=True, help="Run what is queued, then stop.")
+@click.option("--batch", is_flag=True, help="Run what is queued and send what is due, then stop.")
 @command()
 def worker(batch: bool) -> None:
-    """Work the background queue (AI drafting runs); stop with Ctrl-C."""
+    """Work the background queue (AI drafting runs) and send due deliveries; stop with Ctrl-C.
+
+    Deliveries go out on a thread of their own beside the queue (`signoff deliveries work`
+    sends them alone).
+    """
+    import threading
+
     from django.core.management import call_command
 
-    args = ["--interval", "1", "--no-startup-delay"] + (["--batch"] if batch else [])
-    call_command("db_worker", *args)
+    from signoff.outbox.worker import run_in_thread, work
+
+    # Never the autoreloader (on with SIGNOFF_DEBUG): it would stop tasks mid-way on a change.
+    args = ["--interval", "1", "--no-startup-delay", "--no-reload"]
+    args += ["--batch"] if batch else []
+    if batch:
+        call_command("db_worker", *args)
+        work(batch=True)
+        return
+    stop = threading.Event()
+    sender = run_in_thread(stop=stop)
+    try:
+        call_command("db_worker", *args)
+    finally:
+        stop.set()  # the sends in flight finish and are recorded before the process ends
+        sender.join(timeout=60)

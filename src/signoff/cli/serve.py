@@ -18,6 +18,7 @@ from signoff.cli.base import (
 )
 from signoff.cli.board import _print_blocking, _print_board
 from signoff.cli.runs import _progress_runner
+from signoff.cli.server import serve_app
 
 DEMO_DIR = Path(__file__).parent.parent / "demo" / "lumen-home"
 DEMO_BRIEF = "spring-candles-2027"
@@ -55,10 +56,15 @@ DEMO_PASSWORD = "signoff-demo"
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Start no background worker here: separate `signoff worker` processes run the queue.",
+)
 @command()
-def serve(host: str, port: int) -> None:
-    """Serve the web app and the API on this machine (Ctrl-C stops it)."""
-    _serve(host, port)
+def serve(host: str, port: int, no_worker: bool) -> None:
+    """Serve the web app and the API, with a background worker (Ctrl-C stops both)."""
+    serve_app(host, port, worker=not no_worker)
 
 
 def _demo_campaign(copy: Path) -> None:
@@ -106,15 +112,6 @@ def _demo_campaign(copy: Path) -> None:
         f"Next: `signoff images list {brief.slug}`, the brief's images page in the web app.",
         markup=False,
     )
-
-
-def _serve(host: str, port: int) -> None:
-    from django.core.management import call_command
-
-    err.print(f"Serving on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it.")
-    # Django's server, with its static files: a local, single-team deployment. Behind a
-    # proxy, run signoff.config.wsgi under gunicorn or uwsgi with collected static files.
-    call_command("runserver", f"{host}:{port}", use_reloader=False, insecure_serving=True)
 
 
 @main.command()
@@ -191,4 +188,4 @@ def demo(no_serve: bool, port: int) -> None:
     )
     out.print(f"\nWeb app: sign in as any of {people}; password: {DEMO_PASSWORD}", markup=False)
     if not no_serve:
-        _serve("127.0.0.1", port)
+        serve_app("127.0.0.1", port)

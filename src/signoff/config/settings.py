@@ -12,11 +12,11 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from signoff.config.secret_key import DEVELOPMENT_KEY, secret_key_problem
+
 SIGNOFF_HOME = Path(os.environ.get("SIGNOFF_HOME", Path.home() / ".signoff")).expanduser()
 
-SECRET_KEY = os.environ.get(
-    "SIGNOFF_SECRET_KEY", "signoff-local-development-key-not-for-production"
-)
+SECRET_KEY = os.environ.get("SIGNOFF_SECRET_KEY", DEVELOPMENT_KEY)
 DEBUG = os.environ.get("SIGNOFF_DEBUG", "") == "1"
 ALLOWED_HOSTS = os.environ.get("SIGNOFF_ALLOWED_HOSTS", "localhost,127.0.0.1").split(",")
 
@@ -25,6 +25,9 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.sessions",
     "django.contrib.messages",
+    # `manage.py runserver` leaves static files to WhiteNoise too: Django's own dev handler
+    # answered /static/..%2f.. with a 500 (SuspiciousFileOperation) instead of a 404.
+    "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",  # /api/docs from its own static files (no CDN, so the CSP holds)
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
     "signoff.packages",
     "signoff.audit",
     "signoff.delivery",
+    "signoff.outbox",
     "signoff.web",
     "signoff.memory",
     "signoff.sharing",
@@ -43,11 +47,17 @@ INSTALLED_APPS = [
 ]
 
 # Background work (AI calls run in tasks, never in a web request): the database queue, worked
-# by `signoff worker`. Scale out with more workers on PostgreSQL, or an RQ/Celery backend.
+# by the worker `signoff serve` starts beside the web app, or by `signoff worker` processes
+# (`signoff serve --no-worker`). Scale out with more workers on PostgreSQL, or an RQ/Celery
+# backend.
 TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (WhiteNoise) right after security, before sessions: no database for a CSS.
+    "signoff.core.static.StaticFilesMiddleware",
+    # Before anything reads a body: an API body Django refuses is answered as JSON (413/400).
+    "signoff.api.middleware.ApiBodyLimitMiddleware",
     "signoff.core.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -90,7 +100,8 @@ STATIC_ROOT = SIGNOFF_HOME / "static"
 _S3_BUCKET = os.environ.get("SIGNOFF_S3_BUCKET", "").strip()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # collectstatic (run by `signoff serve`) writes a .gz beside each file for WhiteNoise.
+    "staticfiles": {"BACKEND": "signoff.core.static.CompressedStaticFiles"},
     "signoff": (
         {
             "BACKEND": "storages.backends.s3.S3Storage",
@@ -134,11 +145,9 @@ SIGNOFF_PRODUCTION = os.environ.get("SIGNOFF_PRODUCTION", "") == "1"
 if SIGNOFF_PRODUCTION:
     DEBUG = False
     SECRET_KEY = os.environ.get("SIGNOFF_SECRET_KEY", "").strip()
-    if not SECRET_KEY or SECRET_KEY == "signoff-local-development-key-not-for-production":
-        raise ImproperlyConfigured(
-            "SIGNOFF_PRODUCTION=1 needs SIGNOFF_SECRET_KEY: a long random secret (at least 50 "
-            "characters), e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
-        )
+    # A placeholder or short key refuses to start (signoff.config.secret_key says which rule).
+    if (_problem := secret_key_problem(SECRET_KEY)) is not None:
+        raise ImproperlyConfigured(_problem)
     SECURE_SSL_REDIRECT = os.environ.get("SIGNOFF_SSL_REDIRECT", "1") == "1"
     if os.environ.get("SIGNOFF_BEHIND_TLS_PROXY", "") == "1":
         # Only behind a proxy that sets X-Forwarded-Proto itself and strips it from clients.
@@ -308,6 +317,15 @@ def _whole_number(name: str, default: int) -> int:
 # one process: starting workers costs more than it saves there.
 SIGNOFF_DRAFT_PROCESSES = _whole_number("SIGNOFF_DRAFT_PROCESSES", 0)
 SIGNOFF_FORK_MIN_PACKAGES = _whole_number("SIGNOFF_FORK_MIN_PACKAGES", 200)
+# The audit log (docs/workflow.md): a checkpoint event closes every this many events (0: none;
+# at most 100,000), and `audit verify` spreads a large log over this many processes (0: one
+# per core).
+SIGNOFF_AUDIT_CHECKPOINT_EVERY = _whole_number("SIGNOFF_AUDIT_CHECKPOINT_EVERY", 10_000)
+if SIGNOFF_AUDIT_CHECKPOINT_EVERY > 100_000:
+    raise ImproperlyConfigured(
+        f"SIGNOFF_AUDIT_CHECKPOINT_EVERY is at most 100000, got {SIGNOFF_AUDIT_CHECKPOINT_EVERY}"
+    )
+SIGNOFF_AUDIT_VERIFY_PROCESSES = _whole_number("SIGNOFF_AUDIT_VERIFY_PROCESSES", 0)
 # Days a kickoff-notes parse (the notes as sent, and the parser's draft) is kept; the notes
 # may name people. Older ones are deleted when someone next sends notes; 0 keeps them all.
 # The audit log keeps each one's hash, who asked and what the parser answered.
@@ -355,3 +373,41 @@ SIGNOFF_IMAGE_MAX_PIXELS = _whole_number("SIGNOFF_IMAGE_MAX_PIXELS", 144_000_000
 # Image provider calls in flight at once (each holds several full-size images in memory); 0 is
 # read as 1.
 SIGNOFF_IMAGE_CONCURRENCY = max(1, _whole_number("SIGNOFF_IMAGE_CONCURRENCY", 2))
+# Where a channel's images are published (a CDN or bucket URL): feeds write each image's URL as
+# this followed by its file name. `signoff export --image-base-url` overrides it.
+SIGNOFF_FEED_IMAGE_BASE_URL = os.environ.get("SIGNOFF_FEED_IMAGE_BASE_URL", "").strip() or None
+
+
+# ---------------------------------------------------------------- delivery (signoff.outbox)
+# How launches reach their destinations (README "Delivery"; docs/formats.md, destinations).
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, 0 or more; got {raw!r}")
+    return value
+
+
+# Attempts before a delivery that keeps failing in a retryable way (5xx, 429, timeouts,
+# resets) is dead; a dead delivery waits for `signoff deliveries retry`.
+SIGNOFF_DELIVERY_MAX_ATTEMPTS = max(1, _whole_number("SIGNOFF_DELIVERY_MAX_ATTEMPTS", 10))
+# Backoff after failed attempt n: a uniform draw in [0, min(CAP, BASE * 2^(n-1))] seconds.
+SIGNOFF_DELIVERY_BACKOFF_BASE = _seconds("SIGNOFF_DELIVERY_BACKOFF_BASE", 5.0)
+SIGNOFF_DELIVERY_BACKOFF_CAP = _seconds("SIGNOFF_DELIVERY_BACKOFF_CAP", 900.0)
+# A receiver's Retry-After (429, 503) is honoured up to this many seconds.
+SIGNOFF_DELIVERY_RETRY_AFTER_MAX = _seconds("SIGNOFF_DELIVERY_RETRY_AFTER_MAX", 3600.0)
+# Seconds to connect, and for each read of an answer (a webhook entry's `timeout` overrides).
+SIGNOFF_DELIVERY_TIMEOUT = _seconds("SIGNOFF_DELIVERY_TIMEOUT", 15.0)
+# Sends in flight at once per worker.
+SIGNOFF_DELIVERY_CONCURRENCY = max(1, _whole_number("SIGNOFF_DELIVERY_CONCURRENCY", 8))
+# How long a worker holds the deliveries it claimed: keep it over 3 x the longest timeout plus
+# 5 s (never less is used with SIGNOFF_DELIVERY_TIMEOUT; a webhook's own `timeout` is at most
+# 60 s). A worker that dies lets go when it runs out, and the next one sends them again.
+SIGNOFF_DELIVERY_LEASE_SECONDS = _seconds("SIGNOFF_DELIVERY_LEASE_SECONDS", 200.0)
+# How often an idle worker looks for deliveries that fell due.
+SIGNOFF_DELIVERY_POLL_SECONDS = _seconds("SIGNOFF_DELIVERY_POLL_SECONDS", 1.0)

@@ -1,6 +1,8 @@
 """Launch a channel of a brief: publish its approved packages and export them with provenance.
 
-A channel launches only when every one of its packages has passed the last gate. Publishing
+A channel launches only when every one of its packages has passed the last gate and its
+current version still has everything the channel needs now: no blocking finding, every
+required copy field and image slot filled (``signoff.packages.readiness``). Publishing
 is the point of no return: the bundle is written to a temporary folder first, the packages are
 published and the launch recorded (with the manifest's hash as the receipt) in one
 transaction, and only then does the bundle take its final name.
@@ -12,10 +14,12 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from signoff.audit.services import record
 from signoff.briefs.models import Brief
@@ -24,9 +28,10 @@ from signoff.core.errors import InputError, NotFound
 from signoff.core.hashing import canonical_json, content_hash
 from signoff.delivery.manifest import package_manifest
 from signoff.delivery.models import Launch
+from signoff.outbox.services import enqueue_launch
 from signoff.packages.decisions import person_actor
-from signoff.packages.image_slots import empty_image_slots
 from signoff.packages.models import Package
+from signoff.packages.readiness import Unmet, unmet_needs
 from signoff.visuals.trail import write_image_files
 from signoff.workflow import Action, ErrorCode, Facts, Position, StateError, decide
 from signoff.workspaces.models import Person
@@ -39,6 +44,8 @@ class LaunchResult:
     bundle: Path
     manifest_hash: str
     bundle_name: str = ""  # workspace/brief/channel: the bundle's place without the server's
+    launched_at: datetime | None = None  # as the manifest and the launch record say
+    launched_by: str = ""  # the launching person's e-mail
 
 
 def export_root() -> Path:
@@ -84,17 +91,42 @@ def _ready(packages: list[Package], channel: str) -> None:
             f"{channel} cannot launch: {len(waiting)} of {len(packages)} packages have not "
             f"passed the last gate: {listed}{more}",
         )
-    # An approval from before a slot became required (a workspace override) must not ship
-    # a package without its images.
-    empty = [(p, slots) for p in packages if (slots := empty_image_slots(p, p.current_version))]
-    if empty:
-        listed = "; ".join(f"{p.pk} ({p.sku}): {', '.join(slots)}" for p, slots in empty[:10])
-        more = f" and {len(empty) - 10} more" if len(empty) > 10 else ""
-        raise StateError(
-            ErrorCode.MISSING_IMAGES,
-            f"{channel} cannot launch: {len(empty)} of {len(packages)} packages have empty "
-            f"required image slots: {listed}{more}",
+    # An approval from before a field or slot became required (a workspace override), or a
+    # finding recorded since, must not ship: ask again what the channel needs, naming each.
+    unmet = unmet_needs(packages)
+    if unmet:
+        raise StateError(_unmet_code(unmet), _unmet_message(channel, packages, unmet))
+
+
+# What launch names first when packages lack several things: the code is the first kind found.
+_UNMET_KINDS = (
+    ("blocking", ErrorCode.BLOCKING_FINDINGS, "have blocking findings"),
+    ("fields", ErrorCode.MISSING_FIELDS, "have empty required copy fields"),
+    ("images", ErrorCode.MISSING_IMAGES, "have empty required image slots"),
+)
+_LISTED = 10  # packages named per kind; the rest are counted
+
+
+def _unmet_code(unmet: dict[int, Unmet]) -> ErrorCode:
+    return next(
+        code for kind, code, _ in _UNMET_KINDS if any(getattr(u, kind) for u in unmet.values())
+    )
+
+
+def _unmet_message(channel: str, packages: list[Package], unmet: dict[int, Unmet]) -> str:
+    """One sentence per kind of lack, each naming the packages (id and SKU) and what they lack."""
+    sentences = []
+    for kind, _, says in _UNMET_KINDS:
+        lacking = [(p, getattr(unmet[p.pk], kind)) for p in packages if p.pk in unmet]
+        lacking = [(p, items) for p, items in lacking if items]
+        if not lacking:
+            continue
+        listed = "; ".join(
+            f"{p.pk} ({p.sku}): {', '.join(items)}" for p, items in lacking[:_LISTED]
         )
+        more = f" and {len(lacking) - _LISTED} more" if len(lacking) > _LISTED else ""
+        sentences.append(f"{len(lacking)} of {len(packages)} packages {says}: {listed}{more}")
+    return f"{channel} cannot launch: " + ". ".join(sentences)
 
 
 def _ensure_brief_channel(brief: Brief, channel: str) -> None:
@@ -142,6 +174,7 @@ def launch_channel(
                 decide(Position.parse(p.position), Action.PUBLISH, actor, Facts(), template)
                 for p in packages
             ]
+            launched_at = timezone.now()
             entries = [package_manifest(p) for p in packages]
             for package, entry in zip(packages, entries, strict=True):
                 name = f"{entry['sku']}-{entry['market']}-{entry['variant']}.json"
@@ -154,7 +187,10 @@ def launch_channel(
                 "brief": brief.slug,
                 "workspace": brief.workspace.slug,
                 "channel": channel,
+                # When and by whom, so the bundle says it without the database.
+                "launched_at": launched_at.isoformat(),
                 "launched_by": person.email,
+                "launched_by_name": person.name,
                 "packages": entries,
             }
             manifest_bytes = canonical_json(manifest)
@@ -178,7 +214,7 @@ def launch_channel(
                     channel=channel,
                     data={"manifest_hash": digest},
                 )
-            Launch.objects.create(
+            launch = Launch.objects.create(
                 brief=brief,
                 channel=channel,
                 person=person.email,
@@ -186,6 +222,8 @@ def launch_channel(
                 manifest_hash=digest,
                 packages=[p.pk for p in packages],
             )
+            # ``auto_now_add`` stamps its own time: the record keeps the manifest's.
+            Launch.objects.filter(pk=launch.pk).update(created_at=launched_at)
             record(
                 action="channel.launched",
                 actor=person.email,
@@ -196,12 +234,24 @@ def launch_channel(
                 content_hash=digest,
                 data={"packages": [p.pk for p in packages], "bundle": str(final)},
             )
+            # The outbox: a delivery per package and destination, committed with the publish
+            # (InputError, and nothing published, if a destination cannot be used from here).
+            enqueue_launch(
+                brief=brief,
+                channel=channel,
+                packages=packages,
+                approvals=[entry["approvals"] for entry in entries],
+                published_at=launched_at,
+                manifest_hash=digest,
+            )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     # Only a committed launch gets its bundle under the final name.
     staging.rename(final)
-    return LaunchResult(channel, [p.pk for p in packages], final, digest, place)
+    return LaunchResult(
+        channel, [p.pk for p in packages], final, digest, place, launched_at, person.email
+    )
 
 
 def _parent(folder: Path) -> Path:

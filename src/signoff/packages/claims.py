@@ -7,7 +7,9 @@ it). The claim change, every block or unblock and their audit events are one tra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,6 +39,10 @@ CLAIMS_SYSTEM = Actor(id="system:claims", kind=ActorKind.SYSTEM)
 USABLE = {Claim.Status.APPROVED}
 # The claims registry is compliance's: a status change blocks or releases copy everywhere.
 CLAIM_KEEPERS = frozenset({Role.COMPLIANCE})
+# Called inside set_claim_status's transaction with (workspace, claim id, new status); each
+# returns facts for the claim's event. The outbox registers here, so this module never
+# imports it: published packages are past blocking, but what was delivered may need a takedown.
+status_changed: list[Callable[[Workspace, str, str], dict[str, Any]]] = []
 
 
 @dataclass
@@ -48,14 +54,19 @@ class ClaimChange:
     released: list[int] = field(default_factory=list)
 
 
-def packages_using(workspace: Workspace, claim_id: str) -> list[Package]:
-    """Return the unpublished packages whose current version makes the claim."""
+def packages_using(
+    workspace: Workspace, claim_id: str, *, published: bool = False
+) -> list[Package]:
+    """Return the unpublished packages (or, with ``published``, the published ones) whose
+    current version makes the claim."""
     rules = brand_rules(workspace)
-    packages = (
-        Package.objects.filter(brief__workspace=workspace, current_version__isnull=False)
-        .exclude(state=Package.State.PUBLISHED)
-        .select_related("brief", "current_version", "current_version__brief_version")
-    )
+    packages = Package.objects.filter(
+        brief__workspace=workspace, current_version__isnull=False
+    ).select_related("brief", "current_version", "current_version__brief_version")
+    if published:
+        packages = packages.filter(state=Package.State.PUBLISHED)
+    else:
+        packages = packages.exclude(state=Package.State.PUBLISHED)
     products: dict[tuple[int, str], object] = {}
     specs: dict[str, object] = {}
     using = []
@@ -137,6 +148,9 @@ def set_claim_status(
                     change.released.append(package.pk)
             elif _block(package, claim_id, status, note, person):
                 change.blocked.append(package.pk)
+        facts = {
+            k: v for hook in status_changed for k, v in hook(workspace, claim_id, status).items()
+        }
         record(
             action="claim.status_changed",
             actor=person.email,
@@ -149,6 +163,7 @@ def set_claim_status(
                 "to": status,
                 "blocked": change.blocked,
                 "released": change.released,
+                **facts,
             },
         )
     return change

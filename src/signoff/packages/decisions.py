@@ -37,6 +37,7 @@ from signoff.packages.models import (
     carried_image_findings,
     version_digest,
 )
+from signoff.packages.readiness import blocking_rules, empty_fields
 from signoff.packages.refusals import records_refusals
 from signoff.workflow import (
     Action,
@@ -105,17 +106,19 @@ def _facts(
     package: Package, person: Person, action: Action, *, batch: bool = False, note: str = ""
 ) -> Facts:
     version = package.current_version
+    blocking = blocking_rules(version)
+    approving = action is Action.APPROVE
     return Facts(
         version_makers=_makers(package),
         reviewed_by_actor=bool(version)
         and Review.objects.filter(version=version, person=person.email).exists(),
         batch=batch,
-        blocking_findings=Finding.objects.filter(version=version, severity="block").count()
-        if version
-        else 0,
+        blocking_findings=len(blocking),
+        blocking_rules=blocking,
         open_block_reasons=len(package.blocked_reasons),
         note=note,
-        empty_image_slots=empty_image_slots(package, version) if action is Action.APPROVE else (),
+        empty_image_slots=empty_image_slots(package, version) if approving else (),
+        empty_fields=empty_fields(package, version) if approving else (),
         gates_approved_by_actor=_gates_approved(version, person)
         if action is Action.APPROVE
         else frozenset(),
@@ -161,6 +164,25 @@ def _ensure_gate(package: Package, expected_gate: str | None) -> None:
         )
 
 
+def _ensure_unmoved(package: Package, action: Action, asked_at: datetime | None) -> None:
+    """Refuse, as a state error, a decision on a package that moved after it was asked for.
+
+    The lock is taken after the asking: a package that moved meanwhile was decided by someone
+    else first (a lost race). What the person decided about is gone, so the answer is 409
+    "look again", never the 403 the package's new gate would give them (wrong role there).
+    """
+    if asked_at is None or package.stage_entered_at <= asked_at:
+        return
+    gate = gate_for(_position(package), template_for(package.brief))
+    waiting = f", waiting on {gate.id}" if gate else ""
+    raise StateError(
+        ErrorCode.INVALID_STATE,
+        f"package {package.pk} moved on while your {action.value} waited: another decision "
+        f"took it to {package.position}{waiting}; look at it again before deciding",
+        gate=gate.id if gate else None,
+    )
+
+
 def _decide(
     package_id: int,
     person: Person,
@@ -169,10 +191,12 @@ def _decide(
     batch: bool = False,
     note: str = "",
     expected_gate: str | None = None,
+    asked_at: datetime | None = None,
 ) -> tuple[Package, Person, Decision]:
     """Lock the package, re-read the person, and ask the workflow engine (inside a transaction)."""
     package = _locked_package(package_id, person)
     _ensure_gate(package, expected_gate)
+    _ensure_unmoved(package, action, asked_at)
     person = _current_person(person)
     decision = decide(
         _position(package),
@@ -246,8 +270,14 @@ def approve_package(
     note: str = "",
     batch: bool = False,
     expected_gate: str | None = None,
+    asked_at: datetime | None = None,
 ) -> ItemResult:
-    """Pass the package's current gate for its current version."""
+    """Pass the package's current gate for its current version.
+
+    ``asked_at`` is when the person asked (now, by default): a package that moved on after it
+    is refused as a state error (409), the answer every loser of an approval race gets.
+    """
+    asked_at = asked_at or timezone.now()  # before the lock: the lock may wait on a winner
     with transaction.atomic():
         package, person, decision = _decide(
             package_id,
@@ -256,6 +286,7 @@ def approve_package(
             batch=batch,
             note=note,
             expected_gate=expected_gate,
+            asked_at=asked_at,
         )
         version = package.current_version
         try:
@@ -333,8 +364,13 @@ def reject_package(
     note: str,
     batch: bool = False,
     expected_gate: str | None = None,
+    asked_at: datetime | None = None,
 ) -> ItemResult:
-    """Send the package back to the previous stage with the notes (the next draft reads them)."""
+    """Send the package back to the previous stage with the notes (the next draft reads them).
+
+    ``asked_at`` as for :func:`approve_package`.
+    """
+    asked_at = asked_at or timezone.now()  # before the lock: the lock may wait on a winner
     with transaction.atomic():
         package, person, decision = _decide(
             package_id,
@@ -343,6 +379,7 @@ def reject_package(
             batch=batch,
             note=note,
             expected_gate=expected_gate,
+            asked_at=asked_at,
         )
         version = package.current_version
         before = _move(package, decision, timezone.now())
@@ -541,6 +578,11 @@ def apply_fix(*, package_id: int, finding_id: int, person: Person) -> tuple[Item
             raise InputError(
                 [Problem(f"{finding.field}: {p.message}", field="finding_id") for p in exc.problems]
             ) from exc
+
+
+# The most packages one batch request may name, in the API and the web app alike: a batch is one
+# transaction per package, in the request, so its size bounds the request's time.
+BATCH_LIMIT = 500
 
 
 def decide_each(package_ids: Iterable[int], act: Callable[[int], ItemResult]) -> list[ItemResult]:

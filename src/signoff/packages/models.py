@@ -277,6 +277,7 @@ class Run(models.Model):
 
 class RefusalWindow(models.Model):
     """Refused attempts of one kind in one minute: who tried what on which object, and why.
+    (Also anonymous review-link views, per link and hour: attempt "view", code "viewed".)
 
     Not part of the audit chain: the chain gets one event for the first refusal of each key in
     each minute (``event_seq``), and this row counts the identical ones after it, so a flood

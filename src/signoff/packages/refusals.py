@@ -21,6 +21,9 @@ Only refusals about who or when (``AuthorityError``, ``StateError``) are recorde
 that lacks input (a rejection without a note, ``DecisionInputError``) is answered, not logged.
 A refusal inside an outer decorated service (``apply_fix`` calling ``edit_package``) is written
 once, by the outermost one, after the outer transaction rolled back too.
+
+The same aggregation, :func:`record_once_per_window`, keeps anonymous review-link views to one
+``link.viewed`` event per link and hour (``signoff.sharing.services``).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -115,8 +118,6 @@ def record_refusal(attempt: Attempt, exc: WorkflowError) -> int | None:
 
     Runs in a transaction of its own: call it after the refused decision's transaction ended.
     """
-    from signoff.packages.models import RefusalWindow
-
     key = {
         "workspace": attempt.workspace,
         "actor": attempt.actor,
@@ -126,12 +127,54 @@ def record_refusal(attempt: Attempt, exc: WorkflowError) -> int | None:
         "code": exc.code.value,
     }
     window = now().replace(second=0, microsecond=0)
+    action, _ = REFUSED_ACTIONS[attempt.subject_type]
+
+    def event(carried: int, earlier: list[datetime]) -> dict[str, Any]:
+        # No note: notes are what people said (memory search reads them); the reason is data.
+        return {
+            "action": action,
+            "actor": attempt.actor,
+            "subject_type": attempt.subject_type,
+            "subject_id": attempt.subject_id,
+            "workspace": attempt.workspace,
+            "gate": exc.gate,
+            "data": {
+                "attempt": attempt.attempt,
+                "code": exc.code.value,
+                "status": exc.http_status,
+                "message": exc.message,
+                "window": window.isoformat(),
+                # Identical refusals in earlier minutes that no event has counted yet.
+                "earlier_repeats": carried,
+                "earlier_windows": [w.isoformat() for w in earlier],
+            },
+        }
+
+    return record_once_per_window(key, window, event)
+
+
+def record_once_per_window(
+    key: dict[str, str],
+    window: datetime,
+    event: Callable[[int, list[datetime]], dict[str, Any]],
+) -> int | None:
+    """Write the first occurrence of ``key`` in ``window`` to the audit log; count the others.
+
+    ``key`` names a :class:`RefusalWindow` key (workspace, actor, attempt, subject_type,
+    subject_id, code); ``event(carried, windows)`` returns ``record()``'s arguments, given how
+    many occurrences of earlier windows no event has counted yet and which windows they fell
+    in (they are marked counted with it). Return the event's sequence number, or None when this
+    occurrence only counted. Refusals use it per minute, review-link views per hour
+    (``signoff.sharing.services``). One transaction (a savepoint inside the caller's).
+    """
+    from signoff.packages.models import RefusalWindow
+
     with transaction.atomic():
         try:
             with transaction.atomic():  # a savepoint: losing the claim must not end the outer
                 row = RefusalWindow.objects.create(**key, window=window, event_seq=0)
         except IntegrityError:
-            # This minute's event for the key exists (or is being written): count, don't log.
+            # This window's event for the key exists (or is being written): count, don't log.
             RefusalWindow.objects.filter(**key, window=window).update(repeats=F("repeats") + 1)
             return None
         earlier = list(
@@ -141,26 +184,7 @@ def record_refusal(attempt: Attempt, exc: WorkflowError) -> int | None:
         )
         for done in earlier:
             RefusalWindow.objects.filter(pk=done.pk).update(reported=done.repeats)
-        action, _ = REFUSED_ACTIONS[attempt.subject_type]
         carried = sum(r.repeats - r.reported for r in earlier)
-        # No note: notes are what people said (memory search reads them); the reason is data.
-        event = record(
-            action=action,
-            actor=attempt.actor,
-            subject_type=attempt.subject_type,
-            subject_id=attempt.subject_id,
-            workspace=attempt.workspace,
-            gate=exc.gate,
-            data={
-                "attempt": attempt.attempt,
-                "code": exc.code.value,
-                "status": exc.http_status,
-                "message": exc.message,
-                "window": window.isoformat(),
-                # Identical refusals in earlier minutes that no event has counted yet.
-                "earlier_repeats": carried,
-                "earlier_windows": [r.window.isoformat() for r in earlier],
-            },
-        )
-        RefusalWindow.objects.filter(pk=row.pk).update(event_seq=event.seq)
-    return event.seq
+        recorded = record(**event(carried, [r.window for r in earlier]))
+        RefusalWindow.objects.filter(pk=row.pk).update(event_seq=recorded.seq)
+    return recorded.seq

@@ -40,6 +40,7 @@ from signoff.channels.spec import ChannelSpec
 from signoff.core.forked import can_fork, default_workers, map_forked
 from signoff.core.paths import confined
 from signoff.core.rows import insert_rows
+from signoff.core.text import clip
 from signoff.memory.services import as_prompt_note, notes_for_drafts
 from signoff.packages.confidence import confidence
 from signoff.packages.matrix import Cell, expand
@@ -393,6 +394,7 @@ def _request(
         variant=plan.cell.variant,
         variant_index=ord(plan.cell.variant) - ord("A"),
         market=plan.cell.market,
+        revision=sum(1 for n in used if (n.sku, n.channel) == (plan.cell.sku, plan.cell.channel)),
     )
 
 
@@ -830,7 +832,7 @@ def _fail_run(run: Run, batch: _Batch, error: BaseException, actor: str) -> None
     """
     summary = {
         "status": "failed",
-        "error": f"{type(error).__name__}: {error}"[:500],
+        "error": clip(f"{type(error).__name__}: {error}", 500),
         **_kept(batch.stored),
     }
     try:

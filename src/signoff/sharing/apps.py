@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 ACTIONS = {
     "link.created": "Review link created",
-    "link.viewed": "Review link used to view packages",
+    "link.viewed": "Review link used to view packages (one event per link and hour)",
     "link.commented": "Comment added through a review link",
     "link.revoked": "Review link revoked",
 }

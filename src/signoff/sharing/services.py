@@ -1,5 +1,10 @@
 """Create, use and revoke review links. Every use is audited, as ``system:review_link``.
 
+Views are aggregated so an anonymous visitor cannot swamp the append-only log: the first view
+of a link in each hour is a ``link.viewed`` event at once, the others in that hour are counted
+beside the chain and carried into the link's next ``link.viewed`` event (``data.earlier_views``)
+by :func:`signoff.packages.refusals.record_once_per_window`. Comments stay one event each.
+
 A link is a random 256-bit token (shown once, to the content lead who creates it) of which
 only the SHA-256 is stored. It opens the current versions of the packages it names, and lets
 the guest comment on them: nothing else. Comments go to memory like any other comment, by
@@ -21,6 +26,7 @@ from signoff.audit.services import record
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import remember
 from signoff.packages.models import Note, Package
+from signoff.packages.refusals import record_once_per_window
 from signoff.sharing.models import ReviewComment, ReviewLink
 from signoff.workflow import AuthorityError, ErrorCode, Role
 from signoff.workspaces.models import Person
@@ -219,18 +225,44 @@ def _package(link: ReviewLink, package_id: int) -> Package:
     return package
 
 
-def _viewed(link: ReviewLink, package: Package | None) -> None:
-    record(
-        action="link.viewed",
-        actor=ACTOR,
-        actor_kind=ActorKind.SYSTEM,
-        subject_type="package" if package else "review_link",
-        subject_id=package.pk if package else link.pk,
-        workspace=link.workspace.slug,
-        sku=package.sku if package else None,
-        channel=package.channel if package else None,
-        data={"link": link.pk, "package": package.pk if package else None},
-    )
+def now() -> datetime:
+    """The clock views are counted by (tests replace it to cross an hour on purpose)."""
+    return timezone.now()
+
+
+def _viewed(link: ReviewLink, package: Package | None) -> int | None:
+    """Count a view; return the ``link.viewed`` event's seq if it is the hour's first."""
+    window = now().replace(minute=0, second=0, microsecond=0)
+    key = {
+        "workspace": link.workspace.slug,
+        "actor": ACTOR,
+        "attempt": "view",
+        "subject_type": "review_link",
+        "subject_id": str(link.pk),
+        "code": "viewed",
+    }
+
+    def event(carried: int, earlier: list[datetime]) -> dict:
+        return {
+            "action": "link.viewed",
+            "actor": ACTOR,
+            "actor_kind": ActorKind.SYSTEM,
+            "subject_type": "review_link",
+            "subject_id": link.pk,
+            "workspace": link.workspace.slug,
+            "sku": package.sku if package else None,
+            "channel": package.channel if package else None,
+            "data": {
+                "link": link.pk,
+                "package": package.pk if package else None,  # what this first view opened
+                "window": window.isoformat(),
+                # Views of earlier hours (after each hour's first) that no event counted yet.
+                "earlier_views": carried,
+                "earlier_windows": [w.isoformat() for w in earlier],
+            },
+        }
+
+    return record_once_per_window(key, window, event)
 
 
 def view_link(token: str) -> tuple[ReviewLink, list[Package]]:

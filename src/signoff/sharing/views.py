@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from signoff.core.errors import InputError, NotFound
 from signoff.sharing import services
+from signoff.web import throttle
 from signoff.web.pages import preview
 from signoff.web.views import with_person
 from signoff.workflow import WorkflowError
@@ -31,14 +32,35 @@ View = Callable[..., HttpResponse]
 
 
 def guest_view(view: View) -> View:
-    """Turn a refused link into 404 (unknown) or 410 (expired, revoked); harden the response."""
+    """Turn a refused link into 404 (unknown) or 410 (expired, revoked); harden the response.
+
+    Token guessing is throttled per address like sign-in (``signoff.web.throttle``): each
+    unknown token counts, and past the limit the address gets 429 with ``Retry-After`` before
+    any token it sends is looked up.
+    """
 
     @never_cache
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        address = throttle.client_address(request)
+        throttle.flush()  # finished minutes of unknown tokens go to the audit log
+        wait = throttle.link_refusal(address)
         try:
-            response = view(request, token, *args, **kwargs)
+            if wait is not None:
+                throttle.count(throttle.Kind.LINK, address, throttled=True)
+                refused = throttle.Throttled(wait)
+                response = render(
+                    request,
+                    "sharing/refused.html",
+                    {"reason": "throttled", "throttled": refused},
+                    status=429,
+                )
+                response["Retry-After"] = str(wait)
+            else:
+                response = view(request, token, *args, **kwargs)
         except services.LinkRefused as exc:
+            if exc.reason == "unknown":
+                throttle.count(throttle.Kind.LINK, address)
             status = 404 if exc.reason == "unknown" else 410
             response = render(
                 request, "sharing/refused.html", {"reason": exc.reason}, status=status

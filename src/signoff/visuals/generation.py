@@ -28,6 +28,7 @@ from signoff.briefs.models import Brief, BriefVersion
 from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
+from signoff.core.text import clip
 from signoff.packages.runlock import run_in_progress, run_lock
 from signoff.packages.services import drafting_cost, drafting_version
 from signoff.visuals.checking import Checked, check_option
@@ -208,8 +209,8 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
         packshots = [r for r in refs if r.kind == Reference.Kind.PACKSHOT and r.sku == product.sku]
         if not packshots:
             outcome.missing[product.sku] = (
-                "no packshot: images are made from the product's own photo; add one with "
-                f"`signoff refs add {brief.slug} FILE --kind packshot --sku {product.sku}`"
+                "no packshot: images are made from the product's own photo; add a packshot "
+                f"reference for SKU {product.sku} to brief {brief.slug}"
             )
         elif (needed := _still_needed(run, product.sku)) > 0:
             plans.append(_Plan(product.sku, product.name or product.sku, packshots, needed))
@@ -436,7 +437,7 @@ def _failed(run: ImageRun, sku: str, number: int, origin: dict, reason: str) -> 
         subject_type="image",
         subject_id=str(image.pk),
         workspace=run.brief.workspace.slug,
-        data={"brief": run.brief.slug, "sku": sku, "run": run.pk, "reason": reason[:500]},
+        data={"brief": run.brief.slug, "sku": sku, "run": run.pk, "reason": clip(reason, 500)},
     )
     return image
 
@@ -468,7 +469,7 @@ def _end(run: ImageRun, status: str, outcome: RunOutcome, error: str = "") -> No
             subject_id=str(run.brief_id),
             workspace=run.brief.workspace.slug,
             data={"brief": run.brief.slug, "run": run.pk, "status": status, **run.summary},
-            note=error[:500],
+            note=clip(error, 500),
         )
 
 

@@ -177,6 +177,7 @@ def launch(brief: Brief, channel: str, *, person: Person) -> Outcome:
         return refusal(exc)
     return Outcome(
         True,
-        f"{channel} launched: {len(result.packages)} packages published; "
+        f"{channel} launched: {len(result.packages)} packages published by "
+        f"{result.launched_by} at {result.launched_at:%Y-%m-%d %H:%M} UTC; "
         f"receipt {result.manifest_hash[:12]}",
     )

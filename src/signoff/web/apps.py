@@ -15,3 +15,6 @@ class WebConfig(AppConfig):
         register_action("signin.succeeded", "Signed in to the web app")
         register_action("signin.failed", "Failed sign-ins (per account, address and minute)")
         register_action("token.refused", "Unknown API tokens refused (per address and minute)")
+        register_action(
+            "link.refused", "Unknown review-link tokens refused (per address and minute)"
+        )

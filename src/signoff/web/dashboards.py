@@ -25,6 +25,7 @@ from signoff.briefs.models import Brief
 from signoff.briefs.workflow import brief_gate, template_for
 from signoff.packages.models import Finding, Package
 from signoff.packages.selectors import blocking_reason, sla_report
+from signoff.web import audit_scope
 from signoff.web.models import DashboardLayout
 from signoff.web.pages import duration, urgency, waiting_on_roles
 from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
@@ -315,8 +316,10 @@ def agent_activity(person: Person, workspace: Workspace) -> dict:
 
 
 def recent_decisions(person: Person, workspace: Workspace) -> dict:
-    """The last approvals and rejections at any gate, newest first. Three queries."""
+    """The last approvals and rejections at any gate, newest first, each numbered in the
+    workspace's log. Five queries."""
     events = list(history(workspace=workspace.slug).filter(action__in=DECISIONS)[:ROWS])
+    audit_scope.number(workspace.slug, events)  # the API shows positions, never global seqs
     names = _names(workspace) if events else {}
     briefs = {str(b.pk): b for b in _briefs(workspace)} if events else {}
     rows = []

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from signoff.packages.decisions import BATCH_LIMIT
 from signoff.web.accounts import person_of
 from signoff.web.pages import NO_OWNER, BoardQuery
 
@@ -89,6 +90,16 @@ class BatchForm(forms.Form):
         # Any integer is accepted here; the services refuse ids outside the workspace.
         raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
         self.fields["ids"].choices = [(i, i) for i in raw if str(i).isdigit()]
+
+    def clean_ids(self) -> list[int]:
+        ids = list(dict.fromkeys(self.cleaned_data["ids"]))
+        if len(ids) > BATCH_LIMIT:
+            raise ValidationError(
+                f"At most {BATCH_LIMIT} packages per batch (the API's limit too); "
+                f"{len(ids)} were selected. Nothing was changed: select fewer and try again.",
+                code="batch_limit",
+            )
+        return ids
 
 
 class DecisionForm(forms.Form):

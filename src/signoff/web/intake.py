@@ -17,6 +17,7 @@ from pathlib import Path
 
 import yaml
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -36,7 +37,7 @@ from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Version
 from signoff.packages.runlock import runs_as_they_stand
 from signoff.packages.services import STEPS, ensure_may_queue_run
-from signoff.packages.tasks import run_brief_task
+from signoff.packages.tasks import queued_run, run_brief_task
 from signoff.workflow import AuthorityError, WorkflowError
 from signoff.workspaces.models import Person
 from signoff.workspaces.rules import brand_rules
@@ -76,7 +77,12 @@ def add_uploaded_brief(
     their own workspace only.
     """
     folder = _upload_dir(person)
-    intake = _add_from_folder(person, folder, brief_text, csv_text, name)
+    try:
+        intake = _add_from_folder(person, folder, brief_text, csv_text, name)
+    except BaseException:
+        # add_brief's transaction rolled back: its files go with it, whatever stopped it.
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     if intake.problems:
         shutil.rmtree(folder, ignore_errors=True)  # a refused upload leaves nothing behind
     return intake
@@ -235,12 +241,21 @@ def queue_run(brief: Brief, person: Person) -> Queued:
     return Queued(True, "Run queued: drafting and checking what the brief needs.")
 
 
-def run_progress(brief: Brief, *, queued_at: datetime.datetime | None = None) -> dict:
-    """Return the brief's latest run and how far it got; ``polling`` while it is not done."""
+def run_progress(brief: Brief) -> dict:
+    """Return the brief's latest run and how far it got; ``polling`` while it is not done.
+
+    Read from the database alone (the run rows and the task queue), so every signed-in person
+    sees the same progress, whoever clicked Run. ``stale`` when a queued run has waited over
+    an hour: no worker is taking work, and the page polls slowly.
+    """
     run = next(iter(runs_as_they_stand(brief, limit=1)), None)
-    queued = queued_at is not None and (run is None or run.started_at < queued_at)
-    if queued and timezone.now() - queued_at > datetime.timedelta(hours=1):
-        queued = False  # no worker picked it up: stop polling, the button is still there
+    waiting = queued_run(brief)
+    queued = waiting is not None and (run is None or run.started_at < waiting.queued_at)
+    stale = (
+        queued
+        and not waiting.taken
+        and timezone.now() - waiting.queued_at > datetime.timedelta(hours=1)
+    )
     running = run is not None and run.status == "running" and not queued
     planned = drafted = 0
     steps: list[tuple[str, str]] = []
@@ -262,6 +277,9 @@ def run_progress(brief: Brief, *, queued_at: datetime.datetime | None = None) ->
         "brief": brief,
         "run": run,
         "queued": queued,
+        "queued_at": waiting.queued_at if queued else None,
+        "starting": queued and waiting.taken,
+        "stale": stale,
         "running": running,
         "polling": queued or running,
         "steps": steps,
@@ -289,11 +307,21 @@ def missing_facts(brief: Brief) -> dict[str, dict[str, list[int]]]:
     return gaps
 
 
-def data_requests_page(brief: Brief, person: Person) -> dict:
-    """Missing facts per SKU with the open requests for each."""
+# SKUs per page of the data requests panel (a brief may have thousands missing facts).
+REQUESTS_PER_PAGE = 100
+
+
+def data_requests_page(brief: Brief, person: Person, page_number: object = 1) -> dict:
+    """Missing facts per SKU with the open requests for each, one page of SKUs at a time."""
     gaps = missing_facts(brief)
+    paginator = Paginator(sorted(gaps), REQUESTS_PER_PAGE)
+    page = paginator.get_page(page_number)
+    gaps = {sku: gaps[sku] for sku in page.object_list}
     notes = Note.objects.filter(
-        package__brief=brief, kind=Note.Kind.COMMENT, text__startswith=REQUEST_PREFIX
+        package__brief=brief,
+        kind=Note.Kind.COMMENT,
+        text__startswith=REQUEST_PREFIX,
+        sku__in=list(gaps),
     ).order_by("created_at", "id")
     requests: dict[str, list[Note]] = {}
     for note in notes:
@@ -311,6 +339,7 @@ def data_requests_page(brief: Brief, person: Person) -> dict:
         "rows": rows,
         "operators": operators(person),
         "may_request": may_run(person, brief),
+        "requests_page": page,
     }
 
 

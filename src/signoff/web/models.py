@@ -37,7 +37,8 @@ class DashboardLayout(models.Model):
 
 
 class AuthFailures(models.Model):
-    """Failed sign-ins (or unknown API tokens) of one account from one address in one minute.
+    """Failed sign-ins (or unknown API or review-link tokens) of one account from one address
+    in one minute.
 
     The throttle sums these rows; once the minute is over, one audit event carries the row's
     counts (``recorded``), and the row is deleted when the throttle no longer looks that far
@@ -47,6 +48,7 @@ class AuthFailures(models.Model):
     class Kind(models.TextChoices):
         SIGNIN = "signin"  # the web sign-in form: a wrong email or password
         TOKEN = "token"  # the API: a bearer token that was never issued
+        LINK = "link"  # a review link (/review/<token>/) whose token was never issued
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     account = models.CharField(max_length=254, blank=True)  # as typed, lowercased; "" for tokens

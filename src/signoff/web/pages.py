@@ -18,10 +18,9 @@ from django.utils import timezone
 
 from signoff.agents.context import field_texts
 from signoff.audit.selectors import history
-from signoff.briefs.approval import brief_diff
 from signoff.briefs.completeness import fact_label
-from signoff.briefs.models import Brief, BriefApproval
-from signoff.briefs.workflow import brief_gate, template_for
+from signoff.briefs.models import Brief
+from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.packages.models import Package, Review, Version
 from signoff.packages.selectors import (
@@ -453,55 +452,6 @@ def package_page(package: Package, person: Person) -> dict:
 
 
 # --- brief and matrix -----------------------------------------------------------------------
-
-
-def brief_page(brief: Brief) -> dict:
-    """Return the G1 diff, the approval, and completeness per SKU."""
-    template = template_for(brief)
-    version = brief.latest_version()
-    diff = []
-    for line in brief_diff(version) if version else []:
-        kind = "same"
-        if line.startswith(("+++", "---")):
-            kind = "file"
-        elif line.startswith("@@"):
-            kind = "hunk"
-        elif line.startswith("+"):
-            kind = "add"
-        elif line.startswith("-"):
-            kind = "del"
-        diff.append((kind, line))
-    gate = brief_gate(template)
-    approval = (
-        BriefApproval.objects.filter(brief_version=brief.approved_version).order_by("-id").first()
-        if brief.approved_version_id
-        else None
-    )
-    products = list(version.products.order_by("position")) if version else []
-    by_sku: dict[str, dict] = {
-        p.sku: {"sku": p.sku, "name": p.name, "gaps": {}, "packages": 0} for p in products
-    }
-    for package in Package.objects.filter(brief=brief).only("sku", "channel", "completeness"):
-        entry = by_sku.setdefault(
-            package.sku, {"sku": package.sku, "name": "", "gaps": {}, "packages": 0}
-        )
-        entry["packages"] += 1
-        for fact in (package.completeness or {}).get("missing", []):
-            entry["gaps"].setdefault(fact_label(fact), []).append(package.channel)
-    completeness = [
-        {**e, "gaps": sorted((label, sorted(chs)) for label, chs in e["gaps"].items())}
-        for e in by_sku.values()
-    ]
-    return {
-        "brief": brief,
-        "version": version,
-        "diff": diff,
-        "gate": gate,
-        "waiting": gate is not None and brief.state != PackageState.APPROVED,
-        "approval": approval,
-        "completeness": completeness,
-        "has_packages": any(e["packages"] for e in completeness),
-    }
 
 
 def launch_gate(template: Template) -> Gate:

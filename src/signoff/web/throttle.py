@@ -8,11 +8,15 @@
 - API: bearer tokens that were never issued count per address the same way; past the limit
   they get 429 instead of 401. An issued token is still served: at 256 bits a token cannot be
   guessed, and refusing real ones would lock colleagues behind the same address out.
+- Review links (``/review/<token>/``, no account): unknown link tokens count per address the
+  same way; past the limit every link from that address gets 429 before its token is looked
+  up, as a sign-in is refused before its password is checked (``link_refusal``).
 - Audit: each sign-in is one ``signin.succeeded`` event. Failures are counted per account,
   address and minute (``AuthFailures``); once the minute is over, one ``signin.failed`` event
   (``token.refused`` for tokens) carries its counts, so a flood adds one event a minute per
-  account and address, not one per attempt. Finished minutes are written by the next sign-in
-  request or unknown token, whoever sends it.
+  account and address, not one per attempt (``link.refused`` for review links). Finished
+  minutes are written by the next sign-in request, unknown token or review-link request,
+  whoever sends it.
 
 Counts live in the database, so every server process sees the same ones.
 """
@@ -147,6 +151,12 @@ def token_refusal(address: str, now: datetime | None = None) -> int | None:
     return _wait(Kind.TOKEN, now, _setting("SIGNOFF_SIGNIN_ADDRESS_LIMIT", 50), address=address)
 
 
+def link_refusal(address: str, now: datetime | None = None) -> int | None:
+    """Return how many seconds this address must wait before opening review links again."""
+    now = now or timezone.now()
+    return _wait(Kind.LINK, now, _setting("SIGNOFF_SIGNIN_ADDRESS_LIMIT", 50), address=address)
+
+
 def count(
     kind: str,
     address: str,
@@ -225,10 +235,10 @@ def _event(row: AuthFailures, workspace: str) -> dict[str, Any]:
         "throttled": row.throttled,
     }
     event = {"actor": ACTOR, "actor_kind": ActorKind.SYSTEM, "workspace": workspace}
-    if row.kind == Kind.TOKEN:
+    if row.kind in (Kind.TOKEN, Kind.LINK):
         return {
             **event,
-            "action": "token.refused",
+            "action": "token.refused" if row.kind == Kind.TOKEN else "link.refused",
             "subject_type": "address",
             "subject_id": row.address,
             "data": data,

@@ -2,6 +2,7 @@ from django.urls import path
 
 from signoff.web import (
     views,
+    views_feeds,
     views_image_compare,
     views_image_edit,
     views_images,
@@ -37,6 +38,7 @@ urlpatterns = [
         name="matrix-approve-channel",
     ),
     path("briefs/<slug:slug>/launch/", views.launch, name="launch"),
+    path("briefs/<slug:slug>/feeds/<str:channel>/", views_feeds.channel_feed, name="feed"),
     path("briefs/<slug:slug>/run/", views_intake.brief_run, name="brief-run"),
     path(
         "briefs/<slug:slug>/run/progress/",

@@ -24,9 +24,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from signoff.briefs.models import Brief
 from signoff.core.errors import InputError, NotFound
+from signoff.feeds import formats_for
 from signoff.memory.services import comment_on
+from signoff.outbox.selectors import matrix_deliveries
 from signoff.web import actions, pages, throttle
 from signoff.web.accounts import person_of
+from signoff.web.brief_page import brief_page
 from signoff.web.forms import (
     ApproveForLaunchForm,
     BatchForm,
@@ -161,16 +164,19 @@ def board_batch(request: HttpRequest, person: Person, slug: str) -> HttpResponse
             note=form.cleaned_data["note"],
             owner=form.cleaned_data["owner"],
         )
+    elif form.has_error("ids", "batch_limit"):
+        error = " ".join(form.errors["ids"])
     else:
         error = "Select at least one package and an action."
     context = {"brief": brief, "results": results, "error": error}
     if request.htmx:
+        # 200 even when refused: htmx swaps only successful answers into #batch-results.
         response = render(request, "web/_batch_results.html", context)
         response["HX-Trigger"] = "board-changed"
         return response
     context.update(_board_context(request, person, brief))
     context["blocking"] = pages.blocking_panel(brief)
-    return render(request, "web/board.html", context)
+    return render(request, "web/board.html", context, status=400 if error else 200)
 
 
 # --- package --------------------------------------------------------------------------------
@@ -256,7 +262,8 @@ def package_comment(request: HttpRequest, person: Person, package_id: int) -> Ht
 @with_person
 def brief(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
     found = brief_for(person, slug)
-    context = {"person": person, "form": BriefApproveForm(), **pages.brief_page(found)}
+    shown = brief_page(found, request.GET.get("page", 1), request.GET.get("refs", 1))
+    context = {"person": person, "form": BriefApproveForm(), **shown}
     return render(request, "web/brief.html", context)
 
 
@@ -272,6 +279,13 @@ def brief_approve(request: HttpRequest, person: Person, slug: str) -> HttpRespon
 
 def _matrix(request: HttpRequest, person: Person, brief: Brief, **extra: Any) -> HttpResponse:
     context = {"person": person, **pages.matrix_page(brief, person), **extra}
+    for column in context["columns"]:  # a launched channel offers its feeds, its own first
+        column["feeds"] = formats_for(column["channel"]) if column["launch"] else []
+    # Each package's delivery per destination, and each channel's counts (signoff.outbox).
+    sent = matrix_deliveries(brief)
+    context["deliveries"] = sent["by_package"]
+    for column in context["columns"]:
+        column["destinations"] = sent["by_channel"].get(column["channel"], [])
     return render(request, "web/matrix.html", context)
 
 

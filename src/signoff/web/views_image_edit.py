@@ -78,9 +78,9 @@ def image_prompt_edit(request: HttpRequest, person: Person, image_id: int) -> Ht
         return redirect("web:image", image_id=found.pk)
     messages.success(
         request,
-        f"Prompt edit of option {found.number} queued for {checked.provider}. A worker asks "
-        "the provider; the edited version will appear on this page, under its lineage, as a "
-        "new option once it is made.",
+        f"Prompt edit of option {found.number} queued for {checked.provider}. It runs in the "
+        "background: the edited version will appear on this page, under its lineage, as a new "
+        "option once the provider has made it.",
     )
     return redirect("web:image", image_id=found.pk)
 

@@ -7,7 +7,6 @@ requests get a page or a redirect, so every action also works without JavaScript
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from signoff.briefs import authority
@@ -189,18 +187,12 @@ def _notes_parse(request: HttpRequest, person: Person, parse_id: str) -> HttpRes
 # --- run and progress -----------------------------------------------------------------------
 
 
-def _queued_key(brief_pk: int) -> str:
-    return f"signoff:run-queued:{brief_pk}"
-
-
 @require_POST
 @with_person
 def brief_run(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
     found = brief_for(person, slug)
-    queued_at = timezone.now()
     outcome = intake.queue_run(found, person)
     if outcome.ok:
-        request.session[_queued_key(found.pk)] = queued_at.isoformat()
         messages.success(request, outcome.message)
     else:
         code = f" ({outcome.code})" if outcome.code else ""
@@ -211,11 +203,7 @@ def brief_run(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
 
 
 def _progress(request: HttpRequest, person: Person, found) -> HttpResponse:
-    stamp = request.session.get(_queued_key(found.pk))
-    queued_at = datetime.datetime.fromisoformat(stamp) if stamp else None
-    context = intake.run_progress(found, queued_at=queued_at)
-    if stamp and not context["queued"]:
-        request.session.pop(_queued_key(found.pk), None)
+    context = intake.run_progress(found)
     template = "web/_run_progress.html" if request.htmx else "web/intake_run.html"
     return render(request, template, {"person": person, **context})
 
@@ -233,7 +221,8 @@ def brief_run_progress(request: HttpRequest, person: Person, slug: str) -> HttpR
 @with_person
 def brief_data_requests(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
     found = brief_for(person, slug)
-    context = {"person": person, **intake.data_requests_page(found, person)}
+    page = request.GET.get("page", 1)
+    context = {"person": person, **intake.data_requests_page(found, person, page)}
     template = "web/_data_requests.html" if request.htmx else "web/intake_requests.html"
     return render(request, template, context)
 

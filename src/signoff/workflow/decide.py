@@ -11,9 +11,9 @@
    -> AuthorityError ``maker_checker`` / ``same_person_two_gates``;
 4. what the actor must supply: a rejection note -> DecisionInputError ``note_required``;
 5. what the package's data must allow: no blocking findings and, in a batch, the approver's own
-   reviewed mark (approve); at the last gate, every required image slot filled; no open block
-   reasons (unblock) -> StateError ``blocking_findings``, ``not_reviewed``, ``missing_images``,
-   ``still_blocked``.
+   reviewed mark (approve); at the last gate, every required copy field and image slot of the
+   channel filled; no open block reasons (unblock) -> StateError ``blocking_findings``,
+   ``not_reviewed``, ``missing_fields``, ``missing_images``, ``still_blocked``.
 
 It reads nothing and writes nothing: the caller loads the package, builds ``Facts``, calls
 ``decide`` and stores the ``Decision`` (position, audit event, voided approvals) in one
@@ -77,9 +77,11 @@ class Facts:
     reviewed_by_actor: bool = False  # the actor marked this version reviewed
     batch: bool = False  # this approval is one of a batch
     blocking_findings: int = 0  # open findings of severity "block" on this version
+    blocking_rules: tuple[str, ...] = ()  # those findings named, "field: rule_id"
     open_block_reasons: int = 0  # block reasons not resolved yet (unblock waits for zero)
     note: str = ""  # the note given with the action; a rejection must carry one
     empty_image_slots: tuple[str, ...] = ()  # required image slots of the channel still empty
+    empty_fields: tuple[str, ...] = ()  # required copy fields of the channel still empty
     gates_approved_by_actor: frozenset[str] = frozenset()  # where the actor approved this version
 
 
@@ -121,6 +123,7 @@ def decide(
     if action is Action.APPROVE:
         _ensure_approvable(actor, facts, gate)
         if move.target.state is PackageState.APPROVED:
+            _ensure_fields(facts, gate)
             _ensure_images(facts, gate)
     if action is Action.UNBLOCK and facts.open_block_reasons:
         raise StateError(
@@ -243,8 +246,9 @@ def _ensure_approvable(actor: Actor, facts: Facts, gate: Gate | None) -> None:
     if facts.blocking_findings:
         raise StateError(
             ErrorCode.BLOCKING_FINDINGS,
-            f"{facts.blocking_findings} blocking finding(s) on this version: "
-            f"fix them before {_gate_name(gate)}",
+            f"{facts.blocking_findings} blocking finding(s) on this version"
+            + (f" ({'; '.join(facts.blocking_rules)})" if facts.blocking_rules else "")
+            + f": fix them before {_gate_name(gate)}",
             gate=gate.id if gate else None,
         )
     if facts.batch and not facts.reviewed_by_actor:
@@ -252,6 +256,18 @@ def _ensure_approvable(actor: Actor, facts: Facts, gate: Gate | None) -> None:
             ErrorCode.NOT_REVIEWED,
             f"{actor.id} has not marked this version reviewed: "
             "batch approval only covers packages you reviewed",
+            gate=gate.id if gate else None,
+        )
+
+
+def _ensure_fields(facts: Facts, gate: Gate | None) -> None:
+    # Only the last gate asks (a check finds an empty field as it drafts, but the channel's
+    # spec may have made one required since).
+    if facts.empty_fields:
+        raise StateError(
+            ErrorCode.MISSING_FIELDS,
+            f"required field(s) still empty: {', '.join(facts.empty_fields)}; "
+            f"fill them before {_gate_name(gate)}",
             gate=gate.id if gate else None,
         )
 

@@ -10,6 +10,7 @@ StateError                 409     the package's position (or data) does not all
   not_reviewed                     batch approval of a version the approver did not mark reviewed
   blocking_findings                the current version has findings of severity ``block``
   still_blocked                    unblock while block reasons are still open
+  missing_fields                   the last gate or launch while a required copy field is empty
   missing_images                   the last gate while a required image slot is empty
 AuthorityError             403     this actor may not do this, whatever the state
   not_a_person                     an agent or a system event tried a person-only action
@@ -37,6 +38,7 @@ class ErrorCode(StrEnum):
     NOT_REVIEWED = "not_reviewed"  # batch approval needs the approver's own "reviewed" mark
     BLOCKING_FINDINGS = "blocking_findings"  # no gate passes while a block finding is open
     STILL_BLOCKED = "still_blocked"  # unblock waits until every block reason is resolved
+    MISSING_FIELDS = "missing_fields"  # the last gate needs every required copy field filled
     MISSING_IMAGES = "missing_images"  # the last gate needs every required image slot filled
     NOT_A_PERSON = "not_a_person"  # agents and system events never decide
     WRONG_ROLE = "wrong_role"  # the actor lacks the role; there is no admin override

@@ -19,6 +19,9 @@ class Workspace(models.Model):
     # Rules people accepted from memory suggestions; kept apart so reloading the file keeps them.
     learned_rules = models.JSONField(default=dict)  # {"banned": [{phrase, suggest, reason}]}
     providers = models.JSONField(default=dict)  # {agent: "openai:MODEL"}: overrides settings
+    # Where launches are delivered: the file's entries, folder paths made absolute (no secrets:
+    # entries name the environment variables that hold them). See signoff.outbox.
+    destinations = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

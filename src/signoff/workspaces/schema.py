@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -136,6 +137,64 @@ class AgentProviders(TypedDict, total=False):
     brief_enricher: Annotated[str, AfterValidator(_builtin_only)]
 
 
+def _http_url(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+        raise ValueError(f"{value!r} is not an http(s) URL; write it as https://host/path")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+# A name a delivery is recorded under; it appears in CLI output, the API and file names.
+DestinationName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=100)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=200)]
+
+
+class _Destination(_Strict):
+    name: DestinationName
+    channel: str = Field(min_length=1)
+    # Where the images a document names are served from: each image's URL is this followed by
+    # its file name. Without it, images go by file name and SHA-256 only.
+    image_base_url: HttpUrl | None = None
+
+
+class FolderDestination(_Destination):
+    """Write the channel's feed, and its images, into a folder (atomically)."""
+
+    kind: Literal["folder"]
+    path: str = Field(min_length=1)  # relative paths are read from the workspace file's folder
+    format: str = Field("json", min_length=1)  # a feed format id (signoff export --format)
+
+
+class WebhookDestination(_Destination):
+    """POST one signed JSON document per package."""
+
+    kind: Literal["webhook"]
+    url: HttpUrl
+    secret_env: EnvName  # the environment variable holding the HMAC secret; never the secret
+    timeout: float | None = Field(None, gt=0, le=60)  # seconds; SIGNOFF_DELIVERY_TIMEOUT else
+
+
+# Every kind the file accepts. A new connector adds its entry model here (and its connector
+# in signoff.outbox.connectors).
+DESTINATION_KINDS = {"folder": FolderDestination, "webhook": WebhookDestination}
+
+
+def _known_kind(value: object) -> object:
+    if isinstance(value, dict) and value.get("kind") not in DESTINATION_KINDS:
+        kind = value.get("kind")
+        said = f"unknown destination kind {kind!r}" if kind is not None else "no kind"
+        raise ValueError(f"{said}; expected one of {', '.join(DESTINATION_KINDS)}")
+    return value
+
+
+DestinationEntry = Annotated[
+    FolderDestination | WebhookDestination,
+    Field(discriminator="kind"),
+    BeforeValidator(_known_kind),
+]
+
+
 class WorkspaceFile(_Strict):
     workspace: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str = Field(min_length=1)
@@ -148,6 +207,9 @@ class WorkspaceFile(_Strict):
     channel_overrides: dict[str, dict[str, Any]] = {}
     workflows: dict[str, WorkflowSettings] = {}  # template name -> settings; see above
     providers: AgentProviders = {}
+    # Where each channel's launches are delivered (signoff.outbox); credentials come from
+    # environment variables the entries name, never from the file.
+    destinations: list[DestinationEntry] = []
 
     @field_validator("providers")
     @classmethod

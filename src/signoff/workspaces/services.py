@@ -12,9 +12,10 @@ from signoff.audit.services import record
 from signoff.channels.catalog import catalog_ids, resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.sourcemap import SourceDocument, pydantic_problems, read_document
+from signoff.outbox.destinations import destination_problems, resolve_path
 from signoff.workflow import settings_problems
 from signoff.workspaces.models import Claim, Person, Workspace
-from signoff.workspaces.schema import WorkspaceFile
+from signoff.workspaces.schema import DESTINATION_KINDS, WorkspaceFile
 from signoff.workspaces.tokens import revoke_people_tokens
 
 
@@ -32,7 +33,7 @@ def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
     try:
         parsed = WorkspaceFile.model_validate(data)
     except ValidationError as exc:
-        problems += pydantic_problems(doc, exc)
+        problems += pydantic_problems(doc, _Untagged(exc))
     # A workflow setting is checked against its template here, not when a command first uses
     # it; where both see a value, the template's words (what was expected) replace pydantic's.
     workflow_problems = _workflow_problems(doc, data.get("workflows"))
@@ -50,9 +51,34 @@ def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
         [str(c) for c in _list(data, "channels")],
         overrides if isinstance(overrides, dict) else {},
     )
+    problems += [
+        doc.problem(message, loc)
+        for loc, message in destination_problems(
+            _list(data, "destinations"),
+            channels=[str(c) for c in _list(data, "channels")],
+            base_dir=Path(doc.path).parent,
+        )
+    ]
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0))
     return parsed
+
+
+class _Untagged:
+    """Pydantic's errors with the destination kind it tried left out of each location:
+    ``destinations.0.path``, not ``destinations.0.folder.path``."""
+
+    def __init__(self, exc: ValidationError) -> None:
+        self._exc = exc
+
+    def errors(self) -> list[dict]:
+        errors = []
+        for error in self._exc.errors():
+            loc = error["loc"]
+            if len(loc) > 2 and loc[0] == "destinations" and loc[2] in DESTINATION_KINDS:
+                error = {**error, "loc": (*loc[:2], *loc[3:])}
+            errors.append(error)
+        return errors
 
 
 def _workflow_problems(doc: SourceDocument, workflows: object) -> list[Problem]:
@@ -127,6 +153,7 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
         workspace.workflows = {k: v.model_dump(mode="json") for k, v in parsed.workflows.items()}
         workspace.claim_policy = dict(parsed.claim_policy)
         workspace.providers = dict(parsed.providers)
+        workspace.destinations = _destinations(parsed, Path(path).parent)
         workspace.save()
         _sync_people(workspace, parsed, actor=actor)
         _sync_claims(workspace, parsed, doc)
@@ -142,9 +169,20 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
                 "people": len(parsed.people),
                 "claims": len(parsed.claims),
                 "channels": parsed.channels,
+                "destinations": [d.name for d in parsed.destinations],
             },
         )
     return workspace, created
+
+
+def _destinations(parsed: WorkspaceFile, base_dir: Path) -> list[dict]:
+    stored = []
+    for entry in parsed.destinations:
+        data = entry.model_dump(mode="json", exclude_none=True)
+        if "path" in data:  # the worker and the web app may run from another folder
+            data["path"] = str(resolve_path(data["path"], base_dir))
+        stored.append(data)
+    return stored
 
 
 def _sync_people(workspace: Workspace, parsed: WorkspaceFile, *, actor: str) -> None:

@@ -30,6 +30,11 @@ class DraftRequest:
     variant: str = "A"  # "A", "B", ...: variants must really differ
     variant_index: int = 0
     market: str = "en-US"
+    # How many notes people left on this package's own SKU and channel (its copy sent back or
+    # edited): what a redraft counts as its revision. ``brief.notes`` also carries notes on
+    # the SKU's other channels and the channel's other SKUs, which inform the draft but are
+    # another template's history. None: count every note given.
+    revision: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ from ninja import Schema
 
 
 class EventOut(Schema):
-    seq: int
+    # The event's number in your workspace's own log (1 = its first event). The installation's
+    # sequence number is not shown: it would count other workspaces' activity.
+    position: int
     occurred_at: datetime
     actor: str
     actor_kind: str
@@ -31,13 +33,16 @@ class WhoApprovedOut(Schema):
     at: datetime
     gate: str | None
     content_hash: str
-    seq: int
+    position: int  # the approval event's number in your workspace's log
 
 
 class VerifyOut(Schema):
+    """The whole chain verified, reported in your workspace's own events."""
+
     ok: bool
-    count: int
-    first_bad_seq: int | None
+    count: int  # your workspace's events that verified
+    first_bad_position: int | None  # your event where the chain breaks (None: intact, or not
+    # at one of yours: then ``reason`` says so)
     reason: str | None
-    head_seq: int
-    head_hash: str
+    head_position: int  # your workspace's last verified event (0: none yet)
+    head_hash: str  # its hash ("" when none)

@@ -104,6 +104,9 @@ class BriefUpdateOut(Schema):
     created_version: bool
     touched: list[ImpactOut]  # back to draft, approvals voided
     untouched: int
+    # Packages of a SKU whose facts changed, left alone: why (their channel does not use the
+    # fact and their copy does not state it).
+    spared: list[ImpactOut] = []
 
 
 class RunQueuedOut(Schema):
@@ -130,6 +133,8 @@ class LaunchOut(Schema):
     bundle: str = Field(
         description="Where the bundle is in the export folder: WORKSPACE/BRIEF/CHANNEL"
     )
+    launched_at: datetime  # as the manifest says
+    launched_by: str  # the launching person's e-mail
 
 
 class LaunchRecordOut(Schema):
@@ -147,6 +152,10 @@ class ManifestOut(Schema):
     workspace: str
     channel: str
     launched_by: str
+    # When (ISO 8601, UTC, as written), and the launching person's name (absent from
+    # manifests written before both were).
+    launched_at: str | None = None
+    launched_by_name: str | None = None
     packages: list[dict[str, Any]]  # content and provenance of each package
 
 

@@ -18,7 +18,7 @@ class MemorySearchQuery(Schema):
 
 class MemoryHitOut(Schema):
     source: MemorySource
-    id: int  # the note's or version's id, or the event's seq
+    id: int  # the note's or version's id, or the event's position in your workspace's log
     kind: str  # the note's kind, "current" or "earlier" for a version, the event's action
     package: int | None
     brief: str  # "" for an event

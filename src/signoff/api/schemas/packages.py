@@ -8,6 +8,7 @@ from pydantic import Field
 
 from signoff.api.schemas.board import FindingCountsOut
 from signoff.api.schemas.common import FieldValue, Id
+from signoff.packages.decisions import BATCH_LIMIT
 from signoff.web.compare import TAGS
 
 
@@ -99,7 +100,7 @@ class EditOut(Schema):
 
 class BatchIn(Schema):
     action: Literal["approve", "reject", "review", "reassign"]
-    ids: list[Id] = Field(min_length=1, max_length=500)
+    ids: list[Id] = Field(min_length=1, max_length=BATCH_LIMIT)  # the web's limit too
     note: str = ""
     expected_gate: str | None = None
     owner: str = Field("", max_length=254)  # the new owner's email; required to reassign

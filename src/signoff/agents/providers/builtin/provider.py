@@ -14,12 +14,18 @@ MODEL = "composer-1"
 TEMPLATE_VERSION = 1
 
 
+def _revision(request: DraftRequest) -> int:
+    # Only this package's own notes make a redraft move off its copy: a note on another
+    # channel's copy of the SKU says nothing about this template's.
+    return len(request.brief.notes) if request.revision is None else request.revision
+
+
 def _variant_rank(request: DraftRequest) -> int:
     index = request.variant_index
     letter = (request.variant or "A")[:1].upper()
     if not index and "A" < letter <= "Z":
         index = ord(letter) - ord("A")
-    return index + len(request.brief.notes)
+    return index + _revision(request)
 
 
 class BuiltinProvider:
@@ -66,7 +72,7 @@ class BuiltinProvider:
                 "variant_index": request.variant_index,
                 "tone": tone,
                 "lead": context.lead,
-                "revision": len(request.brief.notes),
+                "revision": _revision(request),
                 "market": request.market,
             },
         )

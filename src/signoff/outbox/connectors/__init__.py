@@ -1,0 +1,47 @@
+"""The connector port: one narrow interface per way of delivering, chosen by destination kind.
+
+A connector only talks to the receiver. It gets a :class:`DeliveryDocument` (the bytes to send,
+fixed at launch, and the idempotency key every attempt repeats) and answers with a
+:class:`~signoff.outbox.rules.SendResult`; it never touches the database, never retries and
+never decides what a failure means (``signoff.outbox.rules`` does). That keeps a connector
+testable against a local server with nothing else running.
+
+To add a kind (``shopify``, ``amazon``, ``google_merchant``): write its entry model in
+``signoff.workspaces.schema.DESTINATION_KINDS``, a connector module here, and register it in
+``CONNECTORS``. Say whether it ``batches`` (one document for all of a channel's packages, like
+a feed file or a bulk operation) and whether it ``takes_down`` (can remove what it delivered).
+"""
+
+from __future__ import annotations
+
+from signoff.outbox.connectors.folder import FolderConnector
+from signoff.outbox.connectors.port import (
+    PUBLISH,
+    TAKEDOWN,
+    Attachment,
+    Connector,
+    DeliveryDocument,
+)
+from signoff.outbox.connectors.webhook import WebhookConnector
+from signoff.outbox.destinations import Destination
+
+# kind -> connector class. A kind without a connector here cannot be loaded from the file.
+CONNECTORS: dict[str, type[Connector]] = {
+    FolderConnector.kind: FolderConnector,
+    WebhookConnector.kind: WebhookConnector,
+}
+
+__all__ = [
+    "CONNECTORS",
+    "PUBLISH",
+    "TAKEDOWN",
+    "Attachment",
+    "Connector",
+    "DeliveryDocument",
+    "connector_for",
+]
+
+
+def connector_for(destination: Destination, *, timeout: float) -> Connector:
+    """Return a connector for the destination's kind; KeyError for an unknown kind."""
+    return CONNECTORS[destination.kind](timeout=destination.timeout or timeout)

@@ -1,0 +1,201 @@
+"""What a delivery sends: a package's JSON document (fixed at launch) or a channel's feed.
+
+The package document is built once, in the launch's transaction, and stored on the delivery:
+every attempt sends the same bytes, so a receiver that sees an idempotency key twice sees the
+same request twice. A folder's feed is built when it is written, from what is published and
+not taken down at that moment (``signoff.feeds`` where installed; otherwise the documents as
+one JSON file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from signoff.briefs.models import Brief, Product
+from signoff.core.hashing import canonical_json
+from signoff.outbox.connectors import Attachment
+from signoff.outbox.destinations import JSON_FORMAT, Destination, DestinationError
+from signoff.packages.models import Package, Version
+from signoff.workspaces.models import Workspace
+
+DOCUMENT_SCHEMA = "signoff.delivery/1"  # the document's shape; docs/formats.md describes it
+
+
+def idempotency_key(workspace: str, destination: str, package_id: int, version: Version) -> str:
+    """Return the key for one package version to one destination: the same on every attempt,
+    different for another version or destination (hex SHA-256, a valid header value)."""
+    text = f"{workspace}\n{destination}\n{package_id}\n{version.number}\n{version.content_hash}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def image_base(destination: Destination) -> str | None:
+    """Where the destination's images are served: its own ``image_base_url``, else the
+    deployment's ``SIGNOFF_FEED_IMAGE_BASE_URL``."""
+    return destination.image_base_url or getattr(settings, "SIGNOFF_FEED_IMAGE_BASE_URL", None)
+
+
+def image_url(destination: Destination, file: str) -> str | None:
+    base = image_base(destination)
+    return f"{base.rstrip('/')}/{file}" if base and file else None
+
+
+def product_image_urls(product: Product, workspace: Workspace) -> list[str]:
+    """The product's own image URLs (the products CSV's image columns), main first."""
+    try:
+        from signoff.feeds.items import product_facts, product_images
+    except ImportError:
+        return [u for u in product.images if isinstance(u, str) and u.startswith("http")]
+    facts = product_facts(product, brand=workspace.name)
+    return [image["url"] for image in product_images(facts) if image.get("url")]
+
+
+def package_document(
+    *,
+    package: Package,
+    version: Version,
+    destination: Destination,
+    key: str,
+    approvals: list[dict[str, Any]],
+    published_at: datetime,
+    manifest_hash: str,
+    product_images: Iterable[str] = (),
+) -> dict[str, Any]:
+    """Return the JSON document a destination gets for one published package version."""
+    images = [
+        {
+            "slot": slot,
+            "file": entry.get("file", ""),
+            "sha256": entry.get("sha256", ""),
+            "width": entry.get("width"),
+            "height": entry.get("height"),
+            "format": entry.get("format"),
+            "url": image_url(destination, entry.get("file", "")),
+        }
+        for slot, entry in sorted((version.images or {}).items())
+    ]
+    if not images:  # no renditions yet: the product's own image URLs, as its data gives them
+        images = [{"slot": None, "source": "product", "url": url} for url in product_images]
+    brief = package.brief
+    return {
+        "schema": DOCUMENT_SCHEMA,
+        "event": "package.published",
+        "idempotency_key": key,
+        "destination": destination.name,
+        "workspace": brief.workspace.slug,
+        "brief": brief.slug,
+        "package": package.pk,
+        "sku": package.sku,
+        "channel": package.channel,
+        "market": package.market,
+        "variant": package.variant,
+        "version": version.number,
+        "content_hash": version.content_hash,
+        "fields": version.fields,
+        "images": images,
+        "approvals": approvals,
+        "published_at": published_at.isoformat(),
+        "manifest_hash": manifest_hash,
+    }
+
+
+def takedown_document(document: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Return the document asking a receiver to take a delivered package down."""
+    keep = ("schema", "destination", "workspace", "brief", "package", "sku", "channel")
+    return {
+        **{k: document.get(k) for k in keep},
+        "event": "package.takedown",
+        "idempotency_key": document.get("idempotency_key"),
+        "market": document.get("market"),
+        "variant": document.get("variant"),
+        "version": document.get("version"),
+        "content_hash": document.get("content_hash"),
+        "reason": reason,
+    }
+
+
+def body_of(document: dict[str, Any]) -> bytes:
+    """Return the bytes sent for a document: canonical JSON (the same on every attempt)."""
+    return canonical_json(document)
+
+
+@dataclass
+class Feed:
+    """A channel's feed as a folder destination writes it."""
+
+    filename: str
+    content: bytes
+    media_type: str
+    problems: dict[int, str] = field(default_factory=dict)  # package id -> why it is left out
+    attachments: tuple[Attachment, ...] = ()
+
+
+def channel_feed(
+    brief: Brief, channel: str, destination: Destination, documents: dict[int, dict[str, Any]]
+) -> Feed:
+    """Build the channel's feed in the destination's format from the packages in
+    ``documents`` (package id -> its stored document: what is published and not taken down).
+
+    Raises DestinationError when the format needs ``signoff.feeds`` and it is not installed.
+    """
+    try:
+        from signoff.feeds import build_feed
+        from signoff.feeds.items import feed_items
+    except ImportError:
+        if destination.format != JSON_FORMAT:
+            raise DestinationError(
+                f"destination {destination.name!r}: format {destination.format!r} needs the "
+                "feed exporters (signoff.feeds), which are not installed here"
+            ) from None
+        content = canonical_json(
+            {
+                "schema": DOCUMENT_SCHEMA,
+                "brief": brief.slug,
+                "channel": channel,
+                "packages": [documents[k] for k in sorted(documents)],
+            }
+        )
+        name = f"{brief.slug}-{channel}.json"
+        return Feed(name, content, "application/json", {}, _images(brief, documents))
+    items = [i for i in feed_items(brief, channel) if _item_package(i) in documents]
+    built = build_feed(destination.format, items, image_base_url=image_base(destination))
+    problems: dict[int, list[str]] = {}
+    for problem in built.problems:
+        said = f"{problem.field}: {problem.message}" if problem.field else problem.message
+        problems.setdefault(problem.package_id, []).append(said)
+    return Feed(
+        f"{brief.slug}-{channel}.{built.extension.lstrip('.')}",
+        built.content,
+        built.media_type,
+        {package: "; ".join(said) for package, said in problems.items()},
+        _images(brief, {k: v for k, v in documents.items() if k not in problems}),
+    )
+
+
+def _item_package(item: object) -> int | None:
+    return getattr(item, "package_id", None) or getattr(item, "package", None)
+
+
+def _images(brief: Brief, documents: dict[int, dict[str, Any]]) -> tuple[Attachment, ...]:
+    """The rendition files the documents name, read from storage only when written."""
+    from signoff.visuals.models import Blob
+    from signoff.visuals.storage import read_blob
+
+    wanted = {
+        image["file"]: image["sha256"]
+        for document in documents.values()
+        for image in document.get("images", [])
+        if image.get("file") and image.get("sha256")
+    }
+    stored = Blob.objects.filter(workspace=brief.workspace_id, sha256__in=set(wanted.values()))
+    blobs = {blob.sha256: blob for blob in stored}
+    return tuple(
+        Attachment(name, sha, lambda blob=blobs[sha]: read_blob(blob))
+        for name, sha in sorted(wanted.items())
+        if sha in blobs
+    )
