@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from signoff.feeds.base import FeedItem
+from signoff.feeds.base import Check, FeedItem
 
 # The package fields each role reads, best first. Every text field of the shipped catalog
 # with one of these meanings is listed (tests/test_feeds_formats.py keeps them in step).
@@ -101,3 +101,20 @@ def keywords(item: FeedItem) -> Copy | None:
         return None
     value = item.fields[name]
     return Copy(" ".join(str(v) for v in value) if isinstance(value, list) else str(value), name)
+
+
+def offer_text(check: Check, offer_id: str, limits: dict[str, int], fmt: str) -> dict[str, str]:
+    """The offer's ``id``, ``title`` and ``description`` as a merchant feed row holds them,
+    each checked against ``limits``; a missing or over-long one goes on ``check``."""
+    item = check.item
+    out = {"id": offer_id}
+    check.at_most("id", offer_id, limits["id"], "an id", fmt)
+    found = title(item)
+    if check.required("title", found, f"{fmt} needs a title; the package has no title field"):
+        check.at_most(found.source, found.value, limits["title"], "a title", fmt)
+        out["title"] = found.value
+    found = description(item)
+    if check.required("description", found, f"{fmt} needs a description; the package has none"):
+        check.at_most(found.source, found.value, limits["description"], "a description", fmt)
+        out["description"] = found.value
+    return out

@@ -48,20 +48,7 @@ MAX_ADDITIONAL_IMAGES = 10
 def _entry(check: Check, offer_id: str, base: str | None) -> dict[str, str | list[str]]:
     """The item's attributes, in column order; problems go on ``check``."""
     item = check.item
-    out: dict[str, str | list[str]] = {"id": offer_id}
-    check.at_most("id", offer_id, LIMITS["id"], "an id", FMT)
-    title = copy.title(item)
-    if check.required("title", title, f"{FMT} needs a title; the package has no title field"):
-        check.at_most(title.source, title.value, LIMITS["title"], "a title", FMT)
-        out["title"] = title.value
-    description = copy.description(item)
-    if check.required(
-        "description", description, f"{FMT} needs a description; the package has none"
-    ):
-        check.at_most(
-            description.source, description.value, LIMITS["description"], "a description", FMT
-        )
-        out["description"] = description.value
+    out: dict[str, str | list[str]] = dict(copy.offer_text(check, offer_id, LIMITS, FMT))
     out["link"] = facts.link(check, FMT) or ""
     urls = facts.images(check, base, FMT)
     out["image_link"] = urls[0] if urls else ""

@@ -46,20 +46,7 @@ AVAILABILITY = {
 
 def _row(check: Check, offer_id: str, base: str | None) -> dict[str, str]:
     item = check.item
-    row = {"id": offer_id}
-    check.at_most("id", offer_id, LIMITS["id"], "an id", FMT)
-    title = copy.title(item)
-    if check.required("title", title, f"{FMT} needs a title; the package has no title field"):
-        check.at_most(title.source, title.value, LIMITS["title"], "a title", FMT)
-        row["title"] = title.value
-    description = copy.description(item)
-    if check.required(
-        "description", description, f"{FMT} needs a description; the package has none"
-    ):
-        check.at_most(
-            description.source, description.value, LIMITS["description"], "a description", FMT
-        )
-        row["description"] = description.value
+    row = copy.offer_text(check, offer_id, LIMITS, FMT)
     available = facts.availability(check, FMT)
     row["availability"] = AVAILABILITY[available] if available else ""
     # Meta requires a condition; Signoff's products are a brand's own new goods unless the
