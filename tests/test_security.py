@@ -819,7 +819,9 @@ def test_the_web_batch_refuses_more_packages_than_the_api_takes(
     from signoff.packages.models import Package, Review
 
     ids = list(Package.objects.values_list("id", flat=True))
-    too_many = ids + list(range(10_000, 10_000 + BATCH_LIMIT + 1 - len(ids)))
+    # Unknown ids past every real one: real ids grow across the suite and must not collide.
+    first_unknown = max(ids) + 1
+    too_many = ids + list(range(first_unknown, first_unknown + BATCH_LIMIT + 1 - len(ids)))
     assert len(too_many) == BATCH_LIMIT + 1
 
     page = as_person("maya").post(
