@@ -207,3 +207,21 @@ def offer_ids(
         several = by_market and len(markets[item.sku]) > 1
         ids[item.package_id] = f"{item.sku}-{item.market}" if several else item.sku
     return ids
+
+
+def image_links(
+    check: Check, base: str | None, fmt: str, max_additional: int
+) -> tuple[str, list[str]]:
+    """The main image URL and the additional ones, each over-limit or comma problem reported."""
+    urls = images(check, base, fmt)
+    extra = urls[1:]
+    if len(extra) > max_additional:
+        check.fail(
+            "images",
+            f"{fmt} takes at most {max_additional} additional images; this package has "
+            f"{len(extra)}",
+        )
+    if any("," in u for u in extra):
+        # Repeated values are comma-separated in a text file.
+        check.fail("images", "an additional image URL contains a comma, which separates them")
+    return (urls[0] if urls else ""), extra

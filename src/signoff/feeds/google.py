@@ -50,19 +50,9 @@ def _entry(check: Check, offer_id: str, base: str | None) -> dict[str, str | lis
     item = check.item
     out: dict[str, str | list[str]] = dict(copy.offer_text(check, offer_id, LIMITS, FMT))
     out["link"] = facts.link(check, FMT) or ""
-    urls = facts.images(check, base, FMT)
-    out["image_link"] = urls[0] if urls else ""
-    extra = urls[1:]
-    if len(extra) > MAX_ADDITIONAL_IMAGES:
-        check.fail(
-            "images",
-            f"{FMT} takes at most {MAX_ADDITIONAL_IMAGES} additional images; this package has "
-            f"{len(extra)}",
-        )
-    if any("," in u for u in extra):
-        # Repeated values are comma-separated in a text file.
-        check.fail("images", "an additional image URL contains a comma, which separates them")
-    out["additional_image_link"] = extra
+    out["image_link"], out["additional_image_link"] = facts.image_links(
+        check, base, FMT, MAX_ADDITIONAL_IMAGES
+    )
     out["availability"] = facts.availability(check, FMT) or ""
     price = facts.price(check, FMT)
     out["price"] = f"{price[0]} {price[1]}" if price else ""

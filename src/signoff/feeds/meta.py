@@ -55,17 +55,7 @@ def _row(check: Check, offer_id: str, base: str | None) -> dict[str, str]:
     price = facts.price(check, FMT)
     row["price"] = f"{price[0]} {price[1]}" if price else ""
     row["link"] = facts.link(check, FMT) or ""
-    urls = facts.images(check, base, FMT)
-    row["image_link"] = urls[0] if urls else ""
-    extra = urls[1:]
-    if len(extra) > MAX_ADDITIONAL_IMAGES:
-        check.fail(
-            "images",
-            f"{FMT} takes at most {MAX_ADDITIONAL_IMAGES} additional images; this package has "
-            f"{len(extra)}",
-        )
-    if any("," in u for u in extra):
-        check.fail("images", "an additional image URL contains a comma, which separates them")
+    row["image_link"], extra = facts.image_links(check, base, FMT, MAX_ADDITIONAL_IMAGES)
     row["additional_image_link"] = ",".join(extra)
     brand = str(item.product.get("brand") or "")
     if check.required("product.brand", brand, f"{FMT} needs the product's brand"):
