@@ -11,10 +11,10 @@ from pydantic import Field
 from signoff.api.errors import error_responses
 from signoff.api.schemas import EventOut, Id, VerifyOut, WhoApprovedOut
 from signoff.api.scope import package_for
+from signoff.audit import scope as audit_scope
 from signoff.audit.models import Event
 from signoff.audit.selectors import history, who_approved
 from signoff.core.errors import NotFound
-from signoff.web import audit_scope
 
 router = Router(tags=["audit"])
 

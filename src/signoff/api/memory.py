@@ -16,10 +16,10 @@ from signoff.api.schemas import (
     MemorySource,
     SuggestionOut,
 )
+from signoff.audit import scope as audit_scope
 from signoff.memory.search import SOURCES, search_memory
 from signoff.memory.services import learn_banned_phrase, rejection_notes
 from signoff.memory.suggestions import suggest_banned_phrases
-from signoff.web import audit_scope
 from signoff.workspaces.rules import brand_rules
 
 router = Router(tags=["memory"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from signoff.audit.models import Event
+from signoff.audit.scope import positions
 from signoff.packages.models import Approval, Package
 from signoff.visuals.trail import images_trail
 
@@ -16,9 +17,10 @@ def package_manifest(package: Package) -> dict:
     approvals = Approval.objects.filter(version=version, voided_at__isnull=True).order_by(
         "created_at"
     )
-    events = Event.objects.filter(subject_type="package", subject_id=str(package.pk)).order_by(
-        "seq"
+    events = list(
+        Event.objects.filter(subject_type="package", subject_id=str(package.pk)).order_by("seq")
     )
+    numbered = positions(package.brief.workspace.slug, [e.seq for e in events])
     return {
         "package": package.pk,
         "sku": package.sku,
@@ -64,5 +66,9 @@ def package_manifest(package: Package) -> dict:
             }
             for a in approvals
         ],
-        "audit": [{"seq": e.seq, "action": e.action, "hash": e.hash} for e in events],
+        # Numbered within the workspace's own log: a manifest leaves the installation, and the
+        # chain's global seqs would tell a receiver how busy other workspaces are.
+        "audit": [
+            {"position": numbered[e.seq], "action": e.action, "hash": e.hash} for e in events
+        ],
     }

@@ -53,6 +53,19 @@ class Destination:
             )
         return value.encode("utf-8")
 
+    def credential(self, field_name: str) -> str:
+        """Return the value of the environment variable the entry's ``field_name`` (a
+        ``*_env`` field: ``token_env``) names; DestinationError when it is unset."""
+        variable = str(self.options.get(field_name) or "")
+        value = os.environ.get(variable, "") if variable else ""
+        if not value:
+            raise DestinationError(
+                f"destination {self.name!r}: the environment variable {variable or '?'} "
+                f"({field_name}) is not set here; set it where the worker runs, then retry "
+                "the delivery"
+            )
+        return value
+
 
 def destinations_of(
     entries: Iterable[Mapping[str, Any]], channel: str | None = None
@@ -126,6 +139,19 @@ def destination_problems(
                     "in the file)",
                 )
             )
+        # Every other credential a channel API's entry names (token_env, refresh_token_env..).
+        for key, variable in entry.items():
+            if key == "secret_env" or not str(key).endswith("_env"):
+                continue
+            if isinstance(variable, str) and variable and not os.environ.get(variable):
+                problems.append(
+                    (
+                        (*where, key),
+                        f"the environment variable {variable} is not set: destination "
+                        f"{name!r} reads its {key.removesuffix('_env').replace('_', ' ')} "
+                        "from it (set it; never write the credential in the file)",
+                    )
+                )
         if kind == "folder":
             path = entry.get("path")
             usable = isinstance(path, str) and path

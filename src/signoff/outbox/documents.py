@@ -19,7 +19,7 @@ from django.conf import settings
 
 from signoff.briefs.models import Brief, Product
 from signoff.core.hashing import canonical_json
-from signoff.outbox.connectors import Attachment
+from signoff.outbox.connectors import Attachment, Requests
 from signoff.outbox.destinations import JSON_FORMAT, Destination, DestinationError
 from signoff.packages.models import Package, Version
 from signoff.workspaces.models import Workspace
@@ -104,10 +104,57 @@ def package_document(
     }
 
 
+def api_requests(
+    brief: Brief, channel: str, package_ids: Iterable[int], destinations: Iterable[Destination]
+) -> dict[str, Requests]:
+    """Return, for each destination of a channel API kind (one whose connector builds
+    ``requests``), the call each of ``package_ids`` makes, or why it cannot (a field the API
+    needs and the package or its product data lacks): ``{destination name: Requests}``.
+
+    Built at launch, from the channel's published packages (offer ids and handles depend on
+    all of them), so that every attempt sends the same call."""
+    from signoff.outbox.connectors import CONNECTORS
+
+    builders = [
+        (d, build)
+        for d in destinations
+        if (build := getattr(CONNECTORS.get(d.kind), "requests", None)) is not None
+    ]
+    if not builders:
+        return {}
+    from signoff.feeds.items import feed_items
+
+    items = feed_items(brief, channel)
+    wanted = set(package_ids)
+    built = {}
+    for destination, build in builders:
+        found = build(items, destination, image_base(destination))
+        built[destination.name] = Requests(
+            {k: v for k, v in found.requests.items() if k in wanted},
+            {k: v for k, v in found.problems.items() if k in wanted},
+        )
+    return built
+
+
+def with_request(document: dict[str, Any], requests: Requests | None) -> dict[str, Any]:
+    """Return ``document`` carrying its channel API call (``request``), or why there is none
+    (``problem``: the delivery fails with it, naming the field, and nothing is sent)."""
+    if requests is None:
+        return document
+    package = document["package"]
+    if package in requests.requests:
+        return {**document, "request": requests.requests[package]}
+    said = requests.problems.get(package) or "the feed could not express this package"
+    return {**document, "problem": said}
+
+
 def takedown_document(document: dict[str, Any], reason: str) -> dict[str, Any]:
-    """Return the document asking a receiver to take a delivered package down."""
+    """Return the document asking a receiver to take a delivered package down (with the
+    channel API call it made, which names what to take down)."""
     keep = ("schema", "destination", "workspace", "brief", "package", "sku", "channel")
+    request = {"request": document["request"]} if "request" in document else {}
     return {
+        **request,
         **{k: document.get(k) for k in keep},
         "event": "package.takedown",
         "idempotency_key": document.get("idempotency_key"),

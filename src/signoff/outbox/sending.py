@@ -182,6 +182,7 @@ def prepare(rows: Iterable[Delivery], *, worker: str) -> list[Job]:
                     row.idempotency_key + (".takedown" if action == TAKEDOWN else ""),
                     body_of(document),
                     action=action,
+                    receiver_id=row.receiver_id if action == TAKEDOWN else "",
                 ),
                 connector,
             )

@@ -23,7 +23,13 @@ from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.outbox.connectors import CONNECTORS
 from signoff.outbox.destinations import Destination, destination_problems
-from signoff.outbox.documents import idempotency_key, package_document, product_image_urls
+from signoff.outbox.documents import (
+    api_requests,
+    idempotency_key,
+    package_document,
+    product_image_urls,
+    with_request,
+)
 from signoff.outbox.models import Delivery
 from signoff.outbox.rules import RETRYABLE_BY_PERSON, DeliveryState
 from signoff.packages.models import Package
@@ -95,6 +101,7 @@ def enqueue_launch(
             brief_version__in={p.current_version.brief_version_id for p in packages}
         )
     }
+    requests = api_requests(brief, channel, [p.pk for p in packages], destinations)
     now = timezone.now()
     rows = []
     for package, package_approvals in zip(packages, approvals, strict=True):
@@ -111,6 +118,7 @@ def enqueue_launch(
                 manifest_hash=manifest_hash,
                 product_images=products.get((version.brief_version_id, package.sku), ()),
             )
+            document = with_request(document, requests.get(destination.name))
             rows.append(
                 Delivery(
                     brief=brief,

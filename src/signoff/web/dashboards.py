@@ -17,15 +17,16 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from signoff.audit import scope as audit_scope
 from signoff.audit.models import Event
 from signoff.audit.registry import PACKAGE_GATE_APPROVED
 from signoff.audit.selectors import history
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import brief_gate, template_for
+from signoff.metrics.widgets import operations, operations_weekly
 from signoff.packages.models import Finding, Package
 from signoff.packages.selectors import blocking_reason, sla_report
-from signoff.web import audit_scope
 from signoff.web.models import DashboardLayout
 from signoff.web.pages import duration, urgency, waiting_on_roles
 from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
@@ -363,6 +364,18 @@ WIDGETS: dict[str, Widget] = {
             "The latest approvals and rejections",
             recent_decisions,
         ),
+        Widget(
+            "operations",
+            "Operations",
+            "First-pass rate, revisions, AI text kept, cost, SLA breaches, hours saved",
+            operations,
+        ),
+        Widget(
+            "operations_weekly",
+            "Operations by week",
+            "Packages shipped, first-pass and SLA breach rates per week",
+            operations_weekly,
+        ),
     ]
 }
 
@@ -372,8 +385,8 @@ ROLE_DEFAULTS: dict[str, list[str]] = {
     "compliance": ["my_queue", "blocked", "recent_decisions"],
     "brand_manager": ["my_queue", "pipeline", "gate_throughput"],
     "operator": ["blocked", "pipeline", "agent_activity", "sla_breaches"],
-    "cmo": ["pipeline", "gate_throughput", "recent_decisions"],
-    "ceo": ["pipeline", "gate_throughput", "recent_decisions"],
+    "cmo": ["operations", "operations_weekly", "pipeline", "gate_throughput", "recent_decisions"],
+    "ceo": ["operations", "operations_weekly", "pipeline", "gate_throughput", "recent_decisions"],
 }
 FALLBACK = ["pipeline", "recent_decisions"]  # e.g. an admin with no other role
 

@@ -103,6 +103,8 @@ class PersonEntry(_Strict):
     email: EmailStr
     name: str = Field(min_length=1)
     roles: list[Role] = []
+    # Opt in to a daily e-mail of what waits on this person's gates (signoff.notifications).
+    digest: bool = False
 
 
 class WorkflowSettings(_Strict):
@@ -114,6 +116,19 @@ class WorkflowSettings(_Strict):
     # One person may approve two gates of the same version (separation of duties relaxed);
     # each such approval's event records that this setting allowed it.
     allow_same_person_two_gates: bool = False
+
+
+class Policies(_Strict):
+    """Workspace-wide policies (docs/formats.md, ``policies:``)."""
+
+    # Who a one-click suggested fix is recorded as made by. ``checker`` (the default): the
+    # check that suggested it; the reviewer who accepted it verbatim stays a checker and may
+    # still approve. ``person``: the reviewer, as for any edit (maker-checker then applies).
+    # Free edits are always the editor's.
+    accepted_suggestion_authorship: Literal["checker", "person"] = "checker"
+    # Packages scoring under this confidence carry a "needs a careful read" reason on the
+    # board, the package page, the API and the CLI (signoff.packages.confidence); 0 turns it off.
+    careful_read_below: int = Field(default=60, ge=0, le=100)
 
 
 def _builtin_only(spec: str) -> str:
@@ -175,9 +190,65 @@ class WebhookDestination(_Destination):
     timeout: float | None = Field(None, gt=0, le=60)  # seconds; SIGNOFF_DELIVERY_TIMEOUT else
 
 
+class _ApiDestination(_Destination):
+    # The API's base URL, only so tests can point a connector at a server on loopback; a real
+    # destination leaves it out and gets the service's own address.
+    endpoint: HttpUrl | None = None
+    timeout: float | None = Field(None, gt=0, le=60)  # seconds; SIGNOFF_DELIVERY_TIMEOUT else
+
+
+class ShopifyDestination(_ApiDestination):
+    """Upsert one product per package with the Admin GraphQL ``productSet`` mutation."""
+
+    kind: Literal["shopify"]
+    shop: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
+    token_env: EnvName  # holds the Admin API access token (X-Shopify-Access-Token)
+    api_version: str = Field("2026-01", pattern=r"^\d{4}-(01|04|07|10)$")
+
+
+class AmazonDestination(_ApiDestination):
+    """Put one listing per package with SP-API Listings Items (``putListingsItem``)."""
+
+    kind: Literal["amazon"]
+    seller_id: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    marketplace_id: str = Field(pattern=r"^[A-Z0-9]{5,20}$")
+    region: Literal["na", "eu", "fe"]
+    # The Login with Amazon (LWA) app credentials and the seller's refresh token.
+    lwa_client_id_env: EnvName
+    lwa_client_secret_env: EnvName
+    refresh_token_env: EnvName
+    # VALIDATION_PREVIEW: Amazon checks each listing and saves nothing.
+    dry_run: bool = False
+    token_endpoint: HttpUrl | None = None  # the LWA token URL, for tests only (as endpoint)
+
+
+class GoogleMerchantDestination(_ApiDestination):
+    """Insert one product input per package with the Merchant API (products v1)."""
+
+    kind: Literal["google_merchant"]
+    account: str = Field(pattern=r"^[0-9]{1,20}$")
+    data_source: str = Field(pattern=r"^accounts/[0-9]{1,20}/dataSources/[0-9]{1,20}$")
+    token_env: EnvName  # holds a short-lived OAuth 2.0 access token (scope .../auth/content)
+
+    @model_validator(mode="after")
+    def _same_account(self) -> GoogleMerchantDestination:
+        if not self.data_source.startswith(f"accounts/{self.account}/"):
+            raise ValueError(
+                f"data_source {self.data_source!r} is not a data source of account "
+                f"{self.account!r}; write it as accounts/{self.account}/dataSources/ID"
+            )
+        return self
+
+
 # Every kind the file accepts. A new connector adds its entry model here (and its connector
 # in signoff.outbox.connectors).
-DESTINATION_KINDS = {"folder": FolderDestination, "webhook": WebhookDestination}
+DESTINATION_KINDS = {
+    "folder": FolderDestination,
+    "webhook": WebhookDestination,
+    "shopify": ShopifyDestination,
+    "amazon": AmazonDestination,
+    "google_merchant": GoogleMerchantDestination,
+}
 
 
 def _known_kind(value: object) -> object:
@@ -189,10 +260,37 @@ def _known_kind(value: object) -> object:
 
 
 DestinationEntry = Annotated[
-    FolderDestination | WebhookDestination,
+    FolderDestination
+    | WebhookDestination
+    | ShopifyDestination
+    | AmazonDestination
+    | GoogleMerchantDestination,
     Field(discriminator="kind"),
     BeforeValidator(_known_kind),
 ]
+
+
+class Escalation(_Strict):
+    """Who else hears of a package waiting at a gate, and after how many hours."""
+
+    contact: EmailStr  # one of the workspace's people
+    after_hours: float = Field(gt=0)  # longer than the gate's SLA (checked at load)
+
+
+class NotificationSettings(_Strict):
+    """SLA reminders, escalations and digests (signoff.notifications; docs/notifications.md).
+    Which templates, gates and people are valid is checked at load, with their lines."""
+
+    # The environment variable holding a Slack-compatible incoming webhook URL; never the URL.
+    webhook_env: EnvName | None = None
+    escalation: dict[str, dict[str, Escalation]] = {}  # template -> gate -> escalation
+    digest_hour: int = Field(8, ge=0, le=23)  # UTC hour from which the daily digest goes out
+
+
+class MetricsSettings(_Strict):
+    # What one package took by hand before Signoff: `signoff metrics` counts shipped
+    # packages x this as hours saved.
+    manual_hours_per_package: float | None = Field(None, gt=0, le=1000)
 
 
 class WorkspaceFile(_Strict):
@@ -206,10 +304,13 @@ class WorkspaceFile(_Strict):
     channels: list[str] = []
     channel_overrides: dict[str, dict[str, Any]] = {}
     workflows: dict[str, WorkflowSettings] = {}  # template name -> settings; see above
+    policies: Policies = Policies()
     providers: AgentProviders = {}
     # Where each channel's launches are delivered (signoff.outbox); credentials come from
     # environment variables the entries name, never from the file.
     destinations: list[DestinationEntry] = []
+    notifications: NotificationSettings = NotificationSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("providers")
     @classmethod

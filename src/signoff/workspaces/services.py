@@ -59,9 +59,29 @@ def parse_workspace(doc: SourceDocument) -> WorkspaceFile:
             base_dir=Path(doc.path).parent,
         )
     ]
+    problems += _notification_problems(doc, data)
     if problems:
         raise InputError(sorted(problems, key=lambda p: p.line or 0))
     return parsed
+
+
+def _notification_problems(doc: SourceDocument, data: dict) -> list[Problem]:
+    # Who is escalated to, and whether the webhook's variable holds a URL here, are checked at
+    # load: a reminder that cannot go out should fail now, not at 3 a.m. in the worker.
+    from signoff.notifications.rules import settings_problems as notification_problems
+
+    settings = data.get("notifications")
+    workflows = data.get("workflows")
+    if not isinstance(settings, dict):
+        return []
+    return [
+        doc.problem(message, loc)
+        for loc, message in notification_problems(
+            settings,
+            people=[str(_key(p, "email")) for p in _list(data, "people")],
+            workflows=workflows if isinstance(workflows, dict) else {},
+        )
+    ]
 
 
 class _Untagged:
@@ -152,8 +172,11 @@ def load_workspace(path: str | Path, *, actor: str = "system:cli") -> tuple[Work
         workspace.channel_overrides = parsed.channel_overrides
         workspace.workflows = {k: v.model_dump(mode="json") for k, v in parsed.workflows.items()}
         workspace.claim_policy = dict(parsed.claim_policy)
+        workspace.policies = parsed.policies.model_dump(mode="json")
         workspace.providers = dict(parsed.providers)
         workspace.destinations = _destinations(parsed, Path(path).parent)
+        workspace.notifications = parsed.notifications.model_dump(mode="json")
+        workspace.metrics = parsed.metrics.model_dump(mode="json")
         workspace.save()
         _sync_people(workspace, parsed, actor=actor)
         _sync_claims(workspace, parsed, doc)
@@ -198,6 +221,7 @@ def _sync_people(workspace: Workspace, parsed: WorkspaceFile, *, actor: str) -> 
         person = existing.pop(email, None) or Person(workspace=workspace, email=email)
         person.name = entry.name
         person.roles = list(entry.roles)
+        person.digest = entry.digest
         person.active = True
         person.save()
     for gone in existing.values():

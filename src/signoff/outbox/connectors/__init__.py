@@ -6,22 +6,28 @@ fixed at launch, and the idempotency key every attempt repeats) and answers with
 never decides what a failure means (``signoff.outbox.rules`` does). That keeps a connector
 testable against a local server with nothing else running.
 
-To add a kind (``shopify``, ``amazon``, ``google_merchant``): write its entry model in
-``signoff.workspaces.schema.DESTINATION_KINDS``, a connector module here, and register it in
-``CONNECTORS``. Say whether it ``batches`` (one document for all of a channel's packages, like
-a feed file or a bulk operation) and whether it ``takes_down`` (can remove what it delivered).
+To add a kind: write its entry model in ``signoff.workspaces.schema.DESTINATION_KINDS``, a
+connector module here, and register it in ``CONNECTORS``. Say whether it ``batches`` (one
+document for all of a channel's packages, like a feed file or a bulk operation) and whether it
+``takes_down`` (can remove what it delivered). A channel API kind (``shopify``, ``amazon``,
+``google_merchant``) also has a ``requests`` class method: the call each package makes, built
+at launch from its feed item and stored with the delivery (``signoff.outbox.documents``).
 """
 
 from __future__ import annotations
 
+from signoff.outbox.connectors.amazon import AmazonConnector
 from signoff.outbox.connectors.folder import FolderConnector
+from signoff.outbox.connectors.google_merchant import GoogleMerchantConnector
 from signoff.outbox.connectors.port import (
     PUBLISH,
     TAKEDOWN,
     Attachment,
     Connector,
     DeliveryDocument,
+    Requests,
 )
+from signoff.outbox.connectors.shopify import ShopifyConnector
 from signoff.outbox.connectors.webhook import WebhookConnector
 from signoff.outbox.destinations import Destination
 
@@ -29,6 +35,9 @@ from signoff.outbox.destinations import Destination
 CONNECTORS: dict[str, type[Connector]] = {
     FolderConnector.kind: FolderConnector,
     WebhookConnector.kind: WebhookConnector,
+    ShopifyConnector.kind: ShopifyConnector,
+    AmazonConnector.kind: AmazonConnector,
+    GoogleMerchantConnector.kind: GoogleMerchantConnector,
 }
 
 __all__ = [
@@ -38,6 +47,7 @@ __all__ = [
     "Attachment",
     "Connector",
     "DeliveryDocument",
+    "Requests",
     "connector_for",
 ]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from signoff.outbox.destinations import Destination
 from signoff.outbox.rules import SendResult
@@ -33,6 +33,17 @@ class DeliveryDocument:
     action: str = PUBLISH  # or TAKEDOWN
     filename: str = ""  # where a batching connector writes the body
     attachments: tuple[Attachment, ...] = field(default_factory=tuple)
+    # For a takedown: the receiver's id from the delivery it takes down ("" if none came).
+    receiver_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Requests:
+    """What a channel API connector will send for each package, built at launch from the
+    packages' feed items (so every attempt sends the same request), or why it cannot."""
+
+    requests: dict[int, dict[str, Any]] = field(default_factory=dict)  # package id -> request
+    problems: dict[int, str] = field(default_factory=dict)  # package id -> "field: why; ..."
 
 
 class Connector(Protocol):

@@ -1,0 +1,109 @@
+"""Google Merchant Center: one product input per package, through the Merchant API (products v1).
+
+``POST https://merchantapi.googleapis.com/products/v1/accounts/{account}/productInputs:insert
+?dataSource=accounts/{account}/dataSources/{id}`` with ``Authorization: Bearer <token>`` and a
+``ProductInput`` body (``offerId``, ``contentLanguage``, ``feedLabel``, ``productAttributes``:
+``signoff.feeds.google.product_inputs``, the same values and rules as the Merchant Center feed
+files). The older Content API for Shopping is switched off (sunset 18 Aug 2026). An input with
+the same content language, feed label and offer id in the data source is replaced, so sending
+a package again changes nothing more (developers.google.com/merchant/api/reference/rest/
+products_v1/accounts.productInputs/insert). Only an API-type data source can be written.
+
+The token is the value of the entry's ``token_env``: a short-lived OAuth 2.0 access token with
+the ``https://www.googleapis.com/auth/content`` scope, which the deployment keeps fresh there
+(a sidecar or a scheduled ``gcloud auth print-access-token`` for a service account); Signoff
+does not hold a service-account key.
+
+Answers: the inserted input's ``name`` is the receipt; 429 ``RESOURCE_EXHAUSTED`` is retried
+(after its ``Retry-After`` if it gives one); 400 ``INVALID_ARGUMENT`` and the other 4xx are
+final, shown with Google's message. A takedown is ``productInputs.delete`` of that name from
+the same data source; 404 means nothing is there, which is what a takedown asks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import ClassVar
+from urllib.parse import quote, urlencode
+
+from signoff.feeds import google as google_feed
+from signoff.feeds.base import FeedItem
+from signoff.outbox.connectors.calls import (
+    call,
+    failure,
+    problems_by_package,
+    request_of,
+    stored_document,
+)
+from signoff.outbox.connectors.port import TAKEDOWN, DeliveryDocument, Requests
+from signoff.outbox.destinations import Destination, DestinationError
+from signoff.outbox.rules import SendResult
+
+ENDPOINT = "https://merchantapi.googleapis.com"
+API = "products/v1"
+
+
+class GoogleMerchantConnector:
+    kind: ClassVar[str] = "google_merchant"
+    batches: ClassVar[bool] = False
+    takes_down: ClassVar[bool] = True  # productInputs.delete
+
+    def __init__(self, *, timeout: float) -> None:
+        self.timeout = timeout
+
+    @classmethod
+    def requests(
+        cls, items: Sequence[FeedItem], destination: Destination, image_base_url: str | None
+    ) -> Requests:
+        """Each package's ProductInput."""
+        inputs, problems = google_feed.product_inputs(items, image_base_url)
+        return Requests(inputs, problems_by_package(problems))
+
+    def send(self, document: DeliveryDocument) -> SendResult:
+        destination = document.destination
+        options = destination.options
+        stored = stored_document(document)
+        request = stored.get("request") or {}
+        if document.action != TAKEDOWN:
+            found = request_of(stored, self.kind)
+            if isinstance(found, SendResult):
+                return found
+        elif not request and not document.receiver_id:
+            return SendResult(True, 200)  # it was never sendable: nothing of it is live
+        try:
+            token = destination.credential("token_env")
+        except DestinationError as exc:
+            return SendResult(False, error=str(exc), transient=False)
+        base = str(options.get("endpoint") or ENDPOINT).rstrip("/")
+        account = quote(str(options.get("account")), safe="")
+        data_source = urlencode({"dataSource": str(options.get("data_source"))})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        if document.action == TAKEDOWN:
+            name = document.receiver_id
+            if not name.startswith("accounts/"):
+                segment = "~".join(
+                    str(request.get(k, "")) for k in ("contentLanguage", "feedLabel", "offerId")
+                )
+                name = f"accounts/{options.get('account')}/productInputs/{segment}"
+            url = f"{base}/{API}/{quote(name, safe='/~')}?{data_source}"
+            answer = call("DELETE", url, headers=headers, timeout=self.timeout)
+            if isinstance(answer, SendResult):
+                return answer
+            if answer.ok or answer.status == 404:  # 404: nothing there to take down
+                return SendResult(True, answer.status, receiver_id=name[:500])
+            return failure(answer)
+        url = f"{base}/{API}/accounts/{account}/productInputs:insert?{data_source}"
+        body = json.dumps(request, ensure_ascii=False).encode("utf-8")
+        answer = call("POST", url, headers=headers, body=body, timeout=self.timeout)
+        if isinstance(answer, SendResult):
+            return answer
+        if not answer.ok:
+            return failure(answer)
+        data = answer.json()
+        name = data.get("name") if isinstance(data, dict) else None
+        if not name:
+            return SendResult(
+                False, answer.status, error="Google answered without the input's name"
+            )
+        return SendResult(True, answer.status, receiver_id=str(name)[:500])
