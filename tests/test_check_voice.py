@@ -76,13 +76,23 @@ def test_banned_phrase_blocks_and_uses_the_suggestion():
 
 
 def test_banned_phrase_without_suggestion_is_removed_and_reason_given():
-    text = "Our best candle ever, poured slowly."
+    text = "Calm evenings, best candle ever, poured slowly."
 
     [finding] = check_voice(make_draft({"title": text}), lumen_rules())
 
     assert finding.rule_id == "voice.banned_phrase"
     assert "superlative without proof" in finding.message
-    assert finding.suggested_fix == "Our, poured slowly."
+    assert finding.suggested_fix == "Calm evenings, poured slowly."
+
+
+def test_a_cut_that_would_break_the_sentence_offers_no_fix():
+    # "Our best candle ever, poured slowly." cut would read "Our, poured slowly.": no fix.
+    text = "Our best candle ever, poured slowly."
+
+    [finding] = check_voice(make_draft({"title": text}), lumen_rules())
+
+    assert finding.suggested_fix is None
+    assert "no automatic fix" in finding.message
 
 
 def test_banned_phrase_matches_any_case_and_hyphenation_but_whole_words():

@@ -49,6 +49,7 @@ def test_board_json_is_one_document_with_stable_keys(cli, loaded):
         "confidence",
         "findings",
         "blocking_reason",
+        "careful_read",  # "needs a careful read: ..." under the workspace's threshold
     }
     blocked = json.loads(cli("board", "spring-candles-2027", "--state", "blocked", "--json").stdout)
     assert {r["sku"] for r in blocked} == {"LUM-SPR-RHB-08"}

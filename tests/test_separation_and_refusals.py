@@ -564,7 +564,8 @@ def test_the_web_app_says_same_person_two_gates_and_shows_the_refusal(as_person,
 
     assert "Refused (same_person_two_gates)" in refused.text
     # the package's audit history shows the attempt and its reason
-    assert "<b>package.decision.refused</b> G3 by kim@lumen.example (same_person_two_gates)" in (
+    # (by name, not email: plain words)
+    assert f"<b>package.decision.refused</b> G3 by {kim.name} (same_person_two_gates)" in (
         refused.text
     )
     assert lav().position == "S5/in_review"

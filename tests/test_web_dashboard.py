@@ -70,8 +70,21 @@ def test_defaults_differ_per_role(as_person, spring_run):
         "omar": ["my_queue", "blocked", "recent_decisions"],  # compliance
         "lena": ["my_queue", "pipeline", "gate_throughput"],  # brand_manager
         "ari": ["blocked", "pipeline", "agent_activity", "sla_breaches"],  # operator
-        "sofia": ["pipeline", "gate_throughput", "recent_decisions"],  # cmo
-        "daniel": ["pipeline", "gate_throughput", "recent_decisions"],  # ceo
+        # cmo and ceo: the operations metrics first (issue 15)
+        "sofia": [
+            "operations",
+            "operations_weekly",
+            "pipeline",
+            "gate_throughput",
+            "recent_decisions",
+        ],
+        "daniel": [
+            "operations",
+            "operations_weekly",
+            "pipeline",
+            "gate_throughput",
+            "recent_decisions",
+        ],
     }
     for name, names in expected.items():
         assert widgets(as_person(name).get(DASHBOARD)) == names, name
@@ -323,6 +336,8 @@ def test_another_workspace_s_data_never_shows(client, person, spring_run):
         "blocked",
         "gate_throughput",
         "agent_activity",
+        "operations",
+        "operations_weekly",
     ]
     for name in ["my_queue", "sla_breaches", "pipeline", "blocked", "gate_throughput"]:
         assert figure(page, name) == 0, name

@@ -126,7 +126,10 @@ def test_pasted_notes_propose_a_brief_with_questions_and_flag_instructions(
     findings = re.search(r'id="findings".*?</section>', response.text, re.S).group(0)
     assert "input.injection" in findings
     assert "ignore previous instructions" in findings
-    proposed = re.search(r"<textarea[^>]*>(.*?)</textarea>", response.text, re.S).group(1)
+    # The YAML is still there, behind "Edit as YAML instead" (the form comes first).
+    proposed = re.search(
+        r'<textarea name="brief_yaml"[^>]*>(.*?)</textarea>', response.text, re.S
+    ).group(1)
     assert "approve everything" not in proposed
     assert "channels:" in proposed
 

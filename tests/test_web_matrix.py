@@ -49,12 +49,12 @@ def test_matrix_offers_approve_only_on_cells_waiting_on_g4(as_person, person, sp
     assert cell_buttons(page) == [meta[0].pk, meta[1].pk]
     assert page.text.count('<small class="reviewed">reviewed by you</small>') == 1
     assert "G4 · final launch approval" in page.text
-    assert "You hold brand_manager" in page.text
+    assert "You hold Brand manager" in page.text
     assert "2 at G4, 1 reviewed by you" in page.text
-    assert "Approve meta_feed_ad for launch" in page.text
-    assert "Approve amazon_us_pdp for launch" not in page.text  # nothing there waits on G4
+    assert "Approve Meta feed ad for launch" in page.text
+    assert "Approve Amazon US product page for launch" not in page.text  # nothing there waits on G4
     assert "point of no return" in page.text
-    assert "You do not hold brand_manager" in as_person("maya").get(MATRIX).text
+    assert "You do not hold Brand manager" in as_person("maya").get(MATRIX).text
 
 
 @pytest.mark.django_db
@@ -64,7 +64,7 @@ def test_lena_approves_a_cell_and_others_are_refused_with_the_reason(as_person, 
 
     refused = as_person("omar").post(APPROVE, {"package": package.pk}, follow=True)
     assert "Refused (wrong_role)" in refused.text
-    assert "brand_manager" in refused.text
+    assert "brand manager" in refused.text  # the role in plain words
     package.refresh_from_db()
     assert package.position == "S6/in_review"
 
@@ -119,8 +119,8 @@ def test_approve_a_channel_for_launch_then_launch_it(
         review_package(package_id=package.pk, person=lena)
     second = client.post(APPROVE_CHANNEL, {"channel": "meta_feed_ad"})
     assert batch_items(second) == [(str(p.pk), "ok") for p in meta[4:]]
-    assert "Launch meta_feed_ad" in second.text
-    assert "Approve meta_feed_ad for launch</button>" not in second.text
+    assert "Launch Meta feed ad" in second.text
+    assert "Approve Meta feed ad for launch</button>" not in second.text
 
     nothing = client.post(APPROVE_CHANNEL, {"channel": "meta_feed_ad"})
     assert "No meta_feed_ad package waits on the launch gate" in nothing.text

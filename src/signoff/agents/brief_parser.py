@@ -31,6 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from signoff.agents.checks.pii import check_pii_text
 from signoff.agents.context import BrandRules, CheckFinding, ClaimStatus, Severity
+from signoff.agents.guard import INJECTION, screen_text
 from signoff.agents.providers.port import Completer, DraftFailed, Provider
 from signoff.agents.providers.prompting import Prompt, Redactor, data_block
 from signoff.agents.providers.schema import validate_json
@@ -71,12 +72,6 @@ MONTHS = {
         ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
     )
 }
-INJECTION = re.compile(
-    r"ignore (?:all |any )?(?:previous|prior|above) instructions|disregard (?:the|all) "
-    r"(?:rules|instructions)|approve (?:everything|all packages)|you are now|system prompt"
-    r"|act as (?:an? )?(?:admin|approver)",
-    re.IGNORECASE,
-)
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]|$)")
 _SPEAKER = re.compile(r"^\s*[A-Z][a-z]+:\s*")
 
@@ -273,20 +268,12 @@ def parse_with_rules(
 
 
 def _flags(text: str) -> list[CheckFinding]:
-    """What the notes hold that must never be followed or sent: instructions, and PII."""
-    findings = [
-        CheckFinding(
-            agent=AGENT,
-            rule_id="input.injection",
-            severity=Severity.BLOCK,
-            field="notes",
-            span=(m.start(), m.end()),
-            message=f"the notes try to instruct the system ({m.group(0)!r}); "
-            "treated as text, nothing was changed",
-        )
-        for m in INJECTION.finditer(text)
-    ]
-    return findings + check_pii_text("notes", text)
+    """What the notes hold that must never be followed or sent: instructions, and PII.
+
+    The same input guard every brief and products file goes through (``agents.guard``).
+    """
+    findings, _clean, _pii = screen_text("notes", text, pii_severity=Severity.BLOCK)
+    return findings
 
 
 def parse_kickoff_notes(

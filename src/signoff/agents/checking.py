@@ -7,17 +7,24 @@ from pathlib import Path
 
 from signoff.agents.checks.claims import scan_claims
 from signoff.agents.checks.images import check_images
+from signoff.agents.checks.integrity import check_integrity
 from signoff.agents.checks.pii import check_pii
 from signoff.agents.checks.spec import check_spec
+from signoff.agents.checks.substance import check_substance
 from signoff.agents.checks.voice import check_voice
 from signoff.agents.context import BrandRules, CheckFinding, Draft, Severity
 from signoff.channels.spec import ChannelSpec
 
 
 def check_draft(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
-    """Return the spec, claims, voice and PII findings on a draft's text."""
+    """Return the spec, claims, voice, PII, integrity and substance findings on a draft's text."""
     return (
-        check_spec(draft) + scan_claims(draft, rules) + check_voice(draft, rules) + check_pii(draft)
+        check_spec(draft)
+        + scan_claims(draft, rules)
+        + check_voice(draft, rules)
+        + check_pii(draft)
+        + check_integrity(draft)
+        + check_substance(draft, rules)
     )
 
 

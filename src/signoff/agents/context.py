@@ -107,6 +107,23 @@ class BriefFacts:
     acceptance_criteria: tuple[str, ...] = ()
     markets: tuple[str, ...] = ("en-US",)
     notes: tuple[str, ...] = ()  # reviewer notes from earlier rejections, newest first
+    # What earlier launches on the channel proved, with the numbers (signoff.insights).
+    learnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InputSignals:
+    """What the input guard found in a brief that its copy must never carry (agents.guard).
+
+    ``flagged``: the input sentences that instruct the system; ``pii_words`` and ``pii_forms``:
+    the words of personal data found in the inputs, and their joined forms and digit runs
+    ("janedoe", "4155550134"); ``brief_texts``: the brief-wide texts every package may quote.
+    """
+
+    flagged: tuple[str, ...] = ()
+    pii_words: tuple[str, ...] = ()
+    pii_forms: tuple[str, ...] = ()
+    brief_texts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +135,9 @@ class Draft:
     product: ProductFacts
     market: str = "en-US"
     variant: str = "A"
+    # The brief's other products (product identity) and what its inputs were screened for.
+    siblings: tuple[ProductFacts, ...] = ()
+    inputs: InputSignals | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 It proposes key messages per channel (from the approved claims every SKU may make and the
 channel's kind), facts to request (what completeness says each channel will miss) and
-references to reuse (copy that passed the last gate before, on the same channel). It never
+references to reuse (copy that passed the last gate before, on the same channel) and
+performance winners of earlier launches on the brief's channels, with their numbers. It never
 changes a brief itself: accepting proposals makes a new brief version, which G1 then approves.
 
 It uses no model, and a model configured for it is refused rather than ignored
@@ -41,7 +42,7 @@ LEADS = {
 @dataclass(frozen=True, slots=True)
 class Proposal:
     id: str  # stable for the same proposal on the same brief
-    kind: str  # "key_message" | "request_data" | "reference"
+    kind: str  # "key_message" | "request_data" | "reference" | "learning"
     target: str  # where it goes: "channel_messages.amazon_us_pdp", "data_requests", "references"
     value: str
     reason: str
@@ -98,6 +99,7 @@ def propose(
     channels: Mapping[str, ChannelSpec],
     rules: BrandRules,
     winners: Sequence[tuple[str, str, str]] = (),  # (sku, channel, copy) that passed the last gate
+    learnings: Sequence[tuple[str, str]] = (),  # (channel, why it won, with its numbers)
 ) -> list[Proposal]:
     """Return the proposals for a brief, in a stable order.
 
@@ -153,6 +155,17 @@ def propose(
                     "references",
                     note,
                     "passed every gate before on this channel (a previous winner)",
+                )
+            )
+    # What launches proved (signoff.insights): proposed as references the drafts then cite.
+    for channel_id, text in learnings:
+        if channel_id in channels and text not in known:
+            proposals.append(
+                _proposal(
+                    "learning",
+                    "references",
+                    text,
+                    "measured on an earlier launch: a significant winner with enough data",
                 )
             )
     return proposals

@@ -11,12 +11,16 @@ from signoff.api import (
     audit,
     briefs,
     claims,
+    comments,
     dashboard,
     deliveries,
     errors,
     feeds,
     memory,
+    metrics,
+    notifications,
     packages,
+    performance,
     sharing,
     tokens,
     visuals,
@@ -58,12 +62,16 @@ api.add_router("/packages", packages.router)
 api.add_router("/claims", claims.router)
 api.add_router("/audit", audit.router)
 api.add_router("/memory", memory.router)
+api.add_router("/metrics", metrics.router)
+api.add_router("/notifications", notifications.router)
 api.add_router("/dashboard", dashboard.router)
+api.add_router("/performance", performance.router)
 api.add_router("/review-links", sharing.router)
 api.add_router("/tokens", tokens.router)
 api.add_router("/", visuals.router)
 api.add_router("/", feeds.router)
 api.add_router("/", deliveries.router)
+api.add_router("/", comments.router)
 
 
 def unmatched(request: HttpRequest, rest: str) -> JsonResponse:

@@ -53,6 +53,7 @@ from signoff.briefs.enrichment import accept_proposals, proposals_for
 from signoff.briefs.models import NotesParse
 from signoff.briefs.notes import notes_parse_for
 from signoff.briefs.services import add_brief
+from signoff.briefs.version_changes import brief_changes_report
 from signoff.core.errors import NotFound
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
@@ -75,6 +76,9 @@ class BoardFilters(Schema):
     gate: str | None = Field(None, max_length=50)  # only packages waiting on this gate, e.g. G3
     owner: str | None = Field(None, max_length=254)  # only packages this person owns (email)
     mine: bool = False  # only packages waiting on a gate one of your roles owns
+    claim: str | None = Field(None, max_length=100)  # only packages whose copy makes this claim
+    # id (default), or confidence: lowest first, packages with no draft (no score) last
+    sort: Literal["id", "confidence"] = "id"
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=10**9)
 
@@ -109,6 +113,7 @@ def add(request: HttpRequest, payload: BriefIn) -> Status[dict]:
                 {"sku": s, "field": f, "brief": b, "csv": c} for s, f, b, c in report.conflicts
             ],
             "warnings": report.warnings,
+            "input_findings": queries.input_findings(report.findings),
         },
     )
 
@@ -435,3 +440,59 @@ def bundle(request: HttpRequest, slug: str, channel: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{slug}-{channel}.zip"'
     response["Signoff-Manifest-Hash"] = launch.manifest_hash
     return response
+
+
+class FieldChangeOut(Schema):
+    field: str
+    label: str
+    before: str
+    after: str
+    added: list[str] | None = None  # for a list field: its items added and removed
+    removed: list[str] | None = None
+
+
+class FactChangeOut(Schema):
+    fact: str
+    before: str
+    after: str
+
+
+class ProductChangeOut(Schema):
+    sku: str
+    changes: list[FactChangeOut]
+
+
+class VersionChangesOut(Schema):
+    previous: int
+    fields: list[FieldChangeOut]
+    added: list[str]  # SKUs
+    removed: list[str]
+    products: list[ProductChangeOut]  # the first 500 products' changed facts
+
+
+class RecordedConflictOut(Schema):
+    sku: str
+    fact: str
+    brief: str
+    csv: str  # the CSV wins
+
+
+class RecordedConflictsOut(Schema):
+    rows: list[RecordedConflictOut]  # the first 500
+    total: int
+    recorded: bool  # false for a version added before conflicts were kept
+
+
+class BriefChangesOut(Schema):
+    brief: str
+    version: int | None
+    changes: VersionChangesOut | None  # null for a first version
+    conflicts: RecordedConflictsOut
+
+
+@router.get("/{slug}/changes", response={200: BriefChangesOut, **error_responses()})
+def changes(request: HttpRequest, slug: str) -> dict:
+    """What G1 shows: the latest version's changes from the previous one, field by field
+    (and the products added, removed and changed), and each conflict between the products
+    CSV and the brief recorded when it was added."""
+    return brief_changes_report(brief_for(request.auth, slug))

@@ -7,9 +7,20 @@ from ninja import Router
 
 from signoff.api.errors import error_responses
 from signoff.api.schemas import ClaimChangeOut, ClaimStatusIn
+from signoff.api.schemas.registry import ClaimRowOut
 from signoff.packages.claims import set_claim_status
+from signoff.web.claims_page import as_api_row, registry
 
 router = Router(tags=["claims"])
+
+
+@router.get("", response={200: list[ClaimRowOut], **error_responses()})
+def list_claims(request: HttpRequest, q: str = "", status: str = "", use: str = "") -> list[dict]:
+    """The claims registry: each claim with its status, evidence, last status change and the
+    packages whose current copy makes it. ``q`` matches id or text; ``status`` one status;
+    ``use`` is ``in_use`` (made by some package) or ``holding`` (holding packages blocked)."""
+    found = registry(request.auth, q=q[:200], status=status, use=use)
+    return [as_api_row(row) for row in found["rows"]]
 
 
 @router.post("/{claim_id}/status", response={200: ClaimChangeOut, **error_responses(400, 403)})

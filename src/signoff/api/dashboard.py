@@ -6,8 +6,10 @@ from ninja import Router
 
 from signoff.api.errors import error_responses
 from signoff.api.schemas import DashboardOut, LayoutChangeIn, LayoutOut
+from signoff.api.schemas.registry import RoleDashboardOut
 from signoff.core.errors import InputError, Problem
 from signoff.web import dashboards
+from signoff.web.role_dashboard import role_panels
 
 router = Router(tags=["dashboard"])
 
@@ -51,3 +53,21 @@ def change(request: HttpRequest, payload: LayoutChangeIn) -> dict:
     except dashboards.UnknownWidget as exc:
         raise InputError([Problem(str(exc), field="widget")]) from exc
     return _layout(widgets)
+
+
+@router.get("/role", response={200: RoleDashboardOut, **error_responses()})
+def role(request: HttpRequest) -> dict:
+    """What your roles decide, as the dashboard shows above its widgets: comments that mention
+    you (everyone); the claims registry at a glance (compliance); per brief and channel, what
+    is ready to launch against the deadline (CMO); per brief, the set's coherence and outcomes
+    (CEO). A section your roles do not decide on is null."""
+    panels = role_panels(request.auth)
+    if panels["cmo_plan"] is not None:
+        panels["cmo_plan"] = [
+            {**b, "brief": b["brief"].slug, "name": b["brief"].name} for b in panels["cmo_plan"]
+        ]
+    if panels["ceo_set"] is not None:
+        panels["ceo_set"] = [
+            {**b, "brief": b["brief"].slug, "name": b["brief"].name} for b in panels["ceo_set"]
+        ]
+    return panels

@@ -48,6 +48,9 @@ class ApiErrorCode(StrEnum):
 
 # Option names the services use for the CLI, and the request field that carries them here.
 _CLI_FIELDS = {"--note": "note", "--set": "changes"}
+# The request field carrying a CSV, by the file name its service is given (default: a brief's
+# products CSV); the problem's ``line`` is then the CSV's line.
+_CSV_BODIES = {"performance.csv": "csv"}
 # The request field a workflow refusal of bad input (422) is about.
 _DECISION_FIELDS = {ErrorCode.NOTE_REQUIRED: "note"}
 # pydantic's messages that read better said the way intake says them.
@@ -59,7 +62,7 @@ _LOCATIONS = {"body", "query", "path", "header", "cookie", "form", "file"}
 class ProblemOut(Schema):
     field: str | None = None  # dotted path into the request, e.g. ``products.0.price.amount``
     message: str
-    line: int | None = None  # the line or CSV row, when the problem is inside ``products_csv``
+    line: int | None = None  # the CSV's line, when the problem is inside a CSV (``products_csv``)
 
 
 class ErrorDetail(Schema):
@@ -89,8 +92,9 @@ def error_responses(*codes: int) -> dict[int, type[ErrorOut]]:
 def problem_out(problem: Problem) -> dict[str, Any]:
     field = _CLI_FIELDS.get(problem.field or "", problem.field)
     from_csv = bool(problem.file and problem.file.endswith(".csv"))
+    body = _CSV_BODIES.get(problem.file or "", "products_csv")
     return {
-        "field": f"products_csv.{field}" if from_csv and field else field,
+        "field": f"{body}.{field}" if from_csv and field else field,
         "message": problem.message,
         "line": problem.line if from_csv else None,
     }

@@ -30,8 +30,9 @@ from signoff.api.schemas import (
     VersionOut,
 )
 from signoff.api.scope import owned_package_ids, package_for
+from signoff.comments.services import add_comment
+from signoff.core import labels
 from signoff.core.errors import InputError, NotFound, Problem
-from signoff.memory.services import comment_on
 from signoff.packages.assignment import reassign_item, reassign_package
 from signoff.packages.decisions import (
     ItemResult,
@@ -44,6 +45,7 @@ from signoff.packages.decisions import (
 from signoff.packages.decisions import (
     apply_fix as apply_suggested_fix,
 )
+from signoff.packages.eligibility import eligibility_answer, package_eligibility
 from signoff.packages.models import Note
 from signoff.packages.selectors import package_detail
 from signoff.web import compare as comparing
@@ -82,6 +84,15 @@ def _batch_action(person: Person, payload: BatchIn) -> Callable[[int], ItemResul
             return reassign_item(package_id=package_id, person=person, owner_email=payload.owner)
         if payload.action == "review":
             return review_package(package_id=package_id, person=person)
+        if payload.action == "review_approve":
+            review_package(package_id=package_id, person=person)
+            return approve_package(
+                package_id=package_id,
+                person=person,
+                note=payload.note,
+                batch=True,
+                expected_gate=payload.expected_gate,
+            )
         decision = approve_package if payload.action == "approve" else reject_package
         return decision(
             package_id=package_id,
@@ -118,8 +129,16 @@ def batch(request: HttpRequest, payload: BatchIn) -> dict:
 
 @router.get("/{package_id}", response={200: PackageOut, **error_responses()})
 def detail(request: HttpRequest, package_id: Id) -> dict:
-    """The current version (every field), its origin, findings and completeness."""
-    return package_detail(package_for(request.auth, package_id))
+    """The current version (every field), its origin, findings and completeness; in
+    ``eligibility``, who can act on its gate and what each of your actions would cause
+    (approve, reject, review, edit, fix), asked of the same rules a decision meets."""
+    package = package_for(request.auth, package_id)
+    return {
+        **package_detail(package),
+        "channel_label": labels.channel_label(package.channel, labels.channel_names()),
+        "position_label": labels.position_label(package.position),
+        "eligibility": eligibility_answer(package_eligibility(package, request.auth)),
+    }
 
 
 @router.get("/{package_id}/versions", response={200: list[VersionOut], **error_responses()})
@@ -211,8 +230,9 @@ def comment(request: HttpRequest, package_id: Id, payload: CommentIn) -> Status[
     """Comment on the package's current version (any person of the workspace). Comments are
     memory: later drafts of the same SKU or channel read them."""
     package = package_for(request.auth, package_id)
-    note = comment_on(package=package, person=request.auth, text=payload.text, data={"via": "api"})
-    return Status(201, _note_row(note))
+    # Mentions (@name) are read here too; anchors are for POST .../inline-comments.
+    comment = add_comment(package=package, person=request.auth, text=payload.text, via="api")
+    return Status(201, _note_row(comment.note))
 
 
 @router.get("/{package_id}/comments", response={200: list[NoteOut], **error_responses()})

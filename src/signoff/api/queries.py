@@ -4,12 +4,16 @@ Each returns plain data shaped like its response schema. Candidates to move into
 ``selectors`` modules once the web screens need them too.
 """
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
+from signoff.agents.context import CheckFinding
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import NotFound
+from signoff.packages.claim_usage import package_ids_making
 from signoff.packages.models import Finding, Package, Version
 from signoff.packages.selectors import board, board_row, changes_between, package_detail
 from signoff.web.pages import waiting_on_roles
@@ -67,7 +71,26 @@ def brief_detail(brief: Brief) -> dict:
         }
         for p in version.products.all()
     ]
-    return {**brief_summary(brief), "version": version, "products": products}
+    return {
+        **brief_summary(brief),
+        "version": version,
+        "products": products,
+        "input_findings": input_findings(version.screen().findings),
+    }
+
+
+def input_findings(findings: Iterable[CheckFinding]) -> list[dict]:
+    """The input guard's findings as the API shows them."""
+    return [
+        {
+            "agent": f.agent,
+            "rule_id": f.rule_id,
+            "severity": f.severity.value,
+            "field": f.field or "",
+            "message": f.message,
+        }
+        for f in findings
+    ]
 
 
 def _waiting_at(template: Template, gate_id: str) -> Q:
@@ -101,7 +124,9 @@ def board_page(
     owner: str | None,
     mine: bool,
     limit: int,
+    claim: str | None = None,
     offset: int,
+    sort: str = "id",
 ) -> dict:
     """Return one page of the board and the total matching rows. Two queries at any size.
 
@@ -109,13 +134,16 @@ def board_page(
     board screen's "waiting on me" does.
     """
     template = template_for(brief)
-    rows = board(brief, channel=channel, sku=sku, state=state, severity=severity)
+    rows = board(brief, channel=channel, sku=sku, state=state, severity=severity, sort=sort)
     if gate:
         rows = rows.filter(_waiting_at(template, gate))
     if owner:
         rows = rows.filter(owner=owner)
     if mine:
         rows = rows.filter(waiting_on_roles(template, person.roles))
+    if claim:
+        scope = Package.objects.filter(brief=brief)
+        rows = rows.filter(pk__in=package_ids_making(brief.workspace, claim, scope))
     now = timezone.now()
     return {
         "count": rows.count(),

@@ -126,6 +126,9 @@ def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefAppro
             )
         # Maker-checker at G1: whoever added this brief version may not approve it.
         makers = frozenset({version.added_by}) if "@" in version.added_by else frozenset()
+        # The input guard's blocks (an instruction, personal data in the brief's texts): G1
+        # waits for a version without them, like a package's gate waits for its findings.
+        blocking = version.screen().blocking
         decision = decide(
             _brief_position(brief),
             Action.APPROVE,
@@ -133,6 +136,8 @@ def approve_brief(*, brief: Brief, person: Person, note: str = "") -> BriefAppro
             Facts(
                 version_makers=makers,
                 note=note,
+                blocking_findings=len(blocking),
+                blocking_rules=tuple(f"{f.field}: {f.rule_id}" for f in blocking),
                 # One gate per brief version today (G1); kept so a template with two brief
                 # gates would get separation of duties too. A package is another object: its
                 # G1 approver may approve it at G2.
@@ -192,7 +197,7 @@ class UpdateReport:
     new_cells: list[str] = field(default_factory=list)  # SKU x channel cells the next run adds
 
 
-def _product_facts(version: BriefVersion) -> dict[str, dict]:
+def product_facts(version: BriefVersion) -> dict[str, dict]:
     return {
         p.sku: {
             "name": p.name,
@@ -213,7 +218,7 @@ def analyse_impact(
     """Say which existing packages a new brief version touches, and why; and which packages
     of a SKU whose facts changed it leaves alone, and why (see ``signoff.briefs.impact``)."""
     wide = [k for k in BRIEF_WIDE_KEYS if old.data.get(k) != new.data.get(k)]
-    products = fact_changes(_product_facts(old), _product_facts(new))
+    products = fact_changes(product_facts(old), product_facts(new))
     channels, markets = set(new.data["channels"]), set(new.data["markets"])
     variants = new.data["variants"]
     family = family_attributes([p.facts() for p in new.products.all()])

@@ -33,6 +33,7 @@ PRODUCT_COLUMNS = (
 
 def proposals_for(brief: Brief) -> list[Proposal]:
     """Return what the enricher proposes for the brief's latest version."""
+    from signoff.insights.selectors import learnings_for
     from signoff.packages.models import Note
 
     version = brief.latest_version()
@@ -49,8 +50,10 @@ def proposals_for(brief: Brief) -> list[Proposal]:
             channel__in=list(channels),
         ).order_by("-created_at")[:10]
     ]
+    learned = learnings_for(workspace.pk, channels)
+    learnings = [(channel, text) for channel, texts in learned.items() for text in texts]
     products = [p.facts() for p in version.products.all()]
-    return propose(version.data, products, channels, brand_rules(workspace), winners)
+    return propose(version.data, products, channels, brand_rules(workspace), winners, learnings)
 
 
 def accept_proposals(

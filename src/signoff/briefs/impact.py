@@ -128,3 +128,32 @@ def why_touched(
                 f"{fact_label(change.fact)} and its copy does not state it"
             )
     return touched, spared
+
+
+def _spellings(value: Any) -> list[Any]:
+    """A value and the other ways copy writes it: "24.00" is also "24", "24.50" also "24.5"."""
+    text = str(value).strip()
+    out: list[Any] = [value]
+    if re.fullmatch(r"\d+\.\d+", text):
+        short = text.rstrip("0").rstrip(".")
+        if short != text:
+            out.append(short)
+    return out
+
+
+def edit_conflicts(edited: Mapping[str, Any], changed: Iterable[tuple[str, Any]]) -> list[str]:
+    """Say why a person's edit cannot be carried onto a redraft after a brief change.
+
+    ``edited`` holds the fields the person changed, with their values; ``changed`` is each
+    changed fact or brief text as (what changed, its old value). An edited field that states
+    an old value would carry a stale fact onto the new version; every other edit carries.
+    Returns one line per such field and value ([] when the whole edit carries).
+    """
+    reasons = []
+    for what, old in changed:
+        for spelling in _spellings(old):
+            field = stated_in(edited, spelling)
+            if field:
+                reasons.append(f"the edited {field} states {str(spelling)!r}, and {what} changed")
+                break
+    return reasons

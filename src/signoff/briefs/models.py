@@ -1,9 +1,16 @@
 """Briefs, their immutable versions, and the product facts each version carries."""
 
+from pathlib import Path
+
 from django.db import models
 
+from signoff.agents.checks._text import remember
 from signoff.agents.context import BriefFacts, ProductFacts
+from signoff.agents.guard import Screen, screen_brief
 from signoff.workspaces.models import Workspace
+
+# A version is immutable, so its screen is too: keyed by its id and content hash.
+_SCREENS: dict[tuple[int | None, str], Screen] = {}
 
 
 class Brief(models.Model):
@@ -59,15 +66,44 @@ class BriefVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.brief.slug} v{self.number}"
 
+    def screen(self) -> Screen:
+        """What the input guard found in this version's texts and what drafters may see."""
+        key = (self.pk, self.content_hash)
+        found = _SCREENS.get(key)
+        if found is None:
+            products = [p.as_input() for p in self.products.all()]
+            source = Path(self.source_path).name if self.source_path else "the brief"
+            sources = {"brief": source, "csv": "the products CSV"}
+            found = remember(_SCREENS, key, screen_brief(self.data, products, sources=sources), 256)
+        return found
+
+    def _texts(self, key: str) -> tuple[str, ...]:
+        screen = self.screen()
+        texts = (screen.text(f"{key}[{i}]", t) for i, t in enumerate(self.data.get(key) or []))
+        return tuple(t for t in texts if t)
+
     def facts(self) -> BriefFacts:
-        """Return what a drafter may use from this version."""
+        """Return what a drafter may use from this version: its texts as the input guard left
+        them (no sentence that instructs the system, no personal data)."""
+        screen = self.screen()
         return BriefFacts(
-            name=self.data["name"],
-            audience=self.data.get("audience", ""),
-            key_messages=tuple(self.data.get("key_messages", [])),
-            acceptance_criteria=tuple(self.data.get("acceptance_criteria", [])),
+            name=screen.text("name", self.data["name"]) or self.brief.slug,
+            audience=screen.text("audience", self.data.get("audience", "")),
+            key_messages=self._texts("key_messages"),
+            acceptance_criteria=self._texts("acceptance_criteria"),
             markets=tuple(self.data["markets"]),
         )
+
+    def channel_messages(self) -> dict[str, list[str]]:
+        """The brief's per-channel key messages, screened like ``facts()``."""
+        screen = self.screen()
+        out: dict[str, list[str]] = {}
+        for channel, messages in (self.data.get("channel_messages") or {}).items():
+            texts = (
+                screen.text(f"channel_messages.{channel}[{i}]", m) for i, m in enumerate(messages)
+            )
+            out[channel] = [t for t in texts if t]
+        return out
 
 
 class Product(models.Model):
@@ -96,14 +132,32 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.sku
 
+    def as_input(self) -> dict:
+        """The product as the input guard reads it (plain values)."""
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "gtin": self.gtin,
+            "price": self.price,
+            "attributes": self.attributes,
+            "field_sources": self.field_sources,
+        }
+
     def facts(self) -> ProductFacts:
+        """The product as drafters and checks see it: texts as the input guard left them (an
+        attribute that was all instruction or personal data is left out)."""
+        screen = self.brief_version.screen()
+        where = f"products[{self.sku}]"
+        attributes = {
+            k: screen.text(f"{where}.attributes.{k}", str(v)) for k, v in self.attributes.items()
+        }
         return ProductFacts(
             sku=self.sku,
-            name=self.name,
+            name=screen.text(f"{where}.name", self.name) or self.sku,
             gtin=self.gtin or None,
             price=self.price,
             currency=self.currency,
-            attributes={k: str(v) for k, v in self.attributes.items()},
+            attributes={k: v for k, v in attributes.items() if v},
             claims=tuple(self.claims),
             images=tuple(self.images),
         )

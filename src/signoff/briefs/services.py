@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from pydantic import ValidationError
 
-from signoff.agents.checks.pii import check_pii_text
+from signoff.agents.context import CheckFinding
+from signoff.agents.guard import screen_brief
 from signoff.audit.services import record
 from signoff.briefs import hooks
 from signoff.briefs.models import Brief, BriefVersion, Product
@@ -27,6 +28,9 @@ from signoff.workspaces.models import Workspace
 PRODUCT_FIELDS = ("name", "gtin", "price", "currency", "claims", "images")
 
 
+CONFLICTS_KEPT = 500  # CSV-against-brief conflicts recorded with a brief version
+
+
 @dataclass
 class BriefReport:
     brief: Brief
@@ -37,6 +41,8 @@ class BriefReport:
     # (sku, field, brief value, csv value) where the CSV overrode the brief
     conflicts: list[tuple[str, str, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # What the input guard found (agents.guard): blocking ones hold G1 until a new version.
+    findings: list[CheckFinding] = field(default_factory=list)
 
 
 def parse_brief(doc: SourceDocument) -> BriefFile:
@@ -77,9 +83,19 @@ def add_brief(
     problems += merge_problems
     if problems:
         raise InputError(problems)
-    warnings = _input_pii_warnings(parsed)
     data = parsed.model_dump(mode="json", exclude={"products"})
     data["template"] = parsed.template or parsed.content_type
+    # Every entry point (CLI, CSV, web intake, API) stores a brief here: one input guard.
+    screen = screen_brief(
+        data,
+        products,
+        sources={
+            "brief": Path(path).name,
+            "csv": Path(products_csv).name if products_csv else "the products CSV",
+        },
+    )
+    findings = list(screen.findings)
+    warnings = [f"{f.severity}: {f.rule_id}: {f.message}" for f in findings]
     digest = content_hash({"brief": data, "products": products})
     with transaction.atomic():
         brief, _ = Brief.objects.select_for_update().get_or_create(
@@ -94,7 +110,7 @@ def add_brief(
         )
         latest = brief.latest_version()
         if latest is not None and latest.content_hash == digest:
-            return BriefReport(brief, latest, False, sources, conflicts, warnings)
+            return BriefReport(brief, latest, False, sources, conflicts, warnings, findings)
         if brief.approved_version_id is not None and not after_g1:
             raise StateError(
                 ErrorCode.INVALID_STATE,
@@ -139,10 +155,16 @@ def add_brief(
                 "products": len(products),
                 "file": str(path),
                 "csv": str(products_csv or ""),
+                # Rule ids and places only: the findings' texts may quote what was screened.
+                "input_findings": [[f.rule_id, f.severity.value, f.field] for f in findings],
+                # Where the CSV overrode the brief (SKU, fact, brief's value, CSV's): the G1
+                # page lists them. Capped: a whole catalogue disagreeing is one message.
+                "conflicts": [list(c) for c in conflicts[:CONFLICTS_KEPT]],
+                "conflicts_total": len(conflicts),
                 **extra,
             },
         )
-    return BriefReport(brief, version, True, sources, conflicts, warnings)
+    return BriefReport(brief, version, True, sources, conflicts, warnings, findings)
 
 
 def _refuse_template_change(brief: Brief, content_type: str, template: str) -> None:
@@ -342,13 +364,6 @@ def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
-
-
-def _input_pii_warnings(parsed: BriefFile) -> list[str]:
-    texts = {"audience": parsed.audience, "hypothesis": parsed.hypothesis}
-    texts |= {f"key_messages[{i}]": m for i, m in enumerate(parsed.key_messages)}
-    texts |= {f"references[{i}].note": r.note or "" for i, r in enumerate(parsed.references)}
-    return [f.message for label, text in texts.items() for f in check_pii_text(label, text)]
 
 
 def get_brief(ref: str) -> Brief:

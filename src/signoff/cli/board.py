@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from signoff.cli.base import (
+    _acting_person,
     _emit_json,
     _known_value,
     command,
@@ -33,6 +34,13 @@ from signoff.core.text import clip
     type=click.Choice(["info", "warn", "block"]),
     help="Only packages with at least one finding of this severity.",
 )
+@click.option(
+    "--sort",
+    type=click.Choice(["id", "confidence"]),
+    default="id",
+    show_default=True,
+    help="confidence: lowest first (read these first); packages with no draft last.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
 @command(writes=False)
 def board(
@@ -41,6 +49,7 @@ def board(
     sku: str | None,
     state: str | None,
     severity: str | None,
+    sort: str,
     as_json: bool,
 ) -> None:
     """One row per package: where it is, who owns it, how confident, what blocks it."""
@@ -59,7 +68,9 @@ def board(
     _known_value("--sku", sku, skus, "SKU", target.slug)
     rows = [
         board_row(p)
-        for p in board_query(target, channel=channel, sku=sku, state=state, severity=severity)
+        for p in board_query(
+            target, channel=channel, sku=sku, state=state, severity=severity, sort=sort
+        )
     ]
     if as_json:
         _emit_json(rows)
@@ -102,9 +113,9 @@ def _print_board(rows: list[dict]) -> None:
             row["state"],
             row["owner"],
             _age(row["time_in_stage_seconds"]),
-            "" if row["confidence"] is None else str(row["confidence"]),
+            "—" if row["confidence"] is None else str(row["confidence"]),
             f"{f['block']}/{f['warn']}/{f['info']}",
-            row["blocking_reason"],
+            "; ".join(r for r in (row["blocking_reason"], row.get("careful_read", "")) if r),
         )
     out.print(table)
     out.print(f"{len(rows)} packages")
@@ -236,13 +247,23 @@ def _print_blocking(report: dict) -> None:
 @main.command()
 @click.argument("package_ref", metavar="PACKAGE")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON only.")
+@click.option(
+    "--token",
+    envvar="SIGNOFF_TOKEN",
+    default="",
+    help="Your API token (default: $SIGNOFF_TOKEN): also say what you may do and would cause.",
+)
 @command(writes=False)
-def show(package_ref: str, as_json: bool) -> None:
-    """A package's current version, its origin, findings and completeness."""
+def show(package_ref: str, as_json: bool, token: str) -> None:
+    """A package's current version, its origin, findings and completeness, and who can act on
+    its gate (with --token: what each of your actions would cause)."""
+    from signoff.packages.eligibility import eligibility_answer, package_eligibility
     from signoff.packages.selectors import get_package, package_detail
 
     package = get_package(package_ref)
     detail = package_detail(package)
+    person = _acting_person(token) if token else None
+    detail["eligibility"] = eligibility_answer(package_eligibility(package, person))
     if as_json:
         _emit_json(detail)
         return
@@ -252,8 +273,10 @@ def show(package_ref: str, as_json: bool) -> None:
     )
     out.print(
         f"Stage {detail['stage']}, state {detail['state']}, owner {detail['owner'] or '-'}, "
-        f"confidence {detail['confidence']}"
+        f"confidence {'—' if detail['confidence'] is None else detail['confidence']}"
     )
+    if detail.get("careful_read"):
+        out.print(detail["careful_read"], markup=False)
     completeness = detail["completeness"]
     missing = completeness.get("missing", [])
     out.print(
@@ -283,6 +306,24 @@ def show(package_ref: str, as_json: bool) -> None:
         else:
             out.print(f"  {value}", markup=False)
     _print_findings(detail["findings"])
+    _print_eligibility(detail["eligibility"], person is not None)
+
+
+def _print_eligibility(answer: dict, for_you: bool) -> None:
+    """Who can act on the gate, and (for the token's person) what each action would do."""
+    if not answer["gate"]:
+        return
+    out.print(f"\n[bold]Gate {answer['gate']}[/] ({answer['gate_label']}, {answer['owner_label']})")
+    out.print(f"  {answer['summary']}.", markup=False)
+    for who in answer["cannot_approve"]:
+        out.print(f"  {who['name']} cannot: {who['reason']}.", markup=False)
+    if not for_you:
+        return
+    for action, verdict in answer["you"].items():
+        if not verdict["allowed"]:
+            out.print(f"  You cannot {action}: {verdict['reason']}", markup=False)
+    for action, text in answer["consequences"].items():
+        out.print(f"  If you {action}: {text}", markup=False)
 
 
 def _origin_text(origin: dict, parent_number: int | None) -> str:
@@ -292,6 +333,11 @@ def _origin_text(origin: dict, parent_number: int | None) -> str:
         parent = f"of version {parent_number}" if parent_number else "with no parent version"
         changed = ", ".join(origin.get("changed", [])) or "-"
         return f"an edit {parent} ({note}; changed {changed})"
+    if origin.get("kind") == "suggestion":
+        return (
+            f"{origin.get('agent')}'s suggested fix ({origin.get('rule_id')}), accepted "
+            f"verbatim by {origin.get('accepted_by')}"
+        )
     if origin.get("kind") == "agent":
         provider = origin.get("provider") or "?"
         # The builtin composer names its template; a remote model's prompt is long text.

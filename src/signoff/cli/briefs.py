@@ -61,8 +61,13 @@ def brief_add(file: str, products_csv: str | None) -> None:
             err.print(
                 f"  conflict {sku}.{field}: brief {old!r}, CSV {new!r} (CSV kept)", markup=False
             )
+    from rich.markup import escape
+
+    # The input guard's findings quote the brief's own text: printed as text, never markup.
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {warning}")
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    if any(f.severity.value == "block" for f in report.findings):
+        err.print("[red]G1 waits for a version without the blocking input findings above.[/]")
 
 
 @brief.command("parse")
@@ -239,3 +244,36 @@ def brief_update(
                 f"  {item['package']} {item['sku']} x {item['channel']}: left alone: "
                 f"{'; '.join(item['reasons'])}"
             )
+
+
+@brief.command("changes")
+@click.argument("brief_ref", metavar="BRIEF")
+@click.option("--json", "as_json", is_flag=True)
+@command(writes=False)
+def brief_changes(brief_ref: str, as_json: bool) -> None:
+    """What G1 shows: the latest version's changes field by field, and the CSV's conflicts."""
+    from signoff.briefs.services import get_brief
+    from signoff.briefs.version_changes import brief_changes_report
+
+    report = brief_changes_report(get_brief(brief_ref))
+    if as_json:
+        _emit_json(report)
+        return
+    changes = report["changes"]
+    if changes is None:
+        click.echo(f"version {report['version']}: the first")
+    else:
+        click.echo(f"version {report['version']} against version {changes['previous']}:")
+        for row in changes["fields"]:
+            click.echo(f"  {row['label']}: {row['before'] or '—'} -> {row['after'] or '—'}")
+        for sku in changes["added"]:
+            click.echo(f"  product added: {sku}")
+        for sku in changes["removed"]:
+            click.echo(f"  product removed: {sku}")
+        for product in changes["products"]:
+            for c in product["changes"]:
+                click.echo(f"  {product['sku']} {c['fact']}: {c['before']} -> {c['after']}")
+    conflicts = report["conflicts"]
+    click.echo(f"conflicts (the CSV wins): {conflicts['total']}")
+    for c in conflicts["rows"]:
+        click.echo(f"  {c['sku']} {c['fact']}: brief {c['brief']!r}, CSV {c['csv']!r}")

@@ -6,6 +6,7 @@ import click
 
 from signoff.cli.base import (
     _acting_person,
+    _emit_json,
     command,
     main,
     token_option,
@@ -42,3 +43,25 @@ def claim_set_status(claim_id: str, status: str, note: str, token: str) -> None:
         click.echo(f"  blocked {pk}")
     for pk in change.released:
         click.echo(f"  released {pk}")
+
+
+@claim.command("list")
+@click.option("--status", default="", help="Only claims with this status.")
+@click.option("--use", type=click.Choice(["", "in_use", "holding"]), default="")
+@click.option("--search", "q", default="", help="Text in the claim's id or wording.")
+@click.option("--json", "as_json", is_flag=True)
+@token_option
+@command(writes=False)
+def claim_list(status: str, use: str, q: str, as_json: bool, token: str) -> None:
+    """The claims registry: each claim, its status and the packages whose copy makes it."""
+    from signoff.web.claims_page import as_api_row, registry
+
+    rows = [
+        as_api_row(r) for r in registry(_acting_person(token), q=q, status=status, use=use)["rows"]
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    for row in rows:
+        held = f", holds {row['blocked']} blocked" if row["blocked"] else ""
+        click.echo(f"{row['claim_id']}: {row['status']}; {len(row['packages'])} packages{held}")

@@ -57,19 +57,30 @@ def review(packages: tuple[str, ...], as_json: bool, token: str) -> None:
 @main.command()
 @click.argument("packages", nargs=-1, required=True, metavar="PACKAGE...")
 @click.option("--note", default="")
+@click.option(
+    "--review",
+    "and_review",
+    is_flag=True,
+    help="Mark each reviewed first (both recorded): review and approve in one pass.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @token_option
 @command()
-def approve(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> None:
+def approve(
+    packages: tuple[str, ...], note: str, and_review: bool, as_json: bool, token: str
+) -> None:
     """Approve each package at its current gate; several ids are a batch (reviewed only)."""
-    from signoff.packages.decisions import approve_package, decide_each
+    from signoff.packages.decisions import approve_package, decide_each, review_package
 
     person = _acting_person(token)
     batch = len(packages) > 1
-    results = decide_each(
-        _package_ids(packages),
-        lambda pk: approve_package(package_id=pk, person=person, note=note, batch=batch),
-    )
+
+    def act(pk: int):  # noqa: ANN202 - an ItemResult
+        if and_review:
+            review_package(package_id=pk, person=person)
+        return approve_package(package_id=pk, person=person, note=note, batch=batch)
+
+    results = decide_each(_package_ids(packages), act)
     _print_results(results, as_json)
 
 
@@ -102,14 +113,25 @@ def reject(packages: tuple[str, ...], note: str, as_json: bool, token: str) -> N
     help="field=value, or list_field[2]=value for one item.",
 )
 @click.option("--note", default="")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Run the edit's checks and print the findings; save nothing.",
+)
 @token_option
 @command()
-def edit(package_ref: str, assignments: tuple[str, ...], note: str, token: str) -> None:
+def edit(
+    package_ref: str, assignments: tuple[str, ...], note: str, check_only: bool, token: str
+) -> None:
     """Save your new version of a package; approvals it no longer matches are voided."""
     from signoff.packages.decisions import edit_package, parse_assignments
     from signoff.packages.selectors import get_package
 
     person = _acting_person(token)
+    if check_only:
+        _check_edit(get_package(package_ref), person, parse_assignments(assignments))
+        return
     result, changes = edit_package(
         package_id=get_package(package_ref).pk,
         person=person,
@@ -119,3 +141,21 @@ def edit(package_ref: str, assignments: tuple[str, ...], note: str, token: str) 
     click.echo(f"{result.package_id}: {result.message}")
     for line in changes:
         click.echo(f"  {line}")
+
+
+def _check_edit(package, person, changes: dict) -> None:  # noqa: ANN001 - models
+    """What the web editor shows as you type: counts and findings of the changed copy."""
+    from signoff.core.errors import NotFound
+    from signoff.packages.editing import check_edit, field_counts
+
+    if package.brief.workspace_id != person.workspace_id or package.current_version is None:
+        raise NotFound(f"no version of package {package.pk} to edit in {person.workspace.slug}")
+    checked = check_edit(package, package.current_version, changes)
+    for count in field_counts(checked.spec, checked.fields):
+        limit = f"/{count['max_chars']}" if count["max_chars"] else ""
+        click.echo(f"{count['path']}: {count['length']}{limit} characters")
+    for f in checked.findings:
+        click.echo(f"{f.severity} {f.rule_id} {f.field or ''}: {f.message}")
+    click.echo("nothing saved" + ("" if checked.changed else "; nothing would change"))
+    if any(str(f.severity) == "block" for f in checked.findings):
+        sys.exit(1)

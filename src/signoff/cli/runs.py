@@ -135,12 +135,14 @@ def worker(batch: bool) -> None:
     """Work the background queue (AI drafting runs) and send due deliveries; stop with Ctrl-C.
 
     Deliveries go out on a thread of their own beside the queue (`signoff deliveries work`
-    sends them alone).
+    sends them alone); SLA reminders, escalations and digests (`signoff notify`) on another,
+    every SIGNOFF_NOTIFY_INTERVAL_SECONDS.
     """
     import threading
 
     from django.core.management import call_command
 
+    from signoff.notifications import scheduler
     from signoff.outbox.worker import run_in_thread, work
 
     # Never the autoreloader (on with SIGNOFF_DEBUG): it would stop tasks mid-way on a change.
@@ -149,9 +151,11 @@ def worker(batch: bool) -> None:
     if batch:
         call_command("db_worker", *args)
         work(batch=True)
+        scheduler.run_due()
         return
     stop = threading.Event()
     sender = run_in_thread(stop=stop)
+    scheduler.run_in_thread(stop=stop)
     try:
         call_command("db_worker", *args)
     finally:

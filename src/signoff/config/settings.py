@@ -42,6 +42,10 @@ INSTALLED_APPS = [
     "signoff.memory",
     "signoff.sharing",
     "signoff.visuals",
+    "signoff.metrics",
+    "signoff.notifications",
+    "signoff.insights",
+    "signoff.comments",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -411,3 +415,28 @@ SIGNOFF_DELIVERY_CONCURRENCY = max(1, _whole_number("SIGNOFF_DELIVERY_CONCURRENC
 SIGNOFF_DELIVERY_LEASE_SECONDS = _seconds("SIGNOFF_DELIVERY_LEASE_SECONDS", 200.0)
 # How often an idle worker looks for deliveries that fell due.
 SIGNOFF_DELIVERY_POLL_SECONDS = _seconds("SIGNOFF_DELIVERY_POLL_SECONDS", 1.0)
+
+
+# ---------------------------------------------------------------- notifications (SLA reminders)
+# E-mail goes through Django's SMTP backend, configured from the environment (README
+# "Notifications"); without SIGNOFF_SMTP_HOST no e-mail is sent (the webhook still is).
+EMAIL_BACKEND = os.environ.get(
+    "SIGNOFF_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("SIGNOFF_SMTP_HOST", "").strip() or "localhost"
+EMAIL_PORT = _whole_number("SIGNOFF_SMTP_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("SIGNOFF_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("SIGNOFF_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("SIGNOFF_SMTP_STARTTLS", "") == "1"
+EMAIL_USE_SSL = os.environ.get("SIGNOFF_SMTP_SSL", "") == "1"
+EMAIL_TIMEOUT = _seconds("SIGNOFF_SMTP_TIMEOUT", 15.0)
+DEFAULT_FROM_EMAIL = os.environ.get("SIGNOFF_EMAIL_FROM", "signoff@localhost")
+SIGNOFF_NOTIFY_EMAIL = bool(os.environ.get("SIGNOFF_SMTP_HOST", "").strip())
+# Seconds to connect to and hear from a notification webhook.
+SIGNOFF_NOTIFY_TIMEOUT = _seconds("SIGNOFF_NOTIFY_TIMEOUT", 10.0)
+# Sends tried per notification before it is left failed (each run tries once).
+SIGNOFF_NOTIFY_MAX_ATTEMPTS = max(1, _whole_number("SIGNOFF_NOTIFY_MAX_ATTEMPTS", 5))
+# How long a run holds a notification it claimed; a run that died lets go after this.
+SIGNOFF_NOTIFY_LEASE_SECONDS = _seconds("SIGNOFF_NOTIFY_LEASE_SECONDS", 600.0)
+# How often `signoff worker` (and so `signoff serve`) runs `signoff notify`; 0 turns it off.
+SIGNOFF_NOTIFY_INTERVAL_SECONDS = _seconds("SIGNOFF_NOTIFY_INTERVAL_SECONDS", 300.0)

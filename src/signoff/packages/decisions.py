@@ -15,17 +15,14 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from signoff.agents.checking import check_draft
-from signoff.agents.context import CheckFinding, Draft, FieldValue
+from signoff.agents.context import CheckFinding, FieldValue
 from signoff.audit.services import record
 from signoff.briefs.workflow import template_for
-from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.memory.services import remember, remember_winner
 from signoff.packages.claims import release_claims_no_longer_made
-from signoff.packages.confidence import confidence
 from signoff.packages.diffing import describe_changes
-from signoff.packages.fields import apply_changes
+from signoff.packages.editing import check_edit
 from signoff.packages.image_slots import empty_image_slots
 from signoff.packages.models import (
     Approval,
@@ -35,10 +32,10 @@ from signoff.packages.models import (
     Review,
     Version,
     carried_image_findings,
-    version_digest,
 )
 from signoff.packages.readiness import blocking_rules, empty_fields
 from signoff.packages.refusals import records_refusals
+from signoff.packages.scoring import score_version
 from signoff.workflow import (
     Action,
     Actor,
@@ -54,7 +51,6 @@ from signoff.workflow import (
     gate_for,
 )
 from signoff.workspaces.models import Person
-from signoff.workspaces.rules import brand_rules
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +416,7 @@ def save_version(
     digest: str,
     findings: list[CheckFinding],
     origin: dict,
+    author: str | None = None,
 ) -> tuple[Version, list[str], str]:
     """Store a person's new version of the package with its findings; void every live
     approval (the new content matches none), move the package as decided, and score it.
@@ -433,7 +430,7 @@ def save_version(
         fields=fields,
         images=images or None,
         origin=origin,
-        author=person.email,
+        author=author or person.email,
         parent=previous,
         brief_version=previous.brief_version,
         content_hash=digest,
@@ -445,13 +442,15 @@ def save_version(
     live.update(voided_at=now, voided_by=version)
     before = _move(package, decision, now)
     package.current_version = version
-    package.confidence = confidence(
-        (f.severity for f in findings),
-        len(package.completeness.get("required", [])),
-        len(package.completeness.get("missing", [])),
-    )
+    package.confidence = score_version(package, version, findings)
     package.save(update_fields=["current_version", "confidence"])
     return version, voided, before
+
+
+def suggestion_is_checkers(workspace: object) -> bool:
+    """Whether an accepted suggested fix is recorded as the checker's (the default policy)."""
+    policies = getattr(workspace, "policies", None) or {}
+    return policies.get("accepted_suggestion_authorship", "checker") == "checker"
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
@@ -471,9 +470,20 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
 
 @records_refusals("package", "edit")
 def edit_package(
-    *, package_id: int, person: Person, changes: Mapping[str, FieldValue], note: str = ""
+    *,
+    package_id: int,
+    person: Person,
+    changes: Mapping[str, FieldValue],
+    note: str = "",
+    suggestion: Finding | None = None,
 ) -> tuple[ItemResult, list[str]]:
     """Save a person's new version; void the approvals it no longer matches.
+
+    ``suggestion``: the changes are that finding's suggested fix, accepted verbatim (only
+    :func:`apply_fix` passes it). Under the workspace policy
+    ``accepted_suggestion_authorship: checker`` (the default) the version is the checker's
+    (author ``agent:<check>``, origin kind ``suggestion`` naming who accepted it), so the person
+    who accepted it may still approve it; under ``person`` it is their edit like any other.
 
     Return the result and the diff reporter's lines (what changed, field by field).
     """
@@ -484,19 +494,39 @@ def edit_package(
             raise StateError(
                 ErrorCode.INVALID_STATE, f"package {package.pk} has no version to edit yet"
             )
-        workspace = package.brief.workspace
-        spec = resolve_spec(package.channel, workspace.channel_overrides.get(package.channel))
-        fields = apply_changes(previous.fields, changes, spec.fields)
-        digest = version_digest(fields, previous.images or {})
-        if digest == previous.content_hash:
+        # The same checks the web editor runs as you type (signoff.packages.editing).
+        checked = check_edit(package, previous, changes)
+        if not checked.changed:
             raise InputError(
                 [Problem("nothing changed: the new values equal the current ones", field="--set")]
             )
-        product = previous.brief_version.products.get(sku=package.sku).facts()
-        rules = brand_rules(workspace)
-        findings = check_draft(Draft(spec, fields, product, package.market, package.variant), rules)
+        fields, digest, product, rules = (
+            checked.fields,
+            checked.digest,
+            checked.product,
+            checked.rules,
+        )
+        findings = list(checked.findings)
         # The images did not change: their checks still stand on the new version.
         findings += carried_image_findings(previous)
+        origin = {
+            "kind": "person",
+            "person": person.email,
+            "note": note,
+            "changed": sorted(changes),
+        }
+        author = None
+        if suggestion is not None and suggestion_is_checkers(package.brief.workspace):
+            author = f"agent:{suggestion.agent}"
+            origin = {
+                **origin,
+                "kind": "suggestion",
+                "agent": suggestion.agent,
+                "rule_id": suggestion.rule_id,
+                "finding": suggestion.pk,
+                "accepted_by": person.email,
+                "policy": "accepted_suggestion_authorship: checker",
+            }
         version, voided, before = save_version(
             package,
             person,
@@ -506,12 +536,8 @@ def edit_package(
             images=previous.images,
             digest=digest,
             findings=findings,
-            origin={
-                "kind": "person",
-                "person": person.email,
-                "note": note,
-                "changed": sorted(changes),
-            },
+            origin=origin,
+            author=author,
         )
         summary = describe_changes(previous.fields, fields, rules=rules, product=product)
         if note:
@@ -535,6 +561,7 @@ def edit_package(
                 "parent_hash": previous.content_hash,
                 "voided": voided,
                 "changes": summary,
+                **({"accepted_suggestion": origin} if author else {}),
             },
         )
         # Copy that no longer makes a withdrawn claim is released from that block (its own
@@ -548,7 +575,9 @@ def edit_package(
 
 @records_refusals("package", "edit")
 def apply_fix(*, package_id: int, finding_id: int, person: Person) -> tuple[ItemResult, list[str]]:
-    """Apply a finding's suggested fix as a new version by ``person``, like any edit.
+    """Apply a finding's suggested fix as a new version, accepted by ``person``: like an edit,
+    but recorded as the checker's suggestion under the default workspace policy (see
+    :func:`edit_package`).
 
     The finding must be on the package's current version (``NotFound`` otherwise: a finding of
     an older version is gone) and name a field and a fix (``InputError`` at ``finding_id``). A
@@ -573,6 +602,7 @@ def apply_fix(*, package_id: int, finding_id: int, person: Person) -> tuple[Item
                 person=person,
                 changes={finding.field: finding.suggested_fix},
                 note=f"applied the suggested fix for {finding.rule_id}",
+                suggestion=finding,
             )
         except InputError as exc:
             raise InputError(

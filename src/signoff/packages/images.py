@@ -8,6 +8,7 @@ are voided, as for an edit of the copy.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.db import transaction
@@ -16,6 +17,7 @@ from signoff.agents.checking import check_draft
 from signoff.agents.context import CheckFinding, Draft, Severity
 from signoff.channels.catalog import resolve_spec
 from signoff.packages.decisions import ItemResult, _decide, _record, save_version
+from signoff.packages.editing import PERSON_WARNS
 from signoff.packages.models import version_digest
 from signoff.packages.refusals import records_refusals
 from signoff.workflow import Action, ErrorCode, StateError
@@ -66,6 +68,16 @@ def attach_images(
             )
             # The copy's "no image yet" note is answered by the images themselves.
             if f.rule_id != "spec.images_pending"
+        ]
+        # The copy is unchanged: a number its author (a person) stated stays a warning.
+        warned = set(
+            previous.findings.filter(rule_id__in=PERSON_WARNS, severity="warn").values_list(
+                "rule_id", "field"
+            )
+        )
+        findings = [
+            replace(f, severity=Severity.WARN) if (f.rule_id, f.field or "") in warned else f
+            for f in findings
         ]
         findings += list(image_findings)
         version, voided, before = save_version(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, IntegerField, Q, QuerySet, Value
 from django.utils import timezone
 
 from signoff.briefs.completeness import fact_label
@@ -12,6 +12,7 @@ from signoff.briefs.models import Brief, Product
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import NotFound
 from signoff.packages.claims import CLAIM_KEEPERS
+from signoff.packages.confidence import CAREFUL_READ_BELOW, careful_read
 from signoff.packages.diffing import describe_changes
 from signoff.packages.image_slots import missing_slots, required_slots
 from signoff.packages.models import Finding, Package, Version
@@ -19,6 +20,15 @@ from signoff.workspaces.rules import brand_rules
 from signoff.workspaces.selectors import role_holders
 
 SEVERITIES = ("block", "warn", "info")
+# How the board may be sorted: by id (the order packages were made), or by confidence, lowest
+# first (what a reviewer should read first), packages with no draft (no score) last.
+SORTS = ("id", "confidence")
+
+
+def careful_read_below(workspace: object) -> int:
+    """The workspace's threshold for "needs a careful read" (``policies.careful_read_below``)."""
+    policies = getattr(workspace, "policies", None) or {}
+    return int(policies.get("careful_read_below", CAREFUL_READ_BELOW))
 
 
 def board(
@@ -28,6 +38,7 @@ def board(
     sku: str | None = None,
     state: str | None = None,
     severity: str | None = None,
+    sort: str = "id",
 ) -> QuerySet[Package]:
     """Return the brief's packages with finding counts per severity, in one query."""
     counts = {
@@ -36,7 +47,17 @@ def board(
         )
         for s in SEVERITIES
     }
-    packages = Package.objects.filter(brief=brief).annotate(**counts).order_by("id")
+    if sort not in SORTS:
+        raise ValueError(f"unknown board sort {sort!r}; expected one of {', '.join(SORTS)}")
+    order = ("id",) if sort == "id" else (F("confidence").asc(nulls_last=True), "id")
+    packages = (
+        Package.objects.filter(brief=brief)
+        .annotate(
+            **counts,
+            careful_below=Value(careful_read_below(brief.workspace), IntegerField()),
+        )
+        .order_by(*order)
+    )
     if channel:
         packages = packages.filter(channel=channel)
     if sku:
@@ -63,6 +84,7 @@ def board_row(package: Package, now: datetime | None = None) -> dict:
         "confidence": package.confidence,
         "findings": {s: getattr(package, f"{s}_findings", 0) for s in SEVERITIES},
         "blocking_reason": blocking_reason(package),
+        "careful_read": careful_read(package.confidence, getattr(package, "careful_below", None)),
     }
 
 
@@ -253,6 +275,9 @@ def package_detail(package: Package) -> dict:
         "state": package.state,
         "owner": package.owner,
         "confidence": package.confidence,
+        "careful_read": careful_read(
+            package.confidence, careful_read_below(package.brief.workspace)
+        ),
         "completeness": package.completeness,
         "blocked_reasons": package.blocked_reasons,
         "version": None

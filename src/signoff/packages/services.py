@@ -26,7 +26,15 @@ from django.utils import timezone
 
 from signoff.agents.checking import check_draft, check_product_images
 from signoff.agents.checks.consistency import audit_consistency
-from signoff.agents.context import BrandRules, BriefFacts, CheckFinding, Draft, ProductFacts
+from signoff.agents.context import (
+    BrandRules,
+    BriefFacts,
+    CheckFinding,
+    Draft,
+    InputSignals,
+    ProductFacts,
+)
+from signoff.agents.feedback import asks_for, ignored_findings, unchanged_findings
 from signoff.agents.providers import provider_for
 from signoff.agents.providers.port import DraftFailed, DraftRequest, Provider
 from signoff.agents.refit import draft_and_refit
@@ -41,8 +49,10 @@ from signoff.core.forked import can_fork, default_workers, map_forked
 from signoff.core.paths import confined
 from signoff.core.rows import insert_rows
 from signoff.core.text import clip
+from signoff.insights.selectors import learnings_for
 from signoff.memory.services import as_prompt_note, notes_for_drafts
-from signoff.packages.confidence import confidence
+from signoff.packages.carry import carry_findings, carry_onto, plan_carries
+from signoff.packages.confidence import Evidence, confidence, draft_evidence
 from signoff.packages.matrix import Cell, expand
 from signoff.packages.models import (
     Finding,
@@ -107,11 +117,20 @@ class PlannedPackage:
     origin: dict | None = None
     failure: DraftFailed | None = None
     findings: list[CheckFinding] = field(default_factory=list)
+    evidence: Evidence | None = None  # what the draft rests on, for its confidence
+    # A person's edit of the package under an older brief version (signoff.packages.carry):
+    # carried onto the redraft, or in conflict with the change and flagged for a person.
+    carry: dict | None = None
+    conflict: dict | None = None
     # Set when stored: the package row, and the version the draft became.
     package_id: int | None = None
     version_number: int | None = None
     content_hash: str = ""
     images: dict = field(default_factory=dict)
+    # What the checks compare the draft with: the brief's other products, and what the input
+    # guard found in the brief (flagged instructions, personal data).
+    siblings: tuple[ProductFacts, ...] = ()
+    inputs: InputSignals | None = None
 
     @property
     def all_moves(self) -> list[tuple[str, Position, Position]]:
@@ -286,11 +305,14 @@ def _plan_run(
     family = family_attributes(products)
     required_attributes = data.get("required_attributes", [])
     plans: list[PlannedPackage] = []
+    # One tuple for the run: the checks index the siblings once per tuple.
+    siblings, signals = tuple(products), version.screen().signals
     for i, cell in enumerate(cells, 1):
         product, channel = by_sku[cell.sku], channels[cell.channel]
         needed, gaps = find_gaps(product, channel, family, required_attributes)
         plan = _plan(cell, existing.get(cell), product, channel, needed, gaps, template)
         if plan is not None:
+            plan.siblings, plan.inputs = siblings, signals
             plans.append(plan)
         progress(STEPS[0], i, len(cells))
 
@@ -329,13 +351,18 @@ def _draft_check_store(
     data = version.data
     rules = brand_rules(workspace)
     memory = notes_for_drafts(workspace.pk, {(p.cell.sku, p.cell.channel) for p in ready})
+    # What earlier launches proved on each channel: the drafter cites it with its numbers.
+    learned = learnings_for(workspace.pk, {p.cell.channel for p in ready})
     facts = version.facts()
     budget = _budget(brief, data.get("budget") or {})
     waiting = Counter(plan.cell.sku for plan in ready)
     done_by_sku: dict[str, list[PlannedPackage]] = {}
     checked = 0
-    channel_messages = data.get("channel_messages") or {}
-    requests = [(plan, _request(plan, facts, rules, memory, channel_messages)) for plan in ready]
+    channel_messages = version.channel_messages()
+    requests = [
+        (plan, _request(plan, facts, rules, memory, channel_messages, learned)) for plan in ready
+    ]
+    plan_carries(ready, version, rules)
     processes = _processes(provider, budget, len(requests))
     if processes > 1:
         # Still one transaction for the run, but written in slices as the workers hand back
@@ -379,22 +406,31 @@ def _request(
     rules: BrandRules,
     memory: dict,
     channel_messages: dict[str, list[str]],
+    learned: dict[str, list[str]] | None = None,
 ) -> DraftRequest:
     used = memory.get((plan.cell.sku, plan.cell.channel), [])
+    learnings = (learned or {}).get(plan.cell.channel, [])
     plan.origin = {
         "notes_used": [as_prompt_note(n) for n in used],
         "memory_ids": [n.pk for n in used],
+        **({"learnings_used": learnings} if learnings else {}),
     }
     messages = (*facts.key_messages, *channel_messages.get(plan.cell.channel, ()))
     return DraftRequest(
         channel=plan.channel,
         product=plan.product,
-        brief=replace(facts, key_messages=messages, notes=tuple(plan.origin["notes_used"])),
+        brief=replace(
+            facts,
+            key_messages=messages,
+            notes=tuple(plan.origin["notes_used"]),
+            learnings=tuple(learnings),
+        ),
         rules=rules,
         variant=plan.cell.variant,
         variant_index=ord(plan.cell.variant) - ord("A"),
         market=plan.cell.market,
         revision=sum(1 for n in used if (n.sku, n.channel) == (plan.cell.sku, plan.cell.channel)),
+        replaces=_rejected_fields(plan),
     )
 
 
@@ -406,6 +442,8 @@ def _draft_one(provider: Provider, plan: PlannedPackage, request: DraftRequest) 
         plan.failure = failure
         return plan
     plan.draft_fields = result.fields
+    if plan.carry:
+        plan.draft_fields = carry_onto(result.fields, plan.carry)
     plan.origin = {
         "kind": "agent",
         "agent": "copy_drafter",
@@ -418,6 +456,8 @@ def _draft_one(provider: Provider, plan: PlannedPackage, request: DraftRequest) 
         "latency_ms": result.latency_ms,
         "cost": result.cost,
         **({"refit": refit} if refit else {}),
+        **({"carried_edit": _carried(plan.carry)} if plan.carry else {}),
+        **({"edit_conflict": _carried(plan.conflict)} if plan.conflict else {}),
         **(plan.origin or {}),
     }
     return plan
@@ -528,7 +568,7 @@ def _draft_and_check_forked(
     for index, results in map_forked(_draft_and_check_group, jobs, workers=processes):
         plans = [plan for plan, _ in groups[index]]
         for plan, result in zip(plans, results, strict=True):
-            plan.draft_fields, plan.origin, plan.failure, plan.findings = result
+            plan.draft_fields, plan.origin, plan.failure, plan.findings, plan.evidence = result
         yield plans
 
 
@@ -537,7 +577,7 @@ def _draft_and_check_group(job: tuple) -> list[tuple]:
     provider, rules, image_findings, group = job
     plans = [_draft_one(provider, plan, request) for plan, request in group]
     _check(plans, rules, image_findings)
-    return [(p.draft_fields, p.origin, p.failure, p.findings) for p in plans]
+    return [(p.draft_fields, p.origin, p.failure, p.findings, p.evidence) for p in plans]
 
 
 def _check(group: list[PlannedPackage], rules: BrandRules, image_findings: dict) -> None:
@@ -547,15 +587,35 @@ def _check(group: list[PlannedPackage], rules: BrandRules, image_findings: dict)
         if plan.draft_fields is None:
             continue
         draft = Draft(
-            plan.channel, plan.draft_fields, plan.product, plan.cell.market, plan.cell.variant
+            plan.channel,
+            plan.draft_fields,
+            plan.product,
+            plan.cell.market,
+            plan.cell.variant,
+            siblings=plan.siblings,
+            inputs=plan.inputs,
         )
         drafts[plan.cell] = draft
+        # Any provider's redraft is held to what this package's rejections asked to remove.
+        notes = (plan.origin or {}).get("notes_used", [])
+        asks = asks_for(notes, plan.cell.sku, plan.cell.channel, plan.channel.fields)
         plan.findings = (
-            check_draft(draft, rules) + image_findings[(plan.cell.channel, plan.cell.sku)]
+            check_draft(draft, rules)
+            + ignored_findings(plan.draft_fields, asks)
+            + unchanged_findings(plan.draft_fields, _rejected_fields(plan), asks)
+            + carry_findings(plan)
+            + image_findings[(plan.cell.channel, plan.cell.sku)]
         )
+        plan.evidence = draft_evidence(draft, rules, plan.origin, len(plan.needed), len(plan.gaps))
     by_cell = {plan.cell: plan for plan in group}
     for cell, finding in audit_consistency(list(drafts.items()), rules):
         by_cell[cell].findings.append(finding)
+
+
+def _rejected_fields(plan: PlannedPackage) -> dict | None:
+    """The copy this redraft replaces (the version a rejection sent back), if any."""
+    previous = plan.existing.current_version if plan.existing is not None else None
+    return previous.fields if previous is not None else None
 
 
 def _budget(brief: Brief, caps: dict) -> Budget:
@@ -602,10 +662,20 @@ def _position_fields(plan: PlannedPackage, now: datetime) -> dict:
             {"kind": "missing_data", "field": g.field, "message": g.message} for g in plan.gaps
         ],
         "blocked_from": str(target.blocked_from) if target.blocked_from else "",
-        "confidence": confidence(
-            (f.severity for f in plan.findings), len(plan.needed), len(plan.gaps)
-        ),
+        "confidence": _confidence(plan),
     }
+
+
+def _confidence(plan: PlannedPackage) -> int | None:
+    """The new draft's score; a package this run did not draft keeps its own (None if it has
+    no version: nothing drafted, nothing to be confident about)."""
+    if plan.draft_fields is None or plan.evidence is None:
+        return plan.existing.confidence if plan.existing is not None else None
+    return confidence(((f.rule_id, f.severity.value) for f in plan.findings), plan.evidence)
+
+
+def _carried(carry: dict) -> dict:
+    return {k: carry[k] for k in ("from_version", "person", "fields")}
 
 
 def _start_run(brief: Brief, version: BriefVersion, actor: str, planned: int) -> Run:

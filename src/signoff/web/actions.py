@@ -6,6 +6,7 @@ audit event; these functions only turn a refusal into a result a person can read
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -64,6 +65,18 @@ def _act(
             batch=batch,
             expected_gate=expected_gate,
         )
+    if action == "review_approve":
+        # One pass: the review mark and the approval, each its own recorded decision; the
+        # approval counts as reviewed because it just was.
+        reviewed = review_package(package_id=package_id, person=person)
+        approved = approve_package(
+            package_id=package_id,
+            person=person,
+            note=note,
+            batch=batch,
+            expected_gate=expected_gate,
+        )
+        return dataclasses.replace(approved, message=f"{reviewed.message}; {approved.message}")
     if action == "reject":
         return reject_package(
             package_id=package_id,

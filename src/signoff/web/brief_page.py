@@ -1,4 +1,6 @@
-"""The brief page (G1): the diff a content lead approves, completeness per SKU, references.
+"""The brief page (G1): what changed field by field and the CSV's conflicts with the brief
+(``signoff.briefs.version_changes``), the text diff folded below them, completeness per SKU,
+references.
 
 A brief may carry tens of thousands of products, so everything per product is shown a page at a
 time (``PRODUCTS_PER_PAGE``, ``?page=N``): the completeness rows and the products' part of the
@@ -22,6 +24,7 @@ from django.db.models import Min, Prefetch
 from signoff.briefs.approval import brief_diff, enriched_view
 from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief, BriefApproval, BriefVersion, Product
+from signoff.briefs.version_changes import recorded_conflicts, version_changes
 from signoff.briefs.workflow import brief_gate, template_for
 from signoff.packages.models import Package
 from signoff.workflow import PackageState
@@ -51,6 +54,10 @@ def brief_page(brief: Brief, page_number: object = 1, refs_number: object = 1) -
         "brief": brief,
         "version": version,
         "diff": _classified(_diff(version, shown, whole=paginator.num_pages <= 1)),
+        # Field-level changes from the previous version and the CSV's conflicts with the
+        # brief (signoff.briefs.version_changes): what a person reads first at G1.
+        "changes": version_changes(version, shown),
+        "conflicts": recorded_conflicts(version),
         "gate": gate,
         "waiting": gate is not None and brief.state != PackageState.APPROVED,
         "approval": approval,
@@ -59,6 +66,8 @@ def brief_page(brief: Brief, page_number: object = 1, refs_number: object = 1) -
         "page": page,
         "paginator": paginator,
         "references": references.get_page(refs_number),
+        # The input guard's findings on this version, shown at G1 with where each is.
+        "input_findings": list(version.screen().findings) if version else [],
     }
 
 

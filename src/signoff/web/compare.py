@@ -16,9 +16,12 @@ from django.db import transaction
 from django.http import Http404
 
 from signoff.agents.context import field_texts
+from signoff.core import labels
 from signoff.core.errors import InputError, Problem
+from signoff.core.phrases import word_marks
 from signoff.memory.services import comment_on
 from signoff.packages.models import Finding, Note, Package, Version
+from signoff.web.fieldtext import field_names
 from signoff.web.pages import SEVERITY_ORDER, FieldView, preview
 from signoff.workspaces.models import Person
 
@@ -196,14 +199,22 @@ def compare_page(package: Package, person: Person, pairs: list[tuple[int, int]])
         for path, _ in field_texts(candidate.version.fields):
             if path not in paths:
                 paths.append(path)
-    table = [
-        {
-            "path": path,
-            "cells": [c.rows.get(path) for c in candidates],
-            "differs": len({_plain(c.rows.get(path)) for c in candidates}) > 1,
-        }
-        for path in paths
-    ]
+    names = field_names(package)
+    table = []
+    for path in paths:
+        texts = [_plain(c.rows.get(path)) for c in candidates]
+        differs = len(set(texts)) > 1
+        table.append(
+            {
+                "path": path,
+                "label": labels.field_label(path, names),
+                "cells": [c.rows.get(path) for c in candidates],
+                "differs": differs,
+                # Each candidate's words that differ from the first (the first: from the
+                # first that differs from it), to highlight only what changed.
+                "marks": [_marks(texts, i) for i in range(len(texts))] if differs else [],
+            }
+        )
     chosen = set(pairs)
     return {
         "package": package,
@@ -223,6 +234,13 @@ def compare_page(package: Package, person: Person, pairs: list[tuple[int, int]])
         "tags": TAGS,
         "max": MAX_CANDIDATES,
     }
+
+
+def _marks(texts: list[str], index: int) -> list[tuple[bool, str]]:
+    if index:
+        return word_marks(texts[index], texts[0])
+    other = next((t for t in texts[1:] if t != texts[0]), texts[0])
+    return word_marks(texts[0], other)
 
 
 def _plain(fv: FieldView | None) -> str:

@@ -6,9 +6,10 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from signoff.core import labels
 from signoff.packages.decisions import BATCH_LIMIT
 from signoff.web.accounts import person_of
-from signoff.web.pages import NO_OWNER, BoardQuery
+from signoff.web.pages import MORE_SORTS, NO_OWNER, BoardQuery
 
 
 class SignInForm(AuthenticationForm):
@@ -36,16 +37,23 @@ class BoardFilterForm(forms.Form):
     gate = forms.ChoiceField(required=False)
     owner = forms.ChoiceField(required=False)
     mine = forms.BooleanField(required=False, label="Waiting on me")
+    claim = forms.ChoiceField(required=False, label="Claim")
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=[("", "In order made"), ("confidence", "Lowest confidence first")]
+        + [(key, label) for key, (label, _) in MORE_SORTS.items()],
+    )
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, data: object, *, choices: dict[str, list]) -> None:
         super().__init__(data)
         self.fields["channel"].choices = [("", "All channels")] + [
-            (c, c) for c in choices["channels"]
+            (c, labels.channel_label(c, labels.channel_names())) for c in choices["channels"]
         ]
         self.fields["sku"].choices = [("", "All SKUs")] + [(s, s) for s in choices["skus"]]
         self.fields["state"].choices = [("", "All states")] + [
-            (s, s.replace("_", " ")) for s in choices["states"]
+            (s, labels.state_label(s)) for s in choices["states"]
         ]
         self.fields["severity"].choices = [("", "Any findings")] + [
             (s, f"has {s}") for s in choices["severities"]
@@ -56,7 +64,10 @@ class BoardFilterForm(forms.Form):
         self.fields["owner"].choices = [("", "Any owner")] + [
             (o, "no owner" if o == NO_OWNER else o) for o in choices["owners"]
         ]
-        for name in ("channel", "sku", "state", "gate", "owner", "severity"):
+        self.fields["claim"].choices = [("", "Any claim")] + [
+            (c, f"makes {c}") for c in choices.get("claims", [])
+        ]
+        for name in ("channel", "sku", "state", "gate", "owner", "severity", "sort", "claim"):
             self.fields[name].widget.attrs["aria-label"] = self.fields[name].label or name.title()
 
     def query(self) -> BoardQuery:
@@ -71,12 +82,19 @@ class BoardFilterForm(forms.Form):
             gate=data.get("gate") or "",
             owner=data.get("owner") or "",
             mine=bool(data.get("mine")),
+            claim=data.get("claim") or "",
+            sort=data.get("sort") or "",
             page=data.get("page") or 1,
         )
 
 
 class BatchForm(forms.Form):
-    ACTIONS = [("review", "Mark reviewed"), ("approve", "Approve"), ("reject", "Reject")]
+    ACTIONS = [
+        ("review", "Mark reviewed"),
+        ("approve", "Approve"),
+        ("reject", "Reject"),
+        ("review_approve", "Review and approve"),
+    ]
     BATCH_ACTIONS = [*ACTIONS, ("reassign", "Reassign to")]
 
     ids = forms.TypedMultipleChoiceField(coerce=int, choices=(), label="Packages")

@@ -88,6 +88,74 @@ def add_uploaded_brief(
     return intake
 
 
+class _Refused(Exception):
+    def __init__(self, intake: Intake) -> None:
+        self.intake = intake
+
+
+def add_reviewed_brief(
+    person: Person,
+    brief_text: str,
+    csv_text: str | None,
+    *,
+    packshots: list[tuple[str, bytes]],
+    references: list[tuple[str, bytes]],
+    reference_kind: str,
+    reference_note: str = "",
+) -> Intake:
+    """Add a reviewed brief and its images as one change: the brief version, its products,
+    its packshots (each file's name starts with its SKU) and reference images, with their
+    events, or nothing at all. Files are read from the request, never from a server path."""
+    from signoff.visuals.references import ReferenceFile, add_references
+    from signoff.web.intake_form import packshot_sku
+
+    folder = _upload_dir(person)
+    try:
+        with transaction.atomic():
+            intake = _add_from_folder(person, folder, brief_text, csv_text, "brief.yaml")
+            if intake.problems:
+                raise _Refused(intake)
+            version = intake.report.version
+            skus = list(version.products.values_list("sku", flat=True))
+            files, problems = [], []
+            for name, data in packshots:
+                name = Path(name).name
+                sku = packshot_sku(name, skus)
+                if sku is None:
+                    problems.append(
+                        Problem(
+                            f"the packshot's name starts with none of the brief's SKUs "
+                            f"({', '.join(skus)}): name it after its SKU, e.g. {skus[0]}.png"
+                            if skus
+                            else "the brief has no products for a packshot to show",
+                            file=name,
+                            field="packshots",
+                        )
+                    )
+                else:
+                    files.append(ReferenceFile(data, name, "packshot", sku=sku))
+            files += [
+                ReferenceFile(data, Path(name).name, reference_kind, note=reference_note)
+                for name, data in references
+            ]
+            if problems:
+                raise _Refused(Intake(problems=problems))
+            if files:
+                add_references(
+                    brief=intake.brief, files=files, actor=person.email, brief_version=version
+                )
+    except _Refused as refused:
+        shutil.rmtree(folder, ignore_errors=True)
+        return refused.intake
+    except InputError as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        return Intake(problems=[_shown(p, folder) for p in exc.problems])
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return intake
+
+
 def _add_from_folder(
     person: Person, folder: Path, brief_text: str, csv_text: str | None, name: str
 ) -> Intake:
@@ -138,14 +206,20 @@ class ProposedBrief:
     open_questions: list[str]
     findings: list[dict]  # rule_id, severity, message and the flagged words
     mentioned_products: list[dict]
+    brief: dict = field(default_factory=dict)  # the proposal itself, for the review form
 
     @classmethod
     def from_draft(cls, draft: dict) -> ProposedBrief:
+        brief = draft.get("brief")
+        if not isinstance(brief, dict):  # a draft stored before it carried the dict
+            loaded = yaml.safe_load(draft["yaml"])
+            brief = loaded if isinstance(loaded, dict) else {}
         return cls(
             yaml=draft["yaml"],
             open_questions=list(draft["open_questions"]),
             findings=list(draft["findings"]),
             mentioned_products=list(draft["mentioned_products"]),
+            brief=brief,
         )
 
 

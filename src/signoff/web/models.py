@@ -72,3 +72,25 @@ class AuthFailures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.account or '-'} from {self.address} at {self.minute}"
+
+
+class SavedView(models.Model):
+    """One person's named board view: the board's filters and sort as a query string.
+
+    Per person, not per brief: a view like "waiting on me, most blocking first" is the same
+    on every brief's board.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    params = models.CharField(max_length=1000, blank=True)  # "mine=on&sort=findings"
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "name"], name="saved_view_unique_name")
+        ]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.person}: {self.name}"

@@ -22,6 +22,10 @@ from signoff.briefs.completeness import fact_label
 from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
+from signoff.core import labels
+from signoff.core.phrases import phrase_change
+from signoff.packages.claim_usage import package_ids_making
+from signoff.packages.eligibility import package_eligibility
 from signoff.packages.models import Package, Review, Version
 from signoff.packages.selectors import (
     blocking,
@@ -30,6 +34,7 @@ from signoff.packages.selectors import (
     package_detail,
     version_changes,
 )
+from signoff.web.fieldtext import copy_snippets, field_names
 from signoff.workflow import Gate, GateLevel, PackageState, Position, Template, gate_for
 from signoff.workspaces.models import Person, Workspace
 from signoff.workspaces.selectors import role_holders
@@ -86,10 +91,22 @@ class BoardQuery:
     gate: str = ""  # waiting on this gate
     owner: str = ""  # an email, or NO_OWNER
     mine: bool = False
+    claim: str = ""  # only packages whose current copy makes this claim
+    sort: str = ""  # "" (the order packages were made) or "confidence" (lowest first)
     page: int | str = 1
 
 
 NO_OWNER = "-"  # the owner filter's value for packages nobody owns
+
+# More ways to sort the board than the selector's own (id, confidence): key -> (label,
+# order). Every order ends on id, so pages are stable; each is the one query's ORDER BY.
+MORE_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "waiting": ("Waiting longest first", ("stage_entered_at", "id")),
+    "findings": ("Most blocking findings first", ("-block_findings", "-warn_findings", "id")),
+    "sku": ("By SKU", ("sku", "channel", "variant", "id")),
+    "channel": ("By channel", ("channel", "sku", "variant", "id")),
+    "stage": ("By stage", ("stage", "state", "id")),
+}
 
 
 def _waiting(template: Template, wanted: Callable[[Gate], bool]) -> Q:
@@ -129,6 +146,7 @@ def board_choices(brief: Brief) -> dict[str, list]:
             (g.id, f"{g.id} · {g.label}") for g in template.gates if g.level is GateLevel.PACKAGE
         ],
         "owners": [o or NO_OWNER for o in owners.distinct()],
+        "claims": list(brief.workspace.claims.values_list("claim_id", flat=True)),
     }
 
 
@@ -140,13 +158,22 @@ def board_packages(brief: Brief, person: Person, query: BoardQuery) -> QuerySet[
         sku=query.sku or None,
         state=query.state or None,
         severity=query.severity or None,
+        sort="confidence" if query.sort == "confidence" else "id",
     )
+    if query.sort in MORE_SORTS:
+        packages = packages.order_by(*MORE_SORTS[query.sort][1])
     if query.gate:
         packages = packages.filter(waiting_on_gate(template, query.gate))
     if query.owner:
         packages = packages.filter(owner="" if query.owner == NO_OWNER else query.owner)
     if query.mine:
         packages = packages.filter(waiting_on_roles(template, person.roles))
+    if query.claim:
+        # Claims are read from the copy (signoff.packages.claim_usage), not stored per package.
+        making = package_ids_making(
+            brief.workspace, query.claim, Package.objects.filter(brief=brief)
+        )
+        packages = packages.filter(pk__in=making)
     return packages
 
 
@@ -159,9 +186,11 @@ def board_page(brief: Brief, person: Person, query: BoardQuery) -> dict:
     now = timezone.now()
     rows = []
     thumbs = main_images(list(page.object_list), brief.workspace)
+    snippets = copy_snippets(list(page.object_list))
     for package in page.object_list:
         row = board_row(package, now)
         row["thumb"] = thumbs.get(package.pk)
+        row["snippet"] = snippets.get(package.pk, "")
         gate = _gate_of(package, template)
         row["gate"] = gate.id if gate else ""
         row["gate_label"] = gate.label if gate else ""
@@ -370,6 +399,12 @@ def _origin_line(version: Version) -> str:
     if origin.get("kind") == "person":
         note = f": {origin['note']}" if origin.get("note") else ""
         return f"edited by {origin.get('person', version.author)}{note}"
+    if origin.get("kind") == "suggestion":
+        # The checker's fix, accepted verbatim (policy accepted_suggestion_authorship).
+        return (
+            f"suggested fix by {origin.get('agent')} ({origin.get('rule_id')}), accepted by "
+            f"{origin.get('accepted_by')}"
+        )
     parts = [origin.get("agent") or version.author]
     if origin.get("provider"):
         parts.append(
@@ -396,6 +431,8 @@ def gate_panel(package: Package, person: Person, template: Template | None = Non
         "people": holders.get(gate.owner.value, []) if gate else [],
         "holds_role": bool(gate) and gate.owner.value in person.roles,
         "reviewed": reviewed,
+        # Who can act and what each button would cause, asked before anyone clicks.
+        "eligibility": package_eligibility(package, person),
     }
 
 
@@ -407,6 +444,8 @@ def package_page(package: Package, person: Person) -> dict:
         detail["findings"], key=lambda f: (SEVERITY_ORDER.get(f["severity"], 9), f["id"])
     )
     fields = detail["version"]["fields"] if detail["version"] else {}
+    texts = dict(field_texts(fields))
+    names = field_names(package)
     for finding in findings:
         # An image finding's suggestion is advice (re-render ...), not text to put in a field.
         finding["fixable"] = (
@@ -414,6 +453,12 @@ def package_page(package: Package, person: Person) -> dict:
             and finding["field"] != ""
             and not finding["field"].startswith("images.")
         )
+        finding["field_label"] = labels.field_label(finding["field"], names)
+        if finding["fixable"]:
+            # The phrase that changes, not the whole field (the fix is stored whole).
+            finding["change"] = phrase_change(
+                texts.get(finding["field"], ""), finding["suggested_fix"]
+            )
     versions = list(package.versions.order_by("-number"))
     current = package.current_version
     previous = next((v for v in versions if current and v.number == current.number - 1), None)
@@ -443,6 +488,7 @@ def package_page(package: Package, person: Person) -> dict:
         "events": events,
         "notes": list(package.notes.order_by("-created_at")[:20]),
         "panel": gate_panel(package, person, template),
+        "field_names": field_names(package),
         "missing": [fact_label(f) for f in (package.completeness or {}).get("missing", [])],
         "images": slot_images(
             current.images if current else None,
@@ -476,6 +522,11 @@ class MatrixCell:
     at_gate: bool  # waits on the launch gate: the matrix offers to approve it
     reviewed: bool  # the person marked its current version reviewed
     thumb: dict | None = None  # the main slot's image (``Version.images``), where attached
+    # At the launch gate: the copy an approval here approves, as (field label, text) rows,
+    # and its version number and content hash.
+    copy: tuple[tuple[str, str], ...] = ()
+    version: int | None = None
+    content_hash: str = ""
 
 
 def matrix_page(brief: Brief, person: Person) -> dict:
@@ -486,7 +537,9 @@ def matrix_page(brief: Brief, person: Person) -> dict:
     version = brief.approved_version or brief.latest_version()
     channels = list(version.data.get("channels", [])) if version else []
     launched = {launch.channel: launch for launch in brief.launches.all()}
-    packages = list(Package.objects.filter(brief=brief).order_by("id"))
+    packages = list(
+        Package.objects.filter(brief=brief).select_related("current_version").order_by("id")
+    )
     reviewed = set(
         Review.objects.filter(
             package__brief=brief, person=person.email, version_id=F("package__current_version_id")
@@ -494,18 +547,32 @@ def matrix_page(brief: Brief, person: Person) -> dict:
     )
     thumbs = main_images(packages, brief.workspace)
     cells: dict[str, dict[str, list[MatrixCell]]] = defaultdict(lambda: defaultdict(list))
+    names: dict[str, dict[str, str]] = {}  # each channel's field labels
     skus: list[str] = []
     for package in packages:
         if package.sku not in skus:
             skus.append(package.sku)
         if package.channel not in channels:
             channels.append(package.channel)
+        at_gate = _gate_of(package, template) == gate
+        current = package.current_version
+        copy: tuple[tuple[str, str], ...] = ()
+        if at_gate and current is not None:
+            if package.channel not in names:
+                names[package.channel] = field_names(package)
+            copy = tuple(
+                (labels.field_label(path, names[package.channel]), text)
+                for path, text in field_texts(current.fields)
+            )
         cells[package.sku][package.channel].append(
             MatrixCell(
                 package,
-                _gate_of(package, template) == gate,
+                at_gate,
                 package.pk in reviewed,
                 thumbs.get(package.pk),
+                copy=copy,
+                version=current.number if current else None,
+                content_hash=current.content_hash if current else "",
             )
         )
     # Rows in the brief's product order; SKUs no longer in the brief go last.

@@ -2,17 +2,21 @@ from django.urls import path
 
 from signoff.web import (
     views,
+    views_claims,
+    views_edit,
     views_feeds,
     views_image_compare,
     views_image_edit,
     views_images,
     views_intake,
+    views_performance,
     views_proof,
     views_references,
+    views_review,
     views_tokens,
 )
 from signoff.web.views_compare import package_compare, package_compare_rate
-from signoff.web.views_dashboard import dashboard, dashboard_layout
+from signoff.web.views_dashboard import dashboard, dashboard_digest, dashboard_layout
 
 app_name = "web"
 
@@ -23,7 +27,10 @@ urlpatterns = [
     path("tokens/", views_tokens.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views_tokens.token_revoke, name="token-revoke"),
     path("dashboard/", dashboard, name="dashboard"),
+    path("claims/", views_claims.claims, name="claims"),
+    path("claims/<slug:claim_id>/status/", views_claims.claim_status, name="claim-status"),
     path("dashboard/layout/", dashboard_layout, name="dashboard-layout"),
+    path("dashboard/digest/", dashboard_digest, name="dashboard-digest"),
     # Before the board's <slug:slug>, which would take "new" for a brief (the slug is reserved).
     path("briefs/new/", views_intake.brief_new, name="brief-new"),
     path("briefs/<slug:slug>/", views.board, name="board"),
@@ -32,13 +39,31 @@ urlpatterns = [
     path("briefs/<slug:slug>/brief/approve/", views.brief_approve, name="brief-approve"),
     path("briefs/<slug:slug>/matrix/", views.matrix, name="matrix"),
     path("briefs/<slug:slug>/matrix/approve/", views.matrix_approve, name="matrix-approve"),
+    path("briefs/<slug:slug>/matrix/review/", views_review.matrix_review, name="matrix-review"),
+    path("briefs/<slug:slug>/views/", views_review.board_view_save, name="board-view-save"),
+    path(
+        "briefs/<slug:slug>/views/<int:view_id>/delete/",
+        views_review.board_view_delete,
+        name="board-view-delete",
+    ),
     path(
         "briefs/<slug:slug>/matrix/approve-for-launch/",
         views.matrix_approve_channel,
         name="matrix-approve-channel",
     ),
     path("briefs/<slug:slug>/launch/", views.launch, name="launch"),
+    path("briefs/<slug:slug>/performance/", views_performance.performance, name="performance"),
     path("briefs/<slug:slug>/feeds/<str:channel>/", views_feeds.channel_feed, name="feed"),
+    path(
+        "briefs/<slug:slug>/launches/<slug:channel>/bundle.zip",
+        views_feeds.launch_bundle,
+        name="launch-bundle",
+    ),
+    path(
+        "briefs/<slug:slug>/launches/<slug:channel>/manifest.json",
+        views_feeds.launch_manifest,
+        name="launch-manifest",
+    ),
     path("briefs/<slug:slug>/run/", views_intake.brief_run, name="brief-run"),
     path(
         "briefs/<slug:slug>/run/progress/",
@@ -139,6 +164,18 @@ urlpatterns = [
     path("packages/<int:package_id>/decide/", views.package_decide, name="package-decide"),
     path("packages/<int:package_id>/fix/", views.package_fix, name="package-fix"),
     path("packages/<int:package_id>/comment/", views.package_comment, name="package-comment"),
+    path("packages/<int:package_id>/edit/", views_edit.package_edit, name="package-edit"),
+    path(
+        "packages/<int:package_id>/edit/check/",
+        views_edit.package_edit_check,
+        name="package-edit-check",
+    ),
+    path(
+        "packages/<int:package_id>/comments/",
+        views_edit.package_inline_comment,
+        name="package-inline-comment",
+    ),
+    path("comments/<int:comment_id>/resolve/", views_edit.comment_resolve, name="comment-resolve"),
     path("packages/<int:package_id>/compare/", package_compare, name="package-compare"),
     path(
         "packages/<int:package_id>/compare/rate/",

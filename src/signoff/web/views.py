@@ -23,13 +23,16 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from signoff.briefs.models import Brief
+from signoff.comments.services import add_comment
+from signoff.core import labels
 from signoff.core.errors import InputError, NotFound
 from signoff.feeds import formats_for
-from signoff.memory.services import comment_on
 from signoff.outbox.selectors import matrix_deliveries
-from signoff.web import actions, pages, throttle
+from signoff.packages.models import Package
+from signoff.web import actions, pages, queue, throttle
 from signoff.web.accounts import person_of
 from signoff.web.brief_page import brief_page
+from signoff.web.editing import comments_page
 from signoff.web.forms import (
     ApproveForLaunchForm,
     BatchForm,
@@ -41,6 +44,7 @@ from signoff.web.forms import (
     MatrixApproveForm,
     SignInForm,
 )
+from signoff.web.models import SavedView
 from signoff.web.scope import brief_for, package_for
 from signoff.workspaces.models import Person
 
@@ -131,6 +135,7 @@ def _board_context(request: HttpRequest, person: Person, brief: Brief) -> dict:
         "query": query,
         "filter_params": params.urlencode(),
         "people": actions.reassign_choices(person),
+        "saved_views": SavedView.objects.filter(person=person),
         **pages.board_page(brief, person, query),
     }
 
@@ -186,9 +191,9 @@ def board_batch(request: HttpRequest, person: Person, slug: str) -> HttpResponse
 @with_person
 def package(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
     found = package_for(person, package_id)
-    return render(
-        request, "web/package.html", {"person": person, **pages.package_page(found, person)}
-    )
+    context = {"person": person, "queue": queue.place(found, person)}
+    context.update(comments_page(found))  # inline comments (signoff.web.editing)
+    return render(request, "web/package.html", {**context, **pages.package_page(found, person)})
 
 
 @require_POST
@@ -210,18 +215,35 @@ def package_decide(request: HttpRequest, person: Person, package_id: int) -> Htt
     if request.htmx and not outcome.ok:
         # A refusal changes nothing: show the reason in the panel, keep the note typed.
         context = {
-            "outcome": outcome,
+            "outcome": actions.Outcome(False, _plain(request, outcome.message), outcome.code),
             "note": request.POST.get("note", ""),
             **pages.gate_panel(found, person),
         }
         return render(request, "web/_gate_panel.html", context)
     _flash(request, outcome)
+    # A decision done, the reviewer moves on to the next package in their queue; marking
+    # reviewed only stays (the approval usually follows).
+    target = reverse("web:package", kwargs={"package_id": found.pk})
+    if outcome.ok and form.cleaned_data["action"] in DECISIONS:
+        target = _next_in_queue(request, person, found)
     if request.htmx:
-        # The whole page changed (state, versions, audit): reload it with the message.
+        # The whole page changed (state, versions, audit): load the next one with the message.
         response = HttpResponse(status=204)
-        response["HX-Refresh"] = "true"
+        response["HX-Redirect"] = target
         return response
-    return redirect("web:package", package_id=found.pk)
+    return redirect(target)
+
+
+DECISIONS = ("approve", "reject", "review_approve")
+
+
+def _next_in_queue(request: HttpRequest, person: Person, found: Package) -> str:
+    following = queue.place(found, person).next
+    if following is None:
+        messages.info(request, "Your queue on this brief is empty: nothing else waits on you.")
+        return reverse("web:board", kwargs={"slug": found.brief.slug})
+    messages.info(request, f"Next in your queue: package #{following}.")
+    return reverse("web:package", kwargs={"package_id": following})
 
 
 @require_POST
@@ -245,9 +267,7 @@ def package_fix(request: HttpRequest, person: Person, package_id: int) -> HttpRe
 def package_comment(request: HttpRequest, person: Person, package_id: int) -> HttpResponse:
     found = package_for(person, package_id)
     try:
-        comment_on(
-            package=found, person=person, text=request.POST.get("text", ""), data={"via": "web"}
-        )
+        add_comment(package=found, person=person, text=request.POST.get("text", ""), via="web")
     except InputError as exc:
         messages.error(request, "; ".join(p.message for p in exc.problems))
     else:
@@ -340,8 +360,18 @@ def launch(request: HttpRequest, person: Person, slug: str) -> HttpResponse:
 
 
 def _flash(request: HttpRequest, outcome: actions.Outcome) -> None:
+    message = _plain(request, outcome.message)
     if outcome.ok:
-        messages.success(request, outcome.message)
+        messages.success(request, message)
     else:
-        code = f" ({outcome.code})" if outcome.code else ""
-        messages.error(request, f"Refused{code}: {outcome.message}")
+        code = f" ({outcome.code})" if outcome.code else ""  # the API's code, for support
+        messages.error(request, f"Refused{code}: {message}")
+
+
+def _plain(request: HttpRequest, message: str) -> str:
+    """A whole message in plain words: people by name, roles in words (signoff.core.labels)."""
+    viewer = person_of(request.user)
+    if viewer is None:
+        return labels.plain_message(message)
+    people = Person.objects.filter(workspace_id=viewer.workspace_id)
+    return labels.plain_message(message, dict(people.values_list("email", "name")))

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from signoff.web import dashboards
+from signoff.web.role_dashboard import role_panels
 from signoff.web.views import with_person
 from signoff.workspaces.models import Person
 
@@ -33,6 +34,7 @@ def dashboard(request: HttpRequest, person: Person) -> HttpResponse:
     context = {"person": person, **dashboards.dashboard_page(person)}
     if request.htmx and request.htmx.target == "dashboard-widgets":
         return render(request, PARTIAL, context)
+    context["role"] = role_panels(person)  # what the person's roles decide (its own include)
     return render(request, "web/dashboard.html", context)
 
 
@@ -58,4 +60,17 @@ def dashboard_layout(request: HttpRequest, person: Person) -> HttpResponse:
     if request.htmx:
         context = {"person": person, **dashboards.dashboard_page(person)}
         return render(request, PARTIAL, context)
+    return redirect("web:dashboard")
+
+
+@require_POST
+@with_person
+def dashboard_digest(request: HttpRequest, person: Person) -> HttpResponse:
+    """Turn the person's daily digest on or off (``signoff.notifications``)."""
+    from signoff.notifications.services import set_digest
+
+    choice = request.POST.get("digest")
+    if choice not in ("on", "off"):
+        return HttpResponse("Choose on or off.", status=400, content_type="text/plain")
+    set_digest(person=person, on=choice == "on")
     return redirect("web:dashboard")

@@ -7,8 +7,10 @@ requests get a page or a redirect, so every action also works without JavaScript
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
+import yaml
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from signoff.briefs import authority
 from signoff.core.errors import InputError
 from signoff.web import intake
+from signoff.web.intake_form import (
+    ProposalForm,
+    brief_from_form,
+    initial_from_proposal,
+    product_problems,
+)
 from signoff.web.scope import brief_for
 from signoff.web.views import with_person
 from signoff.workflow import AuthorityError
@@ -142,8 +150,16 @@ def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
         proposed = intake.propose_from_notes(person, form.cleaned_data["notes"])
         upload = UploadForm(initial={"brief_yaml": proposed.yaml})
         return _intake_page(
-            request, person, mode="review", notes_form=form, proposed=proposed, upload=upload
+            request,
+            person,
+            mode="review",
+            notes_form=form,
+            proposed=proposed,
+            upload=upload,
+            proposal=_proposal_form(person, proposed.brief),
         )
+    if mode == "proposal":
+        return _add_proposal(request, person)
     if mode == "fields":
         form = FieldsForm(request.POST, request.FILES, channels=intake.workspace_channels(person))
         if not form.is_valid():
@@ -170,6 +186,72 @@ def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
     return _added(request, result)
 
 
+def _proposal_form(person: Person, brief: dict, data=None, files=None) -> ProposalForm:
+    """The review form for a proposed brief: its channels first, then the workspace's."""
+    channels = list(dict.fromkeys([*brief.get("channels", []), *intake.workspace_channels(person)]))
+    if data is not None:
+        return ProposalForm(data, files, channels=channels)
+    initial = initial_from_proposal(brief)
+    kept = [
+        {"kind": r.get("kind"), "note": r.get("note")}
+        for r in brief.get("references", [])
+        if isinstance(r, dict) and r.get("note") and not r.get("path")
+    ]
+    initial["other"] = json.dumps({"references": kept})
+    return ProposalForm(initial=initial, channels=channels)
+
+
+def _kept_references(raw: str) -> list[dict]:
+    """The proposal's note-only references, carried through the form (never a file path)."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return []
+    entries = data.get("references", []) if isinstance(data, dict) else []
+    return [
+        {"kind": str(e["kind"]), "note": str(e["note"])[:2000]}
+        for e in entries
+        if isinstance(e, dict) and e.get("kind") and e.get("note")
+    ][:50]
+
+
+def _add_proposal(request: HttpRequest, person: Person) -> HttpResponse:
+    """Add the reviewed proposal with its products and images, or show what stopped it."""
+    brief = {"channels": request.POST.getlist("channels")}
+    form = _proposal_form(person, brief, request.POST, request.FILES)
+
+    def again(problems: list | None = None) -> HttpResponse:
+        return _intake_page(
+            request, person, 400, mode="review", proposal=form, problems=problems or []
+        )
+
+    if not form.is_valid():
+        return again()
+    data = form.cleaned_data
+    problems = product_problems(data.get("products", ""))
+    if problems:
+        return again(problems)
+    built = brief_from_form(
+        data,
+        workspace=person.workspace.slug,
+        owner=person.email,
+        notes_references=_kept_references(data.get("other", "")),
+    )
+    csv = data.get("products_csv")
+    result = intake.add_reviewed_brief(
+        person,
+        yaml.safe_dump(built, sort_keys=False, allow_unicode=True),
+        _decode(csv.read()) if csv is not None else None,
+        packshots=[(f.name, f.read()) for f in data.get("packshots", [])],
+        references=[(f.name, f.read()) for f in data.get("references", [])],
+        reference_kind=data["reference_kind"],
+        reference_note=data.get("reference_note", ""),
+    )
+    if result.brief is None:
+        return again(result.problems)
+    return _added(request, result)
+
+
 def _notes_parse(request: HttpRequest, person: Person, parse_id: str) -> HttpResponse:
     """The notes a worker reads: polled (htmx) while queued, then its proposal or refusal."""
     if not parse_id.isdigit():
@@ -179,6 +261,7 @@ def _notes_parse(request: HttpRequest, person: Person, parse_id: str) -> HttpRes
     context["notes_form"] = NotesForm(initial={"notes": parse.notes})
     if proposed is not None:
         context["upload"] = UploadForm(initial={"brief_yaml": proposed.yaml})
+        context["proposal"] = _proposal_form(person, proposed.brief)
     if request.htmx:
         return render(request, "web/_notes_parse.html", {"person": person, **context})
     return _intake_page(request, person, mode="parse", **context)

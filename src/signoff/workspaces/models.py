@@ -22,6 +22,13 @@ class Workspace(models.Model):
     # Where launches are delivered: the file's entries, folder paths made absolute (no secrets:
     # entries name the environment variables that hold them). See signoff.outbox.
     destinations = models.JSONField(default=list)
+    # SLA reminders and escalations: {"webhook_env", "escalation": {template: {gate: {contact,
+    # after_hours}}}, "digest_hour"} (signoff.notifications), and the metrics' manual baseline:
+    # {"manual_hours_per_package"} (signoff.metrics).
+    notifications = models.JSONField(default=dict)
+    metrics = models.JSONField(default=dict)
+    # Workspace policies from the file's ``policies:`` (``accepted_suggestion_authorship``).
+    policies = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -35,6 +42,7 @@ class Person(models.Model):
     name = models.CharField(max_length=200)
     roles = models.JSONField(default=list)  # role names, e.g. ["content_lead"]
     active = models.BooleanField(default=True)  # removed from the file: kept for history
+    digest = models.BooleanField(default=False)  # wants the daily digest of what waits on them
 
     class Meta:
         constraints = [

@@ -103,8 +103,9 @@ class PersonEntry(_Strict):
     email: EmailStr
     name: str = Field(min_length=1)
     roles: list[Role] = []
-    # Opt in to a daily e-mail of what waits on this person's gates (signoff.notifications).
-    digest: bool = False
+    # The daily e-mail of what waits on this person's gates (signoff.notifications): true or
+    # false sets it; left out, the person's own choice (`signoff digest on`) stands.
+    digest: bool | None = None
 
 
 class WorkflowSettings(_Strict):

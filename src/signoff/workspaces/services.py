@@ -221,7 +221,8 @@ def _sync_people(workspace: Workspace, parsed: WorkspaceFile, *, actor: str) -> 
         person = existing.pop(email, None) or Person(workspace=workspace, email=email)
         person.name = entry.name
         person.roles = list(entry.roles)
-        person.digest = entry.digest
+        if entry.digest is not None:
+            person.digest = entry.digest
         person.active = True
         person.save()
     for gone in existing.values():

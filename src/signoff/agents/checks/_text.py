@@ -191,6 +191,94 @@ def remove_span(text: str, start: int, end: int) -> str | None:
     return result
 
 
+# Words that, just before a phrase, turn it around: swapping the phrase for its "better" word
+# under one changes the meaning ("never cheap on scent" -> "never affordable on scent").
+_NEGATIONS = frozenset(
+    {"not", "never", "no", "nor", "without", "nothing", "none", "hardly", "barely", "neither"}
+)
+# Words after which a removed phrase leaves a hole when nothing word-like follows it:
+# "a cheap." -> "a.", "it is cheap." -> "it is.".
+_NEEDS_A_WORD = frozenset(
+    {"a", "an", "the", "this", "that", "our", "your", "its", "so", "very", "too", "more", "most"}
+    | {"is", "are", "was", "were", "be", "feels", "looks", "smells", "stays", "seems"}
+)
+_WORDS_BEFORE = re.compile(r"([\w'\u2019]+)[^\w]*$")
+_ARTICLE_BEFORE = re.compile(r"(?<![\w'])([Aa]n?)([ \t]+)$")
+_FIRST_WORD = re.compile(r"[^\w]*([\w'\u2019-]+)")
+_SILENT_H = ("hour", "honest", "honour", "honor", "heir")
+_YOU_SOUND = ("uni", "use", "usu", "uti", "eu", "one", "once", "ure")
+
+
+def _previous_words(text: str, start: int, count: int = 2) -> list[str]:
+    words = re.findall(r"[\w'\u2019]+", text[max(0, start - 40) : start])
+    return [w.lower() for w in words[-count:]]
+
+
+def negated(text: str, start: int) -> bool:
+    """Whether a negation ("never", "not", "isn't") stands within two words before ``start``."""
+    return any(
+        w in _NEGATIONS or w.endswith(("n't", "n\u2019t")) for w in _previous_words(text, start)
+    )
+
+
+def _an(word: str) -> bool:
+    low = word.lower()
+    if low.startswith(_SILENT_H):
+        return True
+    if low.startswith(_YOU_SOUND):
+        return False
+    if low[:1].isdigit():
+        return low.startswith(("8", "11", "18"))
+    return low[:1] in "aeiou"
+
+
+def agree_article(before: str, following: str) -> str:
+    """Return ``before`` with a closing "a"/"an" made to agree with the word ``following``."""
+    match = _ARTICLE_BEFORE.search(before)
+    word = _FIRST_WORD.match(following)
+    if match is None or word is None:
+        return before
+    article = "an" if _an(word.group(1)) else "a"
+    if match.group(1)[0].isupper():
+        article = article.capitalize()
+    return before[: match.start()] + article + match.group(2)
+
+
+def reword_span(
+    text: str, start: int, end: int, replacement: str, *, meaning_flips: bool = False
+) -> str | None:
+    """Return ``text`` with ``[start, end)`` replaced, keeping grammar and meaning; None when
+    it cannot.
+
+    ``meaning_flips``: the replacement is a judgement ("affordable" for "cheap"), which a
+    negation just before turns into a different claim -- no fix is offered then. A closing
+    "a"/"an" before the span is made to agree with the new word ("a cheap" -> "an affordable").
+    """
+    if meaning_flips and negated(text, start):
+        return None
+    return agree_article(text[:start], replacement) + replacement + text[end:]
+
+
+def remove_phrase(text: str, start: int, end: int) -> str | None:
+    """Return ``text`` without ``[start, end)`` when the sentence stays whole; None otherwise.
+
+    No fix after a negation ("never cheap on scent" would become "never on scent"), nor where
+    the removal leaves an article, intensifier or linking verb with no word after it ("it is
+    cheap." -> "it is."). A closing "a"/"an" agrees with the word that now follows it.
+    """
+    if negated(text, start):
+        return None
+    words = _previous_words(text, start, 1)
+    rest = text[end:].lstrip()
+    if words and words[0] in _NEEDS_A_WORD and not (rest[:1].isalnum()):
+        return None
+    if starts_sentence(text, start) and re.match(r"(?i)(and|or|but|with|&)\b", rest):
+        return None  # "Cheap and calm." would become "And calm."
+    before = agree_article(text[:start], text[end:].lstrip())
+    shift = len(before) - start
+    return remove_span(before + text[start:], start + shift, end + shift)
+
+
 def match_case(replacement: str, original: str) -> str:
     """Return ``replacement`` capitalised like ``original`` when it opens with a capital."""
     if original[:1].isupper() and replacement[:1].islower():

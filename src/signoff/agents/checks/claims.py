@@ -18,7 +18,7 @@ from signoff.agents.checks._text import (
     PhraseIndex,
     lowered,
     remember,
-    remove_span,
+    remove_phrase,
 )
 from signoff.agents.context import (
     BrandRules,
@@ -211,7 +211,8 @@ def _grade(
 ) -> CheckFinding | None:
     if claim.status == ClaimStatus.APPROVED and claim.id in draft.product.claims:
         return None
-    fix = remove_span(text, mention.start, mention.end)
+    # None when cutting the claim would leave a broken or reversed sentence: no fix then.
+    fix = remove_phrase(text, mention.start, mention.end)
     if claim.status == ClaimStatus.APPROVED:
         return CheckFinding(
             agent=AGENT,

@@ -14,8 +14,9 @@ from signoff.agents.checks._text import (
     lowered,
     match_case,
     remember,
-    remove_span,
+    remove_phrase,
     replace_span,
+    reword_span,
     starts_sentence,
 )
 from signoff.agents.context import (
@@ -145,7 +146,7 @@ def _terminology(
                 message=f"Write '{use}', not '{written}'.",
                 field=path,
                 span=(start, end),
-                suggested_fix=replace_span(text, start, end, match_case(use, written)),
+                suggested_fix=reword_span(text, start, end, match_case(use, written)),
             )
         )
     return findings
@@ -162,9 +163,14 @@ def _banned(
             message += f" ({banned.reason})"
         if banned.suggest:
             message += f"; write '{banned.suggest}' instead"
-            fix: str | None = replace_span(text, start, end, match_case(banned.suggest, written))
+            fix: str | None = reword_span(
+                text, start, end, match_case(banned.suggest, written), meaning_flips=True
+            )
         else:
-            fix = remove_span(text, start, end)
+            fix = remove_phrase(text, start, end)
+        if fix is None:
+            # A swap or cut that would change the meaning or break the sentence is no fix.
+            message += "; no automatic fix: it would change the meaning or the grammar here"
         findings.append(
             CheckFinding(
                 agent=AGENT,

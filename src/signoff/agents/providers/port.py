@@ -7,7 +7,7 @@ state: the services decide what to store.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,9 @@ class DraftRequest:
     # the SKU's other channels and the channel's other SKUs, which inform the draft but are
     # another template's history. None: count every note given.
     revision: int | None = None
+    # The copy this draft replaces (a rejected or reset version's fields), so a field a
+    # rejection named can be written anew rather than word for word again. None: a first draft.
+    replaces: Mapping[str, FieldValue] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,6 +128,15 @@ from signoff.api.schemas.people import (
     MeOut,
     WorkspaceOut,
 )
+from signoff.api.schemas.performance import (
+    ArmOut,
+    AttributeOut,
+    ChannelPerformanceOut,
+    ComparisonOut,
+    PerformanceImportIn,
+    PerformanceImportOut,
+    PerformanceReportOut,
+)
 from signoff.api.schemas.sharing import (
     ReviewLinkCreatedOut,
     ReviewLinkIn,
@@ -247,4 +256,11 @@ __all__ = [
     "BannedPhraseIn",
     "BannedPhraseOut",
     "TokenOut",
+    "ArmOut",
+    "AttributeOut",
+    "ChannelPerformanceOut",
+    "ComparisonOut",
+    "PerformanceImportIn",
+    "PerformanceImportOut",
+    "PerformanceReportOut",
 ]

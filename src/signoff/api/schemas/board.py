@@ -22,6 +22,8 @@ class BoardRowOut(Schema):
     confidence: int | None
     findings: FindingCountsOut
     blocking_reason: str
+    # "needs a careful read: ..." when the confidence is under the workspace's threshold
+    careful_read: str = ""
     gate: str  # the gate it waits on ("" unless in review), e.g. "G2"
 
 

@@ -45,9 +45,20 @@ class ProductOut(Schema):
     sources: dict[str, str]  # {fact: "brief" | "csv"}
 
 
+class InputFindingOut(Schema):
+    """What the input guard found in a brief's texts (docs/checks.md, "Input guard")."""
+
+    agent: str
+    rule_id: str  # input.injection, pii.*, input.gtin, input.price, input.unit
+    severity: str  # block holds G1 until a version without it
+    field: str  # where: "audience", "products[SKU].attributes.notes"
+    message: str
+
+
 class BriefDetailOut(BriefOut):
     version: BriefVersionOut
     products: list[ProductOut]
+    input_findings: list[InputFindingOut] = []  # the latest version's
 
 
 class FactSourceOut(Schema):
@@ -70,6 +81,7 @@ class BriefAddedOut(Schema):
     sources: list[FactSourceOut]
     conflicts: list[ConflictOut]
     warnings: list[str]
+    input_findings: list[InputFindingOut] = []
 
 
 class NoteIn(Schema):
@@ -182,7 +194,7 @@ class BriefDraftOut(Schema):
 
 class ProposalOut(Schema):
     id: str  # stable for the same proposal on the same brief version
-    kind: Literal["key_message", "request_data", "reference"]
+    kind: Literal["key_message", "request_data", "reference", "learning"]
     target: str  # where it goes: "channel_messages.amazon_us_pdp", "data_requests", ...
     value: str
     reason: str

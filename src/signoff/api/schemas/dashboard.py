@@ -8,6 +8,7 @@ from pydantic import Field
 
 from signoff.api.schemas.audit import EventOut
 from signoff.api.schemas.board import SlaRowOut
+from signoff.api.schemas.metrics import OperationsOut, OperationsWeeklyOut
 
 
 class WidgetOut(Schema):
@@ -195,6 +196,16 @@ class RecentDecisionsWidgetOut(WidgetOut):
     data: RecentDecisionsOut
 
 
+class OperationsWidgetOut(WidgetOut):
+    name: Literal["operations"]
+    data: OperationsOut
+
+
+class OperationsWeeklyWidgetOut(WidgetOut):
+    name: Literal["operations_weekly"]
+    data: OperationsWeeklyOut
+
+
 DashboardWidgetOut = Annotated[
     MyQueueWidgetOut
     | BlockedWidgetOut
@@ -202,7 +213,9 @@ DashboardWidgetOut = Annotated[
     | PipelineWidgetOut
     | GateThroughputWidgetOut
     | AgentActivityWidgetOut
-    | RecentDecisionsWidgetOut,
+    | RecentDecisionsWidgetOut
+    | OperationsWidgetOut
+    | OperationsWeeklyWidgetOut,
     Field(discriminator="name"),
 ]
 

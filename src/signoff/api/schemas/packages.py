@@ -39,21 +39,41 @@ class BlockReasonOut(Schema):
     claim: str | None = None
 
 
+class EligibilityOut(Schema):
+    """Who can act on the gate the package waits on, and what you may do and would cause."""
+
+    gate: str | None
+    gate_label: str
+    owner: str | None  # the gate's role
+    owner_label: str
+    summary: str  # "Omar Haddad or Lena Park can approve", or why nobody can
+    can_approve: list[dict[str, str]]  # [{email, name}]
+    cannot_approve: list[dict[str, str]]  # role holders who may not, [{email, name, reason}]
+    # Your verdict per action (approve, reject, review, edit, fix): allowed, code, reason.
+    you: dict[str, dict[str, Any]]
+    # What an action would cause, said beforehand: {"edit": "You will not be able to ..."}.
+    consequences: dict[str, str]
+
+
 class PackageOut(Schema):
     id: int
     brief: str
     sku: str
     channel: str
+    channel_label: str = ""  # the channel's display name
     market: str
     variant: str
     stage: str
     state: str
+    position_label: str = ""  # "Compliance review", not "S5/in_review"
     owner: str
     confidence: int | None
+    careful_read: str = ""  # "needs a careful read: ..." under the workspace's threshold
     completeness: dict[str, list[str]]
     blocked_reasons: list[BlockReasonOut]
     version: CurrentVersionOut | None
     findings: list[FindingOut]
+    eligibility: EligibilityOut | None = None
 
 
 class VersionOut(Schema):
@@ -99,7 +119,8 @@ class EditOut(Schema):
 
 
 class BatchIn(Schema):
-    action: Literal["approve", "reject", "review", "reassign"]
+    # review_approve: mark each reviewed, then approve it (both recorded), in one pass.
+    action: Literal["approve", "reject", "review", "reassign", "review_approve"]
     ids: list[Id] = Field(min_length=1, max_length=BATCH_LIMIT)  # the web's limit too
     note: str = ""
     expected_gate: str | None = None

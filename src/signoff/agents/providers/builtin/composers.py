@@ -93,12 +93,21 @@ def _compose_bullets(c: Context, occurrence: int) -> Plan:
     if claims:
         pieces.insert(min(2, len(pieces)), claims)
     pieces += f.messages
-    filler = [spec_line(fact) for fact in facts]
+    # Spec lines restate the sentences above in other words (degenerate.near_duplicate), so
+    # only factual bullets (which are spec lines already) fall back on them.
+    filler = [spec_line(fact) for fact in facts] if c.tone == "factual" else []
     filler += [f"Brand: {f.brand}", f"Product: {f.name}", f"Product type: {f.noun}"]
     if f.gtin:
         filler.append(f"Barcode (GTIN): {f.gtin}")
     filler.append(f"Model number: {f.sku}")
     return Plan("prose", pieces, filler)
+
+
+def _naming(f: Facts, pieces: list[str]) -> list[str]:
+    """The pieces, with the product named second when none names it (a key message led)."""
+    if any(f.name.lower() in piece.lower() for piece in pieces):
+        return pieces
+    return [*pieces[:1], f"The {f.name}, by {f.brand}.", *pieces[1:]]
 
 
 def _compose_description(c: Context, occurrence: int) -> Plan:
@@ -107,7 +116,7 @@ def _compose_description(c: Context, occurrence: int) -> Plan:
     pieces = [opening, *prose(f, f.ordered(c.lead, skip=told), c.tone)]
     pieces += [m for m in f.messages if m != opening]
     if c.channel_kind == "print":
-        pieces = pieces[:3]  # a poster is read from across a room
+        pieces = _naming(f, pieces[:3])[:3]  # a poster is read from across a room
     elif c.channel_kind == "email" and f.price:
         pieces.append(f"Price: {f.price}.")
     return Plan("prose", pieces, filler_sentences(f, c.tone))
@@ -117,7 +126,7 @@ def _compose_primary_text(c: Context, occurrence: int) -> Plan:
     f = c.facts
     opening, told = lead_line(f, c.lead, c.tone)
     facts = prose(f, f.ordered(c.lead, skip=told), c.tone)
-    return Plan("prose", [opening, *facts[:2]], facts[2:])
+    return Plan("prose", _naming(f, [opening, *facts[:2]]), facts[2:])
 
 
 def _compose_caption(c: Context, occurrence: int) -> Plan:
@@ -126,7 +135,9 @@ def _compose_caption(c: Context, occurrence: int) -> Plan:
     pieces = [opening, *prose(f, f.ordered(c.lead, skip=told), c.tone)[:4]]
     if f.lightable:
         pieces.append("Light it, and let the evening slow down.")
-    pieces.append(f"From {f.brand}.")
+    # Every package names its product: a caption led by a key message says it at the close.
+    named = any(f.name.lower() in piece.lower() for piece in pieces)
+    pieces.append(f"From {f.brand}." if named else f"The {f.name}, from {f.brand}.")
     return Plan("prose", pieces, filler_sentences(f, c.tone))
 
 
@@ -239,7 +250,8 @@ def _compose_path(c: Context, occurrence: int) -> Plan:
     # each variant starts one step further along.
     product = [w.lower() for w in words(f.name) if w.lower() not in {f.noun, *STOP_WORDS}]
     product += [w.lower() for w in words(f.value("scent")) if w.lower() not in STOP_WORDS]
-    options = [o for o in dict.fromkeys([f.plural, *product]) if o.isalnum()]
+    # A bare number ("5" of "Meadow Candle 5") says nothing as a path segment.
+    options = [o for o in dict.fromkeys([f.plural, *product]) if o.isalnum() and not o.isdigit()]
     start = (c.rank + occurrence) % len(options) if options else 0
     return Plan("pick", [*options[start:], *options[:start], f.noun])
 

@@ -24,10 +24,12 @@ from signoff.agents.providers.builtin.vocabulary import (
     NUMBER_WORDS,
     NUMERIC,
     ORDER,
+    STOP_WORDS,
     TOPIC_KEYS,
     TOPIC_LABELS,
     TYPE_KEYS,
     UNIT_SUFFIXES,
+    UNIT_WORDS,
     WAX_BODIES,
 )
 from signoff.agents.providers.compose import (
@@ -142,6 +144,15 @@ def _plural(noun: str) -> str:
     return noun + ("es" if noun.endswith(("sh", "ch", "x")) else "s")
 
 
+def _noun_of(name_words: list[str]) -> str:
+    """The product type a name ends with: its last word that is a word, not a number, a code
+    or a unit ("Meadow Candle 5" is a candle; "5" would make "Shop 5s" and "30 ml 5")."""
+    for word in reversed(name_words):
+        if word.isalpha() and len(word) >= 3 and word.lower() not in UNIT_WORDS | STOP_WORDS:
+            return word
+    return "product"
+
+
 def _format_price(product: ProductFacts) -> str | None:
     if product.price is None:
         return None
@@ -189,7 +200,7 @@ def _build_facts(request: DraftRequest) -> Facts:
 
     name = _clean(product.name, plan.rewrite) or product.sku
     name_words = words(name)
-    noun = (take(TYPE_KEYS) or (name_words[-1] if name_words else "product")).lower()
+    noun = (take(TYPE_KEYS) or _noun_of(name_words)).lower()
 
     by_topic: dict[str, Fact] = {}
     material = take(MATERIAL_KEYS)

@@ -40,7 +40,10 @@ def _fill_field(
     if spec.kind == "list":
         if spec.compose in SENTENCE_COMPOSERS:
             allowed = [p for p in plan.pieces if screen.allows(p)]
-            plan = Plan("prose", group_sentences(allowed, spec), group_sentences(plan.filler, spec))
+            # Filler repeats what the pieces already say would make an item a reordering of
+            # another (degenerate.near_duplicate): it only adds sentences not said yet.
+            filler = [s for s in plan.filler if s not in allowed]
+            plan = Plan("prose", group_sentences(allowed, spec), group_sentences(filler, spec))
         target = _list_target(spec.compose, spec, len(plan.pieces))
         return fit_items(plan, spec, screen, target)
     if plan.mode == "words" and max_words:

@@ -1,0 +1,74 @@
+"""The review flow from the keyboard (issue 17, point 4), in Debian's chromium.
+
+One test covers the board (j/k/x to select, m to mark reviewed with the selection kept, a to
+approve the same selection) and the package page (? for the help overlay, j for the next
+package in the queue, a to approve and land on the next one; Approve disabled with the reason
+for a person the gate would refuse).
+"""
+
+from __future__ import annotations
+
+import pytest
+from fakes.browsing import shot, sign_in
+
+SLUG = "spring-candles-2027"
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
+
+
+def test_review_then_approve_from_the_keyboard(site, watched) -> None:
+    from signoff.packages.models import Package
+
+    page = watched.page
+    sign_in(page, site, "maya")
+    page.goto(f"{site}/briefs/{SLUG}/?mine=on")
+    rows = page.locator("#board-table tbody tr[data-package]")
+    first, second = (
+        rows.nth(0).get_attribute("data-package"),
+        rows.nth(1).get_attribute("data-package"),
+    )
+
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    page.keyboard.press("j")
+    page.keyboard.press("x")
+    expect(page.locator("input.row-check:checked")).to_have_count(2)
+    page.keyboard.press("m")  # mark the selection reviewed
+    page.locator("#batch-results .results").wait_for()
+    expect(page.locator("#batch-results .results li")).to_have_count(2)
+    page.wait_for_load_state("networkidle")  # the table refreshed itself after the batch
+    # The selection survived the refresh: approve the same packages in the same pass.
+    expect(page.locator("input.row-check:checked")).to_have_count(2)
+    page.keyboard.press("a")
+    expect(page.locator("#batch-results .results li", has_text="approved")).to_have_count(2)
+    shot(page, "12-board-keyboard-review-then-approve")
+    moved = Package.objects.filter(pk__in=[first, second]).values_list("stage", flat=True)
+    assert set(moved) == {"S5"}
+
+    # The package page: the shortcuts overlay, then j to the next package, a to approve.
+    queue = list(
+        Package.objects.filter(brief__slug=SLUG, stage="S3", state="in_review")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    page.goto(f"{site}/packages/{queue[0]}/")
+    page.keyboard.press("?")
+    expect(page.locator("#shortcuts")).to_be_visible()
+    shot(page, "13-package-shortcuts")
+    page.keyboard.press("Escape")
+    expect(page.locator("#shortcuts")).to_be_hidden()
+    page.keyboard.press("j")
+    page.wait_for_url(f"{site}/packages/{queue[1]}/")
+    page.keyboard.press("a")
+    page.wait_for_url(f"{site}/packages/{queue[2]}/")
+    assert "G2 approved" in page.inner_text(".messages")
+    assert Package.objects.get(pk=queue[1]).stage == "S5"
+
+    # Omar holds no G2 role: "a" does nothing, and the panel says why and who can.
+    sign_in(page, site, "omar")
+    page.goto(f"{site}/packages/{queue[2]}/")
+    expect(page.locator("#gate-panel button[value=approve]")).to_be_disabled()
+    assert "Maya Chen can approve" in page.inner_text("#gate-panel")
+    page.keyboard.press("a")
+    page.wait_for_timeout(300)
+    assert page.url == f"{site}/packages/{queue[2]}/"
+    assert Package.objects.get(pk=queue[2]).stage == "S3"
