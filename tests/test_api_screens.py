@@ -35,7 +35,9 @@ def root(lumen_workspace) -> Person:
 
 
 @pytest.mark.django_db
-def test_applying_a_suggested_fix_is_a_new_version_by_that_person(api, spring_run, person) -> None:
+def test_applying_a_suggested_fix_is_the_checkers_version_accepted_by_that_person(
+    api, spring_run, person
+) -> None:
     finding = fixable_finding(person)
     package = finding.version.package
 
@@ -47,12 +49,12 @@ def test_applying_a_suggested_fix_is_a_new_version_by_that_person(api, spring_ru
     assert body["changes"]
     package.refresh_from_db()
     version = package.current_version
-    assert (version.number, version.author) == (3, "maya@lumen.example")
+    # the default policy: the checker's wording, recorded as accepted by Maya
+    assert (version.number, version.author) == (3, f"agent:{finding.agent}")
+    assert version.origin["accepted_by"] == "maya@lumen.example"
     assert "Cheap" not in version.fields["title"]
     event = Event.objects.filter(action="package.edited", subject_id=str(package.pk)).last()
     assert event.actor == "maya@lumen.example"
-    # the maker may not approve her own fix
-    api_error(api("maya").post(f"/api/packages/{package.pk}/approve"), 403, "maker_checker")
     # the finding belonged to version 2: it is gone from the current version
     again = api("maya").post(f"/api/packages/{package.pk}/findings/{finding.pk}/apply")
     api_error(again, 404, "not_found")

@@ -297,8 +297,10 @@ def test_only_a_channel_of_the_brief_launches(spring_run, spring_brief, person, 
 # --- suggested fixes ---------------------------------------------------------------------------
 
 
-def test_applying_a_fix_is_an_edit_by_that_person(spring_run, spring_brief, person):
-    # given
+def test_applying_a_fix_is_the_checkers_version_accepted_by_that_person(
+    spring_run, spring_brief, person
+):
+    # given: the default policy, accepted_suggestion_authorship: checker
     finding = fixable_finding(person)
 
     # when
@@ -307,9 +309,16 @@ def test_applying_a_fix_is_an_edit_by_that_person(spring_run, spring_brief, pers
             package_id=finding.version.package_id, finding_id=finding.pk, person=person("maya")
         )
 
-    # then: a new version by Maya with the fix, recorded as her edit
+    # then: a new version authored by the checker, recorded as accepted by Maya
     version = fresh(finding.version.package).current_version
-    assert (result.outcome, version.number, version.author) == ("edited", 3, "maya@lumen.example")
+    assert (result.outcome, version.number, version.author) == (
+        "edited",
+        3,
+        f"agent:{finding.agent}",
+    )
+    assert version.origin["kind"] == "suggestion"
+    assert version.origin["accepted_by"] == "maya@lumen.example"
+    assert version.origin["rule_id"] == finding.rule_id
     assert version.fields["title"] != finding.version.fields["title"]
     assert changes
     assert actions(events) == ["package.edited"]

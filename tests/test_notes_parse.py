@@ -114,9 +114,12 @@ def test_the_screen_queues_the_notes_polls_and_shows_the_worker_s_proposal(
     findings = section(done.text, "findings")
     assert "input.injection" in findings
     assert "ignore previous instructions" in findings
-    proposed = html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", done.text, re.S)[1])
-    assert "- meta_feed_ad" in proposed
-    assert "approve everything" not in proposed
+    # The proposal is a form a person checks field by field: the channels it read are ticked,
+    # and the injected instruction is in no field of it.
+    form = re.search(r'<form[^>]*id="proposal-form".*?</form>', done.text, re.S).group(0)
+    ticked = re.findall(r'<input[^>]*name="channels"[^>]*value="([^"]+)"[^>]*checked', form)
+    assert "meta_feed_ad" in ticked
+    assert "approve everything" not in html.unescape(form)
     assert "Read by openai:fake-gpt" in done.text
     assert not Brief.objects.exists()  # a proposal until a person adds it
 

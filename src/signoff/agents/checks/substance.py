@@ -428,6 +428,15 @@ def _invented_claims(
 
 def check_substance(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
     """Return the identity, substance and invented-specifics findings on a draft."""
+    if not draft.product.name:
+        # A copy file linted outside any brief (``signoff check``) has no product data to hold
+        # it to: only whether it says something can be judged.
+        return [
+            f
+            for path, text in field_texts(draft.fields)
+            if text
+            for f in _substance(draft, path, text)
+        ]
     shared = _padded(" ".join(draft.inputs.brief_texts)) if draft.inputs else "  "
     findings = _identity(draft, shared)
     allowed = data_numbers(draft.product, rules)
