@@ -288,7 +288,7 @@ def _instrument(breakdown: Breakdown) -> None:
         ("audit_consistency", "check: consistency"),
         ("_store", "store: build rows (python)"),
         ("_position_fields", "store: position fields + confidence"),
-        ("content_hash", "store: version content hash"),
+        ("version_digest", "store: version content hash"),
         ("_events", "store: build audit event dicts"),
         ("record_many", "audit: record_many (normalise + hash)"),
         ("record", "audit: record (run started/finished)"),
