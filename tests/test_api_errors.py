@@ -89,6 +89,19 @@ DECLARED = {
     ("post", "/api/tokens/{token_id}/revoke"): {200, 403} | ERRORS,
     ("get", "/api/briefs/{slug}/deliveries"): {200} | ERRORS,
     ("post", "/api/deliveries/retry"): {200, 403, 409} | WITH_BODY,
+    ("get", "/api/briefs/{slug}/changes"): {200} | ERRORS,
+    ("get", "/api/claims"): {200} | ERRORS,
+    ("get", "/api/metrics"): {200} | ERRORS,
+    ("get", "/api/notifications"): {200} | ERRORS,
+    ("post", "/api/notifications/digest"): {200} | WITH_BODY,
+    ("get", "/api/dashboard/role"): {200} | ERRORS,
+    ("post", "/api/performance/imports"): {200, 201, 403} | WITH_BODY,
+    ("get", "/api/performance/briefs/{slug}"): {200} | ERRORS,
+    ("post", "/api/packages/{package_id}/inline-comments"): {201} | WITH_BODY,
+    ("get", "/api/packages/{package_id}/inline-comments"): {200} | ERRORS,
+    ("post", "/api/comments/{comment_id}/resolve"): {200, 409} | WITH_BODY,
+    ("get", "/api/mentions"): {200} | ERRORS,
+    ("post", "/api/packages/{package_id}/edit/check"): {200, 409} | WITH_BODY,
 }
 
 

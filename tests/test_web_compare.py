@@ -72,8 +72,9 @@ def test_compare_shows_both_variants_side_by_side(maya_client):
     assert "Variant B · v1" in page.text
     assert f'value="{a.pk}:1"' in page.text
     assert f'value="{b.pk}:1"' in page.text
-    for path in ("title", "bullet_points[0]"):
-        assert f">{path}</th>" in page.text
+    # Each row is named in plain words, with the field's path on hover.
+    for path, label in (("title", "Title"), ("bullet_points[0]", "Bullet 1")):
+        assert f'title="{path}">{label}</th>' in page.text
     assert "Findings" in page.text
     assert 'name="csrfmiddlewaretoken"' in page.text
     assert "<script>" not in page.text.split("</head>")[1]  # no inline script in the body

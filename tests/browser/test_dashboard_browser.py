@@ -91,7 +91,7 @@ def test_maya_arranges_her_dashboard_and_finds_it_the_same_after_reloading(site,
 
 
 def test_each_role_sees_its_own_defaults(site, page) -> None:
-    for name, first in [("ari", "blocked"), ("sofia", "pipeline"), ("omar", "my_queue")]:
+    for name, first in [("ari", "blocked"), ("sofia", "operations"), ("omar", "my_queue")]:
         page.context.clear_cookies()
         page.goto(f"{site}/sign-in/")
         page.fill("input[name=username]", f"{name}@lumen.example")

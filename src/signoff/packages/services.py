@@ -517,6 +517,7 @@ def _draft_all(
     ]
     for thread in threads:
         thread.start()
+    error: BaseException | None = None
     try:
         running = workers
         while running:
@@ -524,9 +525,15 @@ def _draft_all(
             if result is None:
                 running -= 1
             elif isinstance(result, BaseException):
-                raise result
+                # No new drafts; the ones in flight are paid for, so they are still handed
+                # back (and their finished SKUs kept) before the error is raised.
+                error = error or result
+                with lock:
+                    stopped = True
             else:
                 yield result
+        if error is not None:
+            raise error
     finally:
         # The caller failed or stopped early: no new drafts; the ones in flight finish.
         with lock:
