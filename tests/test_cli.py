@@ -90,6 +90,16 @@ def test_check_exits_non_zero_on_blocking_findings(cli, loaded, tmp_path):
     )
     result = cli("check", "--channel", "meta_feed_ad", "--workspace", "lumen-home", str(good))
     assert result.exit_code == 0, result.output
+    # With no product to compare with, a file is still held to saying something.
+    hollow = tmp_path / "hollow.yaml"
+    hollow.write_text("headline: Lavender Fields, 8 oz\nprimary_text: insert benefit here\n")
+    result = cli(
+        "check", "--channel", "meta_feed_ad", "--workspace", "lumen-home", str(hollow), "--json"
+    )
+    assert result.exit_code == 1
+    found = {(f["rule_id"], f["field"]) for f in json.loads(result.stdout)}
+    assert ("substance.placeholder", "primary_text") in found
+    assert not any(rule.startswith(("invented.", "identity.")) for rule, _ in found)
 
 
 def test_bad_input_exits_non_zero_with_location(cli, loaded, tmp_path):
