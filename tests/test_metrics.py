@@ -270,5 +270,11 @@ def test_chart_geometry_scales_to_the_largest_value() -> None:
     assert "G2 p90: 15 min" in quick["groups"][0]["bars"][1]["text"]
     rates = columns([("W48", [0.5, None]), ("W49", [1.0, 0.25])], ["a", "b"], unit="%")
     tall = rates["groups"][1]["bars"][0]
-    assert tall["y"] == 4
+    assert tall["y"] == rates["axis"]["y1"] >= 8  # room above for the top tick's text
+    assert tall["y"] + tall["h"] == rates["axis"]["y2"]
     assert rates["ticks"][-1]["text"] == "100%"
+    assert [t["text"] for t in rates["ticks"]] == ["0%", "50%", "100%"]
+    # Counts have no half: a scale up to 1 or 5 packages ticks only whole numbers.
+    for most, ticks in ((0, ["0", "1"]), (3, ["0", "5"]), (7, ["0", "5", "10"])):
+        shipped = columns([("W49", [most])], ["shipped"])
+        assert [t["text"] for t in shipped["ticks"]] == ticks, most

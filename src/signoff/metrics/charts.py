@@ -104,7 +104,10 @@ def columns(
     with ``x``/``y`` swapped; labels under the columns."""
     values = [v for _, row in groups for v in row if v is not None]
     top = nice_ceiling(max(values, default=0.0)) if unit != "%" else 1.0
-    plot_w, plot_h = width - left - 4, height - 22
+    # Room above the plot for the top tick's text, which is centred on the plot's top edge.
+    pad = 9
+    plot_w, plot_h = width - left - 4, height - 22 - (pad - 4)
+    counts = unit == "" and all(float(v).is_integer() for v in values)
     slot = min(plot_w / max(1, len(groups)), 48.0)  # a week or two: columns, not walls
     col = max(2.0, (slot - 4) / max(1, len(series)))
     out_groups = []
@@ -118,7 +121,7 @@ def columns(
                     "series": series[s],
                     "index": s,
                     "x": round(x0 + s * col, 1),
-                    "y": round(4 + plot_h - h, 1),
+                    "y": round(pad + plot_h - h, 1),
                     "w": round(col - 1, 1),
                     "h": round(h, 1),
                     "text": f"{label} {series[s]}: {_text(value, unit)}",
@@ -128,11 +131,13 @@ def columns(
     return {
         "width": width,
         "height": height,
-        "axis": {"x": left, "y1": 4, "y2": 4 + plot_h, "x2": width - 4},
+        "axis": {"x": left, "y1": pad, "y2": pad + plot_h, "x2": width - 4},
         "label_y": height - 4,
         "ticks": [
-            {"y": round(4 + plot_h - plot_h * i / 2, 1), "text": _text(top * i / 2, unit)}
+            {"y": round(pad + plot_h - plot_h * i / 2, 1), "text": _text(top * i / 2, unit)}
             for i in range(3)
+            # a count of packages has no half: its midpoint tick goes when it is not whole
+            if not counts or float(top * i / 2).is_integer()
         ],
         "groups": out_groups,
         "series": [{"name": name, "index": i} for i, name in enumerate(series)],
