@@ -603,3 +603,15 @@ def test_the_launch_queues_a_task_and_signoff_worker_sends_the_rest(
     assert Delivery.objects.filter(pk__in=queued + lost, state="delivered").count() == 15
     assert set(receiver.applied.values()) == {1}
     assert len(receiver.applied) == 15
+
+
+def test_an_image_url_percent_encodes_the_file_name() -> None:
+    from types import SimpleNamespace
+
+    from signoff.outbox.documents import image_url
+
+    hook = SimpleNamespace(image_base_url="https://cdn.example.com/spring/")
+    assert image_url(hook, "LUM-SPR-LAV-08 main#1.jpg") == (
+        "https://cdn.example.com/spring/LUM-SPR-LAV-08%20main%231.jpg"
+    )
+    assert image_url(hook, "") is None

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -41,8 +42,10 @@ def image_base(destination: Destination) -> str | None:
 
 
 def image_url(destination: Destination, file: str) -> str | None:
+    """The rendition's public URL: a file name with a space or ``#`` is percent-encoded, as
+    the feeds do, so the receiver fetches the file rather than a broken link."""
     base = image_base(destination)
-    return f"{base.rstrip('/')}/{file}" if base and file else None
+    return f"{base.rstrip('/')}/{quote(file)}" if base and file else None
 
 
 def product_image_urls(product: Product, workspace: Workspace) -> list[str]:
