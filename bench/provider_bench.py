@@ -20,7 +20,7 @@ timed region, then ``run_brief(brief, provider=OpenAIProvider(...), concurrency=
 
 Besides wall time it reports where the time beyond ``ceil(N/C) x L`` goes: before the first
 request reaches the server (planning, prompts), after the last answer leaves it (the last SKU's
-checks and commit), and the main thread's time in checks and in ``_store`` (one transaction per
+checks and commit), and the main thread's time in checks and in ``store_plans`` (one transaction per
 SKU for a remote provider) while drafts are in flight. Unless ``--no-zero`` is given, every
 concurrency is also run at L=0, which is the run's cost without any waiting.
 Results: docs/performance.md, section 4.
@@ -134,8 +134,8 @@ class Sample:
     wall: float
     before_first: float  # run start to the first request's arrival at the server
     after_last: float  # the last answer leaving the server to run_brief's return
-    checks: float  # main thread in _check (spec, claims, voice, pii, consistency)
-    store: float  # main thread in _store (one transaction per SKU)
+    checks: float  # main thread in check_group (spec, claims, voice, pii, consistency)
+    store: float  # main thread in store_plans (one transaction per SKU)
     requests: int
     peak: int
     drafted: int
@@ -159,15 +159,15 @@ class Row:
 
 
 class Timers:
-    """Main-thread time in ``services._check`` and ``services._store`` (wrapped in place)."""
+    """Main-thread time in the checks (``check_group``, called by ``services``) and in
+    ``run_records.store_plans`` (wrapped in place, in the module that looks each up)."""
 
     def __init__(self) -> None:
-        self.seconds = {"_check": 0.0, "_store": 0.0}
-        from signoff.packages import services
+        from signoff.packages import run_records, services
 
-        for name in self.seconds:
-            original = getattr(services, name)
-            setattr(services, name, self._wrap(name, original))
+        self.seconds = {"check_group": 0.0, "store_plans": 0.0}
+        for module, name in ((services, "check_group"), (run_records, "store_plans")):
+            setattr(module, name, self._wrap(name, getattr(module, name)))
 
     def _wrap(self, name, original):
         def timed(*args, **kwargs):
@@ -264,8 +264,8 @@ def main() -> None:
                 wall=wall,
                 before_first=first - t0,
                 after_last=t1 - last,
-                checks=timers.seconds["_check"],
-                store=timers.seconds["_store"],
+                checks=timers.seconds["check_group"],
+                store=timers.seconds["store_plans"],
                 requests=stats["requests"],
                 peak=stats["peak"],
                 drafted=summary.drafted,

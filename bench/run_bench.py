@@ -268,9 +268,10 @@ class Breakdown:
 
 
 def _instrument(breakdown: Breakdown) -> None:
+    # Each name is wrapped in the module that looks it up when the run calls it.
     from signoff.agents import checking
     from signoff.agents.providers import get_provider
-    from signoff.packages import services
+    from signoff.packages import drafting, planning, run_records
 
     provider = get_provider()
     breakdown.wrap(provider, "draft", "drafting (builtin provider)")
@@ -281,19 +282,19 @@ def _instrument(breakdown: Breakdown) -> None:
         ("check_pii", "check: pii"),
     ]:
         breakdown.wrap(checking, name, label)
-    for name, label in [
-        ("find_gaps", "completeness (find_gaps)"),
-        ("_plan", "plan (workflow decide)"),
-        ("check_product_images", "check: images"),
-        ("audit_consistency", "check: consistency"),
-        ("_store", "store: build rows (python)"),
-        ("_position_fields", "store: position fields + confidence"),
-        ("version_digest", "store: version content hash"),
-        ("_events", "store: build audit event dicts"),
-        ("record_many", "audit: record_many (normalise + hash)"),
-        ("record", "audit: record (run started/finished)"),
+    for module, name, label in [
+        (planning, "find_gaps", "completeness (find_gaps)"),
+        (planning, "plan_cell", "plan (workflow decide)"),
+        (planning, "check_product_images", "check: images"),
+        (drafting, "audit_consistency", "check: consistency"),
+        (run_records, "store_plans", "store: build rows (python)"),
+        (run_records, "_position_fields", "store: position fields + confidence"),
+        (run_records, "version_digest", "store: version content hash"),
+        (run_records, "_events", "store: build audit event dicts"),
+        (run_records, "record_many", "audit: record_many (normalise + hash)"),
+        (run_records, "record", "audit: record (run started/finished)"),
     ]:
-        breakdown.wrap(services, name, label)
+        breakdown.wrap(module, name, label)
 
 
 def _run(brief, person) -> tuple[float, object]:

@@ -158,12 +158,12 @@ def test_bad_concurrency_is_refused_naming_the_entry(
 
 
 def test_a_run_drafts_as_many_at_once_as_the_setting_says(monkeypatch: pytest.MonkeyPatch) -> None:
-    from signoff.packages.services import _concurrency
+    from signoff.packages.drafting import default_concurrency
 
     limits = load_settings(monkeypatch, SIGNOFF_CONCURRENCY="openai=8")["SIGNOFF_CONCURRENCY"]
     remote = OpenAIProvider(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")
     with override_settings(SIGNOFF_CONCURRENCY=limits):
-        assert _concurrency(remote) == 8
-        assert _concurrency(BuiltinProvider()) == 1
+        assert default_concurrency(remote) == 8
+        assert default_concurrency(BuiltinProvider()) == 1
     with override_settings(SIGNOFF_CONCURRENCY={}):
-        assert _concurrency(remote) == 4  # the default for a remote provider
+        assert default_concurrency(remote) == 4  # the default for a remote provider

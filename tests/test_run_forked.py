@@ -121,20 +121,20 @@ def test_forked_run_stores_the_same_drafts_findings_and_positions(
 
 def test_only_big_unbudgeted_local_runs_fork(settings):
     from signoff.agents.providers.builtin import BuiltinProvider
-    from signoff.packages import services
+    from signoff.packages.drafting import Budget, worker_processes
 
     settings.SIGNOFF_FORK_MIN_PACKAGES = 1
     settings.SIGNOFF_DRAFT_PROCESSES = 2
     provider = BuiltinProvider()
-    assert services._processes(provider, services.Budget(), 500) == 2
+    assert worker_processes(provider, Budget(), 500) == 2
     settings.SIGNOFF_DRAFT_PROCESSES = 1
-    assert services._processes(provider, services.Budget(), 500) == 1
+    assert worker_processes(provider, Budget(), 500) == 1
     settings.SIGNOFF_DRAFT_PROCESSES = 2
-    assert services._processes(provider, services.Budget(max_tokens=10), 500) == 1
+    assert worker_processes(provider, Budget(max_tokens=10), 500) == 1
     settings.SIGNOFF_FORK_MIN_PACKAGES = 1000
-    assert services._processes(provider, services.Budget(), 500) == 1
+    assert worker_processes(provider, Budget(), 500) == 1
     remote = type("Remote", (), {"name": "openai"})()
-    assert services._processes(remote, services.Budget(), 5000) == 1
+    assert worker_processes(remote, Budget(), 5000) == 1
 
 
 def test_two_threads_may_map_at_once_each_with_its_own_work():

@@ -14,7 +14,7 @@ from cli_helpers import OwnHome
 from fakes.slow_provider import RemoteLikeProvider
 
 from signoff.audit.models import Event
-from signoff.packages import services
+from signoff.packages import run_records
 from signoff.packages.models import Package, Version
 from signoff.packages.services import run_brief
 
@@ -156,7 +156,7 @@ class _CountingProvider(RemoteLikeProvider):
 
 def _on_first_drafted_store(monkeypatch, action) -> None:
     """Run ``action`` when the run first stores a drafted SKU, then store as usual."""
-    original = services._store
+    original = run_records.store_plans
     done = []
 
     def store(brief, version, run, plans, actor):
@@ -165,7 +165,7 @@ def _on_first_drafted_store(monkeypatch, action) -> None:
             action()
         return original(brief, version, run, plans, actor)
 
-    monkeypatch.setattr(services, "_store", store)
+    monkeypatch.setattr(run_records, "store_plans", store)
 
 
 @pytest.mark.django_db

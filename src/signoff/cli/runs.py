@@ -19,7 +19,8 @@ from signoff.cli.base import (
 
 def _progress_runner(brief_obj: Any) -> Any:
     from signoff.briefs.workflow import template_for
-    from signoff.packages.services import STEPS, drafting_version, run_brief
+    from signoff.packages.planning import STEPS, drafting_version
+    from signoff.packages.services import run_brief
 
     drafting_version(brief_obj, template_for(brief_obj))  # refuse before showing progress
 

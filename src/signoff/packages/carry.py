@@ -24,7 +24,7 @@ from signoff.briefs.models import BriefVersion
 from signoff.packages.models import Version
 
 if TYPE_CHECKING:
-    from signoff.packages.services import PlannedPackage
+    from signoff.packages.planning import PlannedPackage
 
 AGENT = "feedback_guard"
 # The copy drafter's versions are redrafted freely; any other author's (a person, a checker's

@@ -29,8 +29,9 @@ from signoff.briefs.workflow import template_for
 from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
 from signoff.core.text import clip
+from signoff.packages.planning import drafting_version
 from signoff.packages.runlock import run_in_progress, run_lock
-from signoff.packages.services import drafting_cost, drafting_version
+from signoff.packages.services import drafting_cost
 from signoff.visuals.checking import Checked, check_option
 from signoff.visuals.direction import direction_from, feedback_line, image_prompt
 from signoff.visuals.imaging import Decoded, ImageInputError, decode_image

@@ -35,8 +35,9 @@ from signoff.core.errors import InputError, NotFound, Problem
 from signoff.core.sourcemap import parse_yaml
 from signoff.memory.services import remember
 from signoff.packages.models import Note, Package, Version
+from signoff.packages.planning import STEPS
 from signoff.packages.runlock import runs_as_they_stand
-from signoff.packages.services import STEPS, ensure_may_queue_run
+from signoff.packages.services import ensure_may_queue_run
 from signoff.packages.tasks import queued_run, run_brief_task
 from signoff.workflow import AuthorityError, WorkflowError
 from signoff.workspaces.models import Person
