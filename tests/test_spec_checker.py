@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from rules_fixture import make_draft
 
-from signoff.agents.checks.spec import check_spec, count_bytes, trim_to_chars
+from signoff.agents.checks.spec import check_spec
+from signoff.agents.checks.trimming import count_bytes, trim_to_chars
 from signoff.agents.context import Severity
 from signoff.channels.catalog import load_catalog, resolve_spec
 from signoff.channels.spec import ChannelSpec, FieldSpec

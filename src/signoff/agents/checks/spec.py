@@ -16,27 +16,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from signoff.agents.checks._text import remember
+from signoff.agents.checks.casing import casing_problem
+from signoff.agents.checks.trimming import (
+    MINOR_WORDS,
+    byte_cut_index,
+    count_bytes,
+    remove_span,
+    tidy,
+    trim_to_chars,
+)
 from signoff.agents.context import CheckFinding, Draft, FieldValue, Severity
 from signoff.channels.spec import BannedPhrase, ChannelSpec, FieldSpec, RuleSource
 
 AGENT = "spec_checker"
 
-# Title case leaves these lowercase (Amazon: articles, conjunctions, short prepositions); the
-# builtin composer's list is a subset, so its titles pass.
-MINOR_WORDS = frozenset(
-    "a an the and or for nor but so yet as at by for from in into of on onto over per to via vs "
-    "with".split()
-)
-# Units are written lowercase after a number ("8 oz", "250 ml") whatever the casing rule.
-UNITS = frozenset(
-    "oz fl ml cl l g kg mg lb lbs in ft yd cm mm m h hr hrs hours min ct pk pc pcs qt gal x".split()
-)
 
 _LETTER_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-_TOKEN = re.compile(r"\S+")
-# Two or more capitalised words in a row ("FREE SHIPPING"); single acronyms ("USB") pass.
-_CAPS_RUN = re.compile(r"(?<![\w'’])[A-Z][A-Z'’]+(?:[\s/&+-]+[A-Z][A-Z'’]+)+(?![\w'’])")
-_CAPS_RUN_MIN_LETTERS = 7
 _EMOJI = re.compile(
     "[\U0001f000-\U0001faff\u2600-\u27bf\u2300-\u23ff\u2b00-\u2bff\u3030\u303d\ufe0f\u200d]+"
 )
@@ -46,13 +41,8 @@ _URL = re.compile(
     r"|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
     r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|net|org|io|co|shop|store|us|uk|biz|info)\b[^\s<>\"]*"
 )
-# What Amazon leaves out of the search-terms byte count: spaces and punctuation.
-_UNCOUNTED = re.compile(
-    r"[\s!-/:-@\[-`{-~\u00a1\u00ab\u00b7\u00bb\u00bf\u2010-\u2027\u2030-\u205e\u3000-\u3003]"
-)
 _JOINER = r"[\s\-\u2010-\u2013]+"
 _PHRASE_PARTS = re.compile(_JOINER)
-_TRIM_JUNK = " \t\n,;:-–—/&|(+"
 _URL_TAIL = ".,;:!?)]}'\""
 _EXCLAMATIONS = re.compile(r"!+")
 
@@ -433,7 +423,7 @@ def _check_bytes(
     size = count_bytes(text, ignore_spaces_punctuation=ignore)
     if size <= limit:
         return
-    cut = _byte_cut_index(text, limit, ignore_spaces_punctuation=ignore)
+    cut = byte_cut_index(text, limit, ignore_spaces_punctuation=ignore)
     counted = " (spaces and punctuation not counted)" if ignore else ""
     out.append(
         _finding(
@@ -513,126 +503,11 @@ def _phrase_source(banned: BannedPhrase) -> RuleSource | None:
 def _check_casing(
     channel: str, casing: str, cite: str, path: str, text: str
 ) -> CheckFinding | None:
-    if casing == "lower":
-        for index, char in enumerate(text):
-            if char.isupper():
-                return _finding(
-                    "spec.casing",
-                    Severity.BLOCK,
-                    f"{path} has capital letters; {channel} wants lowercase{cite}",
-                    path,
-                    (index, index + 1),
-                    text.lower(),
-                )
+    problem = casing_problem(channel, casing, text)
+    if problem is None:
         return None
-    shouting = _shouting_span(text)
-    if shouting is not None:
-        start, end = shouting
-        fixed = text[:start] + _capitalize_words(text[start:end]) + text[end:]
-        if casing == "sentence" and start == 0 and end >= len(text.rstrip()):
-            fixed = text[:1].upper() + text[1:].lower()
-        return _finding(
-            "spec.casing",
-            Severity.BLOCK,
-            f"{path} has ALL CAPS text ({text[start:end]!r}); {channel} does not allow ALL CAPS"
-            f"{cite}",
-            path,
-            shouting,
-            fixed,
-        )
-    if casing == "title":
-        return _check_title_case(channel, cite, path, text)
-    if casing == "sentence":
-        return _check_sentence_case(channel, cite, path, text)
-    return None
-
-
-def _shouting_span(text: str) -> tuple[int, int] | None:
-    """Return the span of ALL CAPS text: the whole text, or a run of capitalised words."""
-    letters = sum(1 for char in text if char.isalpha()) if text.isupper() else 0
-    if letters >= 4:
-        stripped = text.rstrip()
-        return (len(text) - len(text.lstrip()), len(stripped))
-    for match in _CAPS_RUN.finditer(text):
-        if sum(1 for char in match.group() if char.isalpha()) >= _CAPS_RUN_MIN_LETTERS:
-            return match.span()
-    return None
-
-
-def _capitalize_words(text: str) -> str:
-    return _TOKEN.sub(lambda m: m.group()[:1] + m.group()[1:].lower(), text)
-
-
-def _core(token: str) -> tuple[int, int]:
-    """Return the [start, end) of a token without its surrounding punctuation."""
-    start, end = 0, len(token)
-    while start < end and not token[start].isalnum():
-        start += 1
-    while end > start and not token[end - 1].isalnum():
-        end -= 1
-    return start, end
-
-
-def _check_title_case(channel: str, cite: str, path: str, text: str) -> CheckFinding | None:
-    bad: list[tuple[int, int]] = []
-    after_number = False
-    first = True
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        start, end = _core(token)
-        core = token[start:end]
-        if not core:
-            after_number = False
-            continue
-        lead = core[0]
-        if lead.isalpha() and lead.islower():
-            lowered = core.lower()
-            acceptable = (
-                (not first and lowered in MINOR_WORDS)
-                or (after_number and lowered in UNITS)
-                or any(char.isupper() for char in core[1:])  # a brand's own casing: "iPhone"
-            )
-            if not acceptable:
-                bad.append((match.start() + start, match.start() + end))
-        after_number = lead.isdigit()
-        first = False
-    if not bad:
-        return None
-    words = ", ".join(repr(text[s:e]) for s, e in bad[:5])
-    fixed = text
-    for s, _ in reversed(bad):
-        fixed = fixed[:s] + fixed[s].upper() + fixed[s + 1 :]
-    return _finding(
-        "spec.casing",
-        Severity.BLOCK,
-        f"{path} is not in title case ({words}); {channel} capitalizes every word except"
-        f" short articles, conjunctions and prepositions{cite}",
-        path,
-        bad[0],
-        fixed,
-    )
-
-
-def _check_sentence_case(channel: str, cite: str, path: str, text: str) -> CheckFinding | None:
-    match = _TOKEN.search(text)
-    if match is None:
-        return None
-    token = match.group()
-    start, end = _core(token)
-    core = token[start:end]
-    if not core or not core[0].isalpha() or not core[0].islower():
-        return None
-    if any(char.isupper() for char in core[1:]):
-        return None  # "iPhone stand ..." opens with a brand's own casing
-    at = match.start() + start
-    return _finding(
-        "spec.casing",
-        Severity.BLOCK,
-        f"{path} starts with a lowercase letter; {channel} wants it to start with a capital{cite}",
-        path,
-        (at, at + 1),
-        text[:at] + text[at].upper() + text[at + 1 :],
-    )
+    message = f"{path} {problem.message}{cite}"
+    return _finding("spec.casing", Severity.BLOCK, message, path, problem.span, problem.fixed)
 
 
 def _check_repeats(
@@ -698,81 +573,6 @@ def _strip_tags(text: str, allow_html: bool, allowed: set[str]) -> str:
         return " "
 
     return _TAG.sub(keep_or_drop, text)
-
-
-# ---------------------------------------------------------------- measuring and trimming
-
-
-def count_bytes(text: str, *, ignore_spaces_punctuation: bool = False) -> int:
-    """UTF-8 bytes of ``text``; Amazon's search terms leave out spaces and punctuation."""
-    if ignore_spaces_punctuation:
-        text = _UNCOUNTED.sub("", text)
-    return len(text.encode("utf-8"))
-
-
-def _byte_cut_index(text: str, limit: int, *, ignore_spaces_punctuation: bool) -> int:
-    """Return the index of the first character that takes the count past ``limit``."""
-    used = 0
-    for index, char in enumerate(text):
-        if not (ignore_spaces_punctuation and _UNCOUNTED.match(char)):
-            used += len(char.encode("utf-8"))
-        if used > limit:
-            return index
-    return len(text)
-
-
-def trim_to_chars(text: str, limit: int) -> str | None:
-    """Return ``text`` cut to at most ``limit`` characters at a word boundary, or None.
-
-    Trailing commas, dashes and dangling small words ("with", "and") go too, so the suggestion
-    reads as a whole phrase.
-    """
-    if len(text) <= limit:
-        return text
-    cut = text[:limit]
-    if not text[limit].isspace() and not cut[-1:].isspace():
-        space = max(cut.rfind(" "), cut.rfind("\n"))
-        if space > 0:
-            cut = cut[:space]
-    cut = cut.rstrip(_TRIM_JUNK)
-    while " " in cut:
-        head, last = cut.rsplit(" ", 1)
-        if last.lower() not in MINOR_WORDS:
-            break
-        cut = head.rstrip(_TRIM_JUNK)
-    return cut or None
-
-
-_SPACE_RUN = re.compile(r"[ \t]{2,}")
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?)\]])")
-_COMMA_RUN = re.compile(r",(?:\s*,)+")
-_COMMA_BEFORE_STOP = re.compile(r",\s*([.;:!?)\]]|$)")
-_LEADING_JUNK = re.compile(r"^[\s,;:.]+")
-
-
-def tidy(text: str) -> str:
-    """Clean up what a deletion leaves behind: double spaces, stray commas, leading commas."""
-    text = _SPACE_RUN.sub(" ", text)
-    text = _SPACE_BEFORE_PUNCT.sub(r"\1", text)
-    text = _COMMA_RUN.sub(",", text)
-    text = _COMMA_BEFORE_STOP.sub(r"\1", text)
-    text = _LEADING_JUNK.sub("", text)
-    return text.strip()
-
-
-def remove_span(text: str, start: int, end: int) -> str | None:
-    """Return ``text`` without ``[start, end)``, tidied; None when nothing sensible is left."""
-    head, tail = text[:start], text[end:]
-    if not head.strip() and text[start : start + 1].isupper():
-        # The removed words opened the text: the next word takes over the capital.
-        tail = re.sub(r"[^\W\d_]", lambda m: m.group().upper(), tail, count=1)
-    result = tidy(head + tail)
-    while " " in result:
-        rest, last = result.rsplit(" ", 1)
-        if last.lower() not in MINOR_WORDS:
-            break
-        result = rest.rstrip(_TRIM_JUNK)  # "Candle with" reads as cut off
-    return result if any(char.isalnum() for char in result) else None
 
 
 def _finding(
