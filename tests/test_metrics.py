@@ -212,6 +212,14 @@ def test_metrics_cli_and_api(decided, cli, api) -> None:
     assert api("sofia").get("/api/metrics", since="not-a-day").status_code == 422
 
 
+@pytest.mark.django_db
+def test_metrics_before_any_decision_say_so_instead_of_an_empty_table(spring_run, cli) -> None:
+    table = cli("metrics")
+    assert table.exit_code == 0, table.output
+    assert "no package has left a stage or passed a gate yet" in table.stdout
+    assert "cycle time (hours)" not in table.stdout
+
+
 def _section(text: str, name: str) -> str:
     import re
 

@@ -78,7 +78,10 @@ def metrics(
     for kind in ("stages", "gates"):
         for name, dist in overall["cycle_hours"][kind].items():
             cycle.add_row(name, str(dist["n"]), _num(dist["median"]), _num(dist["p90"]))
-    out.print(cycle)
+    if cycle.row_count:
+        out.print(cycle)
+    else:
+        out.print("cycle time: no package has left a stage or passed a gate yet", markup=False)
     for key, label in GROUPS:
         if not data[key] or (key == "by_brief" and len(data[key]) == 1):
             continue  # one brief: its row is the overall line above

@@ -177,7 +177,9 @@ def demo(no_serve: bool, port: int) -> None:
         )
     out.print(
         f"\nNext: `signoff board {DEMO_BRIEF}`, `signoff blocking {DEMO_BRIEF}`, "
-        "`signoff show PACKAGE`; act as a person with "
+        "`signoff show PACKAGE`, `signoff metrics` (the team's cycle times and rates); "
+        "after a launch, `signoff performance import FILE.csv` (docs/insights.md); "
+        "act as a person with "
         "`export SIGNOFF_TOKEN=$(signoff token issue maya@lumen.example)`",
         markup=False,
     )
