@@ -91,6 +91,9 @@ def test_web_page_uploads_and_plots_with_the_csp_intact(
     empty = client.get(url)
     assert empty.status_code == 200
     assert b"No performance imported" in empty.content
+    # The header knows who is signed in, as on every other screen.
+    assert b"Ari Novak \xc2\xb7 operator</span>" in empty.content
+    assert b'class="topnav"' in empty.content
     bad = SimpleUploadedFile("bad.csv", (HEADER + "x\n").encode(), content_type="text/csv")
     refused = client.post(url, {"file": bad})
     assert refused.status_code == 422

@@ -42,6 +42,7 @@ SCREENS = [
     ("board-filtered", "maya", "/briefs/{slug}/?severity=block"),
     ("brief-g1", "maya", "/briefs/{slug}/brief/"),
     ("package", "maya", "/packages/{package}/"),
+    ("package-edit", "maya", "/packages/{package}/edit/"),
     ("compare-refused", "maya", "/packages/{package}/compare/"),
     ("intake", "maya", "/briefs/new/"),
     ("data-requests", "maya", "/briefs/{slug}/data-requests/"),
@@ -54,6 +55,7 @@ SCREENS = [
     ("image-compare", "ari", "/briefs/{campaign}/images/compare/"),
     ("run-progress", "ari", "/briefs/{slug}/run/progress/"),
     ("tokens", "ari", "/tokens/"),
+    ("performance", "ari", "/briefs/{slug}/performance/"),
     ("dashboard-ari", "ari", "/dashboard/"),
     ("compare", "sofia", "/packages/{variant}/compare/"),
     ("campaign-board", "sofia", "/briefs/{campaign}/"),
@@ -62,6 +64,7 @@ SCREENS = [
     ("image-proof", "sofia", "/images/{image}/proof/"),
     ("dashboard-sofia", "sofia", "/dashboard/"),
     ("dashboard-omar", "omar", "/dashboard/"),
+    ("claims", "omar", "/claims/"),
     ("dashboard-daniel", "daniel", "/dashboard/"),
 ]
 

@@ -60,6 +60,7 @@ def with_person(view: View) -> View:
         person = person_of(request.user)
         if person is None:
             raise PermissionDenied("not an active member of a workspace")
+        request.signoff_person = person  # for the header (signoff.web.context_processors)
         return view(request, person, *args, **kwargs)
 
     return wrapper
