@@ -84,7 +84,8 @@ def call(
         return SendResult(
             False,
             answer.status,
-            error=f"redirected to {where}; check the destination's shop, region or endpoint",
+            error=f"redirected to {where}; set the destination's url, shop, region or endpoint "
+            "to the final address",
         )
     return answer
 
