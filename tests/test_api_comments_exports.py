@@ -302,3 +302,44 @@ def test_openapi_lists_the_new_paths(client: Client) -> None:
         "/api/memory/suggestions",
         "/api/memory/banned-phrases",
     } <= paths
+
+
+@pytest.mark.django_db
+def test_bundle_and_manifest_stay_in_the_export_folder(api, as_person, launched, tmp_path) -> None:
+    """The API serves what the web serves (``delivery.bundles``): the bundle in its place under
+    the export root, never a linked file nor the folder a stored path names."""
+    import io
+    import zipfile
+
+    from django.urls import reverse
+
+    from signoff.delivery.models import Launch
+
+    base = f"/api/briefs/{BRIEF}/launches/{CHANNEL}"
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "secret.txt").write_text("TOP SECRET", encoding="utf-8")
+    (secret / "manifest.json").write_text('{"secret": true}', encoding="utf-8")
+    (Path(launched.bundle) / "link.txt").symlink_to(secret / "secret.txt")
+    # A stored path pointing elsewhere is not where the bundle is read from.
+    Launch.objects.filter(channel=CHANNEL).update(bundle_path=str(secret))
+
+    response = api("omar").get(f"{base}/bundle")
+    web = as_person("omar").get(
+        reverse("web:launch-bundle", kwargs={"slug": BRIEF, "channel": CHANNEL})
+    )
+
+    assert response.status_code == web.status_code == 200
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert f"{BRIEF}-{CHANNEL}/manifest.json" in names
+    assert not [n for n in names if "link" in n or "secret" in n]
+    assert b"TOP SECRET" not in response.content
+    assert response.content == web.content
+    manifest = api("omar").get(f"{base}/manifest")
+    assert manifest.status_code == 200
+    assert "secret" not in manifest.json()
+    # A manifest that is a link is not served (the web says the same).
+    written = Path(launched.bundle) / "manifest.json"
+    written.unlink()
+    written.symlink_to(secret / "manifest.json")
+    api_error(api("omar").get(f"{base}/manifest"), 404, "not_found")

@@ -62,10 +62,39 @@ def _note(text: str, sku: str = lavender().sku, channel: str = "test_pdp") -> st
         ),
         ("Open with the burn time, please", [Lead("burn time, please")]),
         ("Looks fine but too long overall.", []),
+        # Quoted phrases to keep or to say are never ones to remove.
+        ('Change the title to "Green Fig Candle, 8 oz".', [Rework("title")]),
+        ('Cut the size from the title but keep "Green Fig Candle".', [Rework("title")]),
+        (
+            'The title should lead with "Green Fig" without the brand.',
+            [Lead("Green Fig"), Rework("title")],
+        ),
+        ('Avoid jargon, but "hand-poured" is our signature, keep it.', []),
+        ('Use "soy wax" and drop "cozy".', [Remove("cozy")]),
+        ('No "best seller" in the description.', [Remove("best seller"), Rework("description")]),
+        ('Remove "cedar" and "stoneware".', [Remove("cedar"), Remove("stoneware")]),
+        ('Swap "best candle" for "a calm candle".', [Remove("best candle", "a calm candle")]),
+        ('Say "calm", not "relaxing".', [Remove("relaxing")]),
+        ('"Clinically proven" has to go.', [Remove("Clinically proven")]),
     ],
 )
 def test_a_note_is_read_into_plain_asks(note, expected):
     assert parse_note(note, ("title", "bullet_points", "description")) == expected
+
+
+@pytest.mark.parametrize(
+    ("note", "title", "ignored"),
+    [
+        ('Change the title to "Green Fig Candle, 8 oz".', "Green Fig Candle, 8 oz", False),
+        ('Remove "8 oz" from the title.', "Green Fig Candle, 8 oz", True),
+        ('Cut the size but keep "Green Fig Candle".', "Green Fig Candle", False),
+        ('Drop "Green Fig Candle" from the title.', "Green Fig Candle", True),
+    ],
+)
+def test_a_redraft_that_does_as_the_note_asks_is_not_ignoring_it(note, title, ignored):
+    asks = asks_for((_note(note),), lavender().sku, "test_pdp", FIELDS)
+    found = ignored_findings({"title": title, "bullets": ["Soy wax."]}, asks)
+    assert bool(found) is ignored
 
 
 def test_only_this_packages_rejections_count():

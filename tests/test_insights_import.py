@@ -236,3 +236,118 @@ def test_optional_columns_padding_and_markets_are_read(approved_spring_brief, pe
     assert (first.impressions, first.revenue_cents, first.spend_cents) == (1000, 9600, 450)
     assert (first.returns, first.rating) == (1, 4.5)
     assert (second.returns, second.rating) == (None, None)
+
+
+# --- identity with and without --brief, races, and what the CSV reader gives up on ----------
+
+CELL = ("amazon_us_pdp", "LUM-SPR-LAV-08", "A")
+
+
+def _relaunching_brief(example_dir, person):
+    """A second approved brief of the same SKUs (it launches CELL again on 2027-03-01)."""
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+
+    spring = (example_dir / "briefs" / "spring-candles.yaml").read_text(encoding="utf-8")
+    path = example_dir / "briefs" / "summer.yaml"
+    path.write_text(spring.replace("brief: spring-candles-2027", "brief: summer-2027"))
+    brief = add_brief(path, products_csv=example_dir / "products.csv").brief
+    approve_brief(brief=brief, person=person("maya"))
+    brief.refresh_from_db()
+    return brief
+
+
+def test_a_day_is_the_same_row_with_or_without_a_brief(
+    approved_spring_brief, person, example_dir
+) -> None:
+    summer = _relaunching_brief(example_dir, person)
+    spring_package = launch(approved_spring_brief, [CELL])[CELL]
+    summer_package = launch(summer, [CELL], at=dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC))[CELL]
+    both = csv_text([("2027-02-20", *CELL, 1000, 30, 3), ("2027-03-02", *CELL, 1000, 30, 3)])
+    ari = person("ari")
+    # 2027-03-02 measures summer's launch: spring's brief may not claim it.
+    with pytest.raises(InputError) as refused:
+        import_performance(
+            data=both.encode(), name="b.csv", person=ari, brief=approved_spring_brief
+        )
+    (problem,) = refused.value.problems
+    assert str(problem).startswith("b.csv:3: date: expected a day of this brief's launch; from ")
+    assert _stored() == (0, 0, 0, 0)
+    spring_day = csv_text([("2027-02-20", *CELL, 1000, 30, 3)]).encode()
+    assert (
+        import_performance(
+            data=spring_day, name="a.csv", person=ari, brief=approved_spring_brief
+        ).new_rows
+        == 1
+    )
+    plain = import_performance(data=both.encode(), name="b.csv", person=ari)
+    assert (plain.new_rows, plain.unchanged) == (1, 1)
+    summer_day = csv_text([("2027-03-02", *CELL, 1000, 30, 3)]).encode()
+    again = import_performance(data=summer_day, name="c.csv", person=ari, brief=summer)
+    assert (again.new_rows, again.unchanged) == (0, 1)
+    assert dict(PerformanceRow.objects.values_list("date", "package_id")) == {
+        dt.date(2027, 2, 20): spring_package.pk,
+        dt.date(2027, 3, 2): summer_package.pk,
+    }
+
+
+def test_an_import_racing_another_stores_each_day_once(
+    approved_spring_brief, person, monkeypatch
+) -> None:
+    from signoff.insights import services
+
+    launch(approved_spring_brief, [CELL])
+    one = csv_text([("2027-02-20", *CELL, 1000, 30, 3)]).encode()
+    two = csv_text([("2027-02-20", *CELL, 1000, 30, 3), ("2027-02-21", *CELL, 1000, 30, 3)])
+    matched = services._new_rows
+    raced = []
+
+    def racing(rows: list[tuple], name: str) -> tuple[list[tuple], int]:
+        found = matched(rows, name)
+        if name == "two.csv" and not raced:  # another import commits after this match
+            raced.append(import_performance(data=one, name="one.csv", person=person("ari")))
+        return found
+
+    monkeypatch.setattr(services, "_new_rows", racing)
+    result = import_performance(data=two.encode(), name="two.csv", person=person("ari"))
+    assert raced[0].new_rows == 1
+    assert (result.new_rows, result.unchanged) == (1, 1)
+    assert sorted(PerformanceRow.objects.values_list("date", flat=True)) == [
+        dt.date(2027, 2, 20),
+        dt.date(2027, 2, 21),
+    ]
+    assert _stored()[1] == 2  # two imports, each with its own rows
+    assert Event.objects.filter(action="performance.imported").count() == 2
+
+
+def test_rows_are_located_by_the_physical_line_they_start_on(approved_spring_brief, person) -> None:
+    launch(approved_spring_brief, [CELL])
+    # A quoted value spanning lines 2-3: the bad row after it is on line 4.
+    spanning = HEADER + (
+        '2027-02-20,amazon_us_pdp,"LUM-SPR-\nLAV-08",A,1000,30,3,3,90.00,0\n'
+        "2027-02-21,amazon_us_pdp,LUM-SPR-LAV-08,A,1000,x,3,3,90.00,0\n"
+    )
+    with pytest.raises(InputError) as refused:
+        import_performance(data=spanning.encode(), name="m.csv", person=person("ari"))
+    said = [str(p) for p in refused.value.problems]
+    assert said[0].startswith("m.csv:2: sku: expected a SKU launched on amazon_us_pdp"), said
+    assert said[1].startswith("m.csv:4: clicks: expected a whole number"), said
+    assert _stored() == (0, 0, 0, 0)
+
+
+def test_a_csv_the_reader_gives_up_on_is_a_located_error(approved_spring_brief, person) -> None:
+    launch(approved_spring_brief, [CELL])
+    # A quote never closed makes the rest of the file one value, past the reader's limit; a
+    # carriage return inside a value is refused by the reader too. Each is located.
+    good = "2027-02-20,amazon_us_pdp,LUM-SPR-LAV-08,A,1000,30,3,3,90.00,0\n"
+    for text, line in (
+        (HEADER + good + '2027-02-21,amazon_us_pdp,"LUM-SPR-LAV-08,A\n' + good * 3000, 3),
+        (HEADER + "\n" + good + "2027-02-22,amazon\r_us_pdp,LUM-SPR-LAV-08,A\n", 4),
+    ):
+        with pytest.raises(InputError) as refused:
+            import_performance(data=text.encode(), name="q.csv", person=person("ari"))
+        (problem,) = refused.value.problems
+        assert str(problem).startswith(
+            f"q.csv:{line}: expected CSV values, got a row the CSV reader cannot read ("
+        ), str(problem)
+    assert _stored() == (0, 0, 0, 0)

@@ -138,3 +138,17 @@ def test_a_run_drafts_with_the_channels_winners(approved_spring_brief) -> None:
         assert version.origin["learnings_used"] == [Learning.objects.get().text]
     others = Version.objects.exclude(package__channel="meta_feed_ad")
     assert not any("learnings_used" in v.origin for v in others)
+
+
+def test_api_locates_a_csv_the_reader_gives_up_on(api, approved_spring_brief) -> None:
+    launch(approved_spring_brief, CELLS)
+    good = "2027-02-20,meta_feed_ad,LUM-SPR-PEO-14,A,1000,30,2,2,60.00,10.50\n"
+    # A quote never closed: the rest of the file becomes one value, past the reader's limit.
+    stray = HEADER + good + '2027-02-21,meta_feed_ad,"LUM-SPR-PEO-14,A\n' + good * 3000
+    refused = api("ari").post("/api/performance/imports", {"csv": stray})
+    assert refused.status_code == 422, refused.content[:300]
+    (problem,) = refused.json()["error"]["problems"]
+    assert problem["line"] == 3
+    assert problem["message"].startswith("expected CSV values, got a row the CSV reader cannot")
+    assert "quote" in problem["message"]
+    assert PerformanceRow.objects.count() == 0

@@ -286,3 +286,77 @@ def test_chart_geometry_scales_to_the_largest_value() -> None:
     for most, ticks in ((0, ["0", "1"]), (3, ["0", "5"]), (7, ["0", "5", "10"])):
         shipped = columns([("W49", [most])], ["shipped"])
         assert [t["text"] for t in shipped["ticks"]] == ticks, most
+
+
+# --- first pass counts where the pair's first decision falls ---------------------------------
+
+
+def test_first_pass_counts_in_the_week_of_the_first_decision() -> None:
+    monday = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    moves = [
+        Move(1, monday, "package.drafted", "agent:x", "S2/draft", "S3/in_review"),
+        Move(1, monday + timedelta(days=4), "package.gate.rejected", "maya", "S3/in_review",
+             "S2/rejected", "G2"),
+        Move(1, monday + timedelta(days=5), "package.drafted", "agent:x", "S2/rejected",
+             "S3/in_review"),
+        Move(1, monday + timedelta(days=8), "package.gate.approved", "maya", "S3/in_review",
+             "S5/in_review", "G2"),
+    ]  # fmt: skip
+    spans, waits = follow(info(1), moves)
+    weeks = grouped(
+        Records({1: info(1)}, waits=waits, spans=spans),
+        now=monday + timedelta(days=10),
+        baseline_hours=None,
+    )["by_week"]
+    # Rejected first in W49: a 0% first pass there; W50's approval is no first pass at all.
+    assert weeks["2026-W49"]["first_pass_rate"] == 0.0
+    assert weeks["2026-W50"]["decisions"] == 1
+    assert weeks["2026-W50"]["first_pass_rate"] is None
+    assert [w.first for w in waits] == [True, False, False]  # the G3 wait is still open
+
+
+@pytest.mark.django_db
+def test_since_between_a_rejection_and_the_approval_counts_no_first_pass(
+    spring_brief, lumen_workspace
+) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from signoff.audit.services import record
+    from signoff.metrics.selectors import operations_metrics
+    from signoff.packages.models import Package
+
+    package = Package.objects.create(
+        brief=spring_brief,
+        sku="LUM-SPR-LAV-08",
+        channel="amazon_us_pdp",
+        variant="A",
+        stage="S3",
+        state=Package.State.IN_REVIEW,
+        stage_entered_at=timezone.now(),
+    )
+
+    def move(action: str, source: str, target: str, gate: str | None = None) -> None:
+        with transaction.atomic():
+            record(
+                action=action,
+                actor="maya@lumen.example",
+                subject_type="package",
+                subject_id=package.pk,
+                workspace=lumen_workspace.slug,
+                from_position=source,
+                to_position=target,
+                sku=package.sku,
+                channel=package.channel,
+                gate=gate,
+            )
+
+    move("package.drafted", "S2/draft", "S3/in_review")
+    move("package.gate.rejected", "S3/in_review", "S2/rejected", "G2")
+    since = timezone.now()
+    move("package.drafted", "S2/rejected", "S3/in_review")
+    move("package.gate.approved", "S3/in_review", "S5/in_review", "G2")
+    assert operations_metrics(lumen_workspace)["overall"]["first_pass_rate"] == 0.0
+    window = operations_metrics(lumen_workspace, since=since)["overall"]
+    assert (window["decisions"], window["approvals"]) == (1, 1)
+    assert window["first_pass_rate"] is None  # its first decision, a rejection, came before

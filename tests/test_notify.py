@@ -374,3 +374,32 @@ def test_each_person_opts_into_the_digest_from_cli_api_and_web(
     assert '<b data-digest="on">on</b>' in as_person("lena").get("/dashboard/").text
     assert as_person("lena").post("/dashboard/digest/", {"digest": "x"}).status_code == 400
     assert changed.count() == 3
+
+
+@pytest.mark.django_db
+def test_one_address_in_two_workspaces_gets_each_ones_digest(
+    lumen_workspace, other_workspace, mail, monkeypatch
+) -> None:
+    from signoff.notifications import services
+    from signoff.notifications.rules import Waiting
+
+    now = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    email = "maya@lumen.example"
+    lumen_workspace.people.filter(email=email).update(digest=True)
+    other_workspace.people.create(email=email, name="Maya", roles=["content_lead"], digest=True)
+
+    def waiting(workspace) -> list[Waiting]:  # noqa: ANN001 - one package waiting in each
+        since = now - timedelta(hours=1)
+        return [Waiting(1, workspace.slug, "SKU", "ch", "G2", "ecommerce", since, 48.0, (email,))]
+
+    monkeypatch.setattr(services, "waiting", waiting)
+    got = notify(now=now)
+    digests = [(i["workspace"], i["status"]) for i in got["items"] if i["kind"] == "digest"]
+    assert digests == [("lumen-home", "sent"), ("other-brand", "sent")]
+    assert sorted(Notification.objects.values_list("workspace__slug", "kind")) == [
+        ("lumen-home", "digest"),
+        ("other-brand", "digest"),
+    ]
+    assert [to for to, _ in mail.messages] == [[email], [email]]
+    # Still once a day each.
+    assert not [i for i in notify(now=now.replace(hour=20))["items"] if i["kind"] == "digest"]

@@ -442,6 +442,47 @@ def test_withdrawing_a_claim_after_launch_takes_deliveries_down(
     assert making.isdisjoint({i.get("package", i.get("package_id")) for i in left})
 
 
+@pytest.mark.django_db
+def test_a_publish_in_flight_when_its_claim_is_withdrawn_is_taken_down_after_it_lands(
+    hooked, spring_brief, person, tmp_path, receiver, fast
+):
+    from signoff.outbox.sending import record
+    from signoff.packages.claims import packages_using, set_claim_status
+
+    fast.SIGNOFF_DELIVERY_LEASE_SECONDS = 600  # worker A's lease holds through the test
+    launch(spring_brief, person, tmp_path)
+    making = {p.pk for p in packages_using(hooked, "hand-poured", published=True)}
+    # Worker A has claimed the webhook publishes; they wait in its pool, not yet sent.
+    jobs = [
+        j
+        for j in prepare(claim(worker="a", limit=100), worker="a")
+        if j.rows[0].destination == "catalog-hook"
+    ]
+    set_claim_status(
+        workspace=hooked,
+        claim_id="hand-poured",
+        status="withdrawn",
+        note="lab",
+        person=person("omar"),
+    )
+    hook_rows = Delivery.objects.filter(package__in=making, destination="catalog-hook")
+    assert set(hook_rows.values_list("state", flat=True)) == {"needs_takedown"}
+    # A second worker cannot take the takedown ahead of the publish A still holds.
+    assert claim(worker="b", limit=100, ids=list(hook_rows.values_list("pk", flat=True))) == []
+
+    record([(job, send(job)) for job in jobs], worker="a")  # A's publishes land, then record
+
+    assert set(hook_rows.values_list("state", flat=True)) == {"needs_takedown"}
+    assert all(row.receiver_id for row in hook_rows)
+    work(wait_all=True, name="b")
+    assert set(hook_rows.values_list("state", flat=True)) == {"taken_down"}
+    order = list(receiver.documents)
+    for row in hook_rows:
+        assert order.index(row.idempotency_key) < order.index(row.idempotency_key + ".takedown")
+    published = Attempt.objects.filter(delivery__in=hook_rows, action="publish")
+    assert set(published.values_list("outcome", flat=True)) == {"delivered"}
+
+
 # --- CLI, API, screens --------------------------------------------------------------------------
 
 

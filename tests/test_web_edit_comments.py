@@ -75,9 +75,33 @@ def test_the_editor_checks_as_you_type_and_saves_nothing(as_person, spring_run):
     unknown = maya.post(check_url, {"field:title": "x", "field:nope": "y"})
     assert unknown.status_code == 200  # a field the spec lacks is never read
 
-    stranger = as_person("omar")
-    other = Package.objects.exclude(brief=package.brief).first()
-    assert other is None or stranger.get(_edit(other)).status_code == 404
+
+@pytest.mark.django_db
+def test_a_person_of_another_workspace_gets_404_and_stores_nothing(
+    client, spring_run, other_workspace
+):
+    from signoff.web.accounts import ensure_user
+
+    package = _amazon()
+    client.force_login(ensure_user(other_workspace.people.get(email="maya@other.example")))
+    stored = (Version.objects.count(), Comment.objects.count(), Event.objects.count())
+    title = package.current_version.fields["title"]
+    comment_url = reverse("web:package-inline-comment", kwargs={"package_id": package.pk})
+    check_url = reverse("web:package-edit-check", kwargs={"package_id": package.pk})
+
+    answers = [
+        client.get(_edit(package)).status_code,
+        client.post(
+            _edit(package), {**_form(package, title=title + " X"), "note": "n"}
+        ).status_code,
+        client.post(check_url, _form(package, title="Short")).status_code,
+        client.post(comment_url, {"text": "hello", "field": "title"}).status_code,
+    ]
+
+    assert answers == [404, 404, 404, 404]
+    assert (Version.objects.count(), Comment.objects.count(), Event.objects.count()) == stored
+    package.refresh_from_db()
+    assert package.current_version.fields["title"] == title
 
 
 @pytest.mark.django_db
@@ -230,3 +254,149 @@ def test_edit_and_comment_api(api, spring_run, other_workspace):
     assert stranger.get(f"{base}/inline-comments").status_code == 404
     assert stranger.post(f"/api/comments/{row['id']}/resolve", {}).status_code == 404
     assert stranger.post(f"{base}/edit/check", {"changes": {}}).status_code == 404
+
+
+# --- issue 17: lost updates, counts that keep their place, line breaks, mentions -------------
+
+
+@pytest.mark.django_db
+def test_saving_over_a_newer_version_is_refused_web_and_api(client, person, api, spring_run):
+    """Two people open the editor on the same version; the second save is refused (409), with
+    the newer version named and a link to reload, and nothing is stored."""
+    from django.test import Client
+
+    from signoff.web.accounts import ensure_user
+
+    package = _amazon()
+    opened = package.current_version
+    lena, maya = Client(), Client()
+    lena.force_login(ensure_user(person("lena")))
+    maya.force_login(ensure_user(person("maya")))
+    page = maya.get(_edit(package))
+    assert f'name="base_version" value="{opened.number}"' in page.text
+    base = {"base_version": str(opened.number)}
+    gift = opened.fields["title"] + " Gift"
+    assert (
+        lena.post(
+            _edit(package), {**_form(package, title=gift), **base, "note": "gift"}
+        ).status_code
+        == 302
+    )
+    bullets = list(opened.fields["bullet_points"])
+    bullets[0] += " Extra."
+    versions = Version.objects.count()
+
+    stale = maya.post(
+        _edit(package), {**_form(package, bullet_points=bullets), **base, "note": "bullet"}
+    )
+
+    assert stale.status_code == 409
+    assert f"is at version {opened.number + 1} (by lena@lumen.example)" in stale.text
+    assert f"since you opened version {opened.number}" in stale.text
+    assert 'id="edit-reload"' in stale.text
+    # Saving again from the refused page is refused again: only a reload edits the new one.
+    assert f'name="base_version" value="{opened.number}"' in stale.text
+    assert Version.objects.count() == versions
+    package.refresh_from_db()
+    assert package.current_version.fields["title"] == gift
+    again = maya.get(_edit(package))
+    assert f'name="base_version" value="{opened.number + 1}"' in again.text
+    fresh = {
+        **_form(package, bullet_points=bullets),
+        "note": "bullet",
+        "base_version": str(opened.number + 1),
+    }
+    assert maya.post(_edit(package), fresh).status_code == 302
+
+    # The API: an optional base_version, the same refusal.
+    url = f"/api/packages/{package.pk}/edit"
+    refused = api("lena").post(
+        url, {"changes": {"title": "Lumen Soy Candle"}, "note": "x", "base_version": opened.number}
+    )
+    assert refused.status_code == 409, refused.json()
+    assert refused.json()["error"]["code"] == "invalid_state"
+    assert f"is at version {opened.number + 2}" in refused.json()["error"]["message"]
+    assert Version.objects.count() == versions + 1
+    body = {"changes": {"title": gift + " Set"}, "note": "x", "base_version": opened.number + 2}
+    assert api("lena").post(url, body).status_code == 200
+
+
+@pytest.mark.django_db
+def test_counts_stay_beside_their_field_when_a_bullet_is_cleared(as_person, spring_run):
+    package = _amazon()
+    bullets = list(package.current_version.fields["bullet_points"])
+    assert len({len(b) for b in bullets[1:3]}) == 2  # the 2nd and 3rd differ in length
+    form = _form(package)
+    form["field:bullet_points"] = [bullets[0], "", *bullets[2:]]  # clearing bullet 2 to retype
+    check_url = reverse("web:package-edit-check", kwargs={"package_id": package.pk})
+
+    live = as_person("maya").post(check_url, form, HTTP_HX_REQUEST="true")
+
+    counts = dict(re.findall(r'id="count-(bullet_points\d+)" hx-swap-oob="true">(\d+)', live.text))
+    assert counts == {
+        f"bullet_points{i}": str(len(b)) for i, b in enumerate(form["field:bullet_points"])
+    }
+
+
+@pytest.mark.django_db
+def test_line_breaks_from_a_textarea_count_and_are_stored_as_one_character(
+    as_person, api, spring_run
+):
+    package = _amazon()
+    name = "product_description"
+    text = package.current_version.fields[name]
+    half = len(text) // 2
+    crlf, lf = (text[:half] + sep + "Second part." + text[half:] for sep in ("\r\n", "\n"))
+    check_url = reverse("web:package-edit-check", kwargs={"package_id": package.pk})
+    lena = as_person("lena")
+
+    live = lena.post(check_url, _form(package, **{name: crlf}), HTTP_HX_REQUEST="true")
+    count = re.search(rf'id="count-{name}" hx-swap-oob="true">(\d+)', live.text)
+    assert int(count[1]) == len(lf)
+    saved = lena.post(_edit(package), {**_form(package, **{name: crlf}), "note": "two parts"})
+    assert saved.status_code == 302
+    package.refresh_from_db()
+    assert package.current_version.fields[name] == lf
+    assert package.current_version.origin["changed"] == [name]
+
+    # The API: CR and CRLF are one line break too, and a lone CR is one.
+    url = f"/api/packages/{package.pk}/edit"
+    bullets = package.current_version.fields["bullet_points"]
+    body = {"changes": {"bullet_points[0]": "One\r\ntwo\rthree"}, "note": "x"}
+    check = api("lena").post(f"{url}/check", body).json()
+    assert next(c for c in check["counts"] if c["path"] == "bullet_points[0]")["length"] == 13
+    assert api("lena").post(url, body).status_code == 200
+    package.refresh_from_db()
+    stored = package.current_version.fields["bullet_points"]
+    assert stored == ["One\ntwo\nthree", *bullets[1:]]
+
+
+@pytest.mark.django_db
+def test_a_mention_of_a_person_is_saved_and_an_unknown_one_is_refused(
+    as_person, spring_run, other_workspace
+):
+    """Docs (reviewing.md): @omar mentions Omar; an @word naming nobody is refused with the
+    reason, and nothing is stored (a mention that silently reaches nobody would be worse)."""
+    package = _amazon()
+    maya = as_person("maya")
+    page_url = reverse("web:package-comment", kwargs={"package_id": package.pk})
+    inline_url = reverse("web:package-inline-comment", kwargs={"package_id": package.pk})
+
+    for url in (page_url, inline_url):
+        saved = maya.post(url, {"text": "Please check the claim, @omar."}, follow=True)
+        assert saved.status_code == 200
+        assert "Comment saved" in saved.text
+    comments = Comment.objects.order_by("id")
+    assert [[m.person.email for m in c.mentions.all()] for c in comments] == [
+        ["omar@lumen.example"],
+        ["omar@lumen.example"],
+    ]
+    assert Event.objects.filter(action="package.commented").last().data["mentions"] == [
+        "omar@lumen.example"
+    ]
+
+    for url in (page_url, inline_url):
+        refused = maya.post(url, {"text": "@zed look at this"}, follow=True)
+        assert "@zed names nobody in this workspace" in refused.text
+    assert Comment.objects.count() == 2
+    assert not Note.objects.filter(text__contains="@zed").exists()

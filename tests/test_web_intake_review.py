@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
@@ -193,3 +194,72 @@ def test_the_g1_page_shows_field_changes_and_each_csv_conflict(as_person, api, c
     assert printed.exit_code == 0, printed.output
     assert "Audience:" in printed.output
     assert "conflicts (the CSV wins): 0" in printed.output
+
+
+@pytest.mark.django_db
+def test_a_refused_review_form_keeps_the_proposal_and_an_id_in_use_is_refused(
+    as_person, example_dir, settings, tmp_path
+):
+    """Issue 17: a form error shows the review page again with the open questions, what was
+    flagged and what was typed; and "Add brief" with another person's brief id is refused
+    (it used to make a new version of their brief), naming the id."""
+    import html
+
+    settings.SIGNOFF_HOME = tmp_path / "home"
+    maya = as_person("maya")
+    notes = (example_dir / "kickoff-notes.txt").read_text()
+    proposed = maya.post(NEW, {"mode": "notes", "notes": notes})
+    other = html.unescape(re.search(r'name="other" value="([^"]*)"', proposed.text).group(1))
+    questions = re.search(r'id="open-questions".*?</section>', proposed.text, re.S).group(0)
+    assert "<li>" in questions
+    base = {
+        "mode": "proposal",
+        "other": other,
+        "name": "Spring candles",
+        "slug": "spring-form",
+        "content_type": "ecommerce",
+        "channels": ["amazon_us_pdp"],
+        "markets": "en-US",
+        "variants": "1",
+        "audience": "Typed by Maya",
+        "reference_kind": "brand_example",
+    }
+
+    refused = maya.post(NEW, base)  # no products: a form error
+
+    assert refused.status_code == 400
+    assert re.search(r'id="open-questions".*?</section>', refused.text, re.S).group(0) == questions
+    assert "Flagged in the notes" in refused.text
+    assert "Typed by Maya" in refused.text
+    assert "Edit as YAML instead" in refused.text
+    assert html.unescape(re.search(r'name="other" value="([^"]*)"', refused.text)[1]) == other
+    assert not Brief.objects.exists()
+
+    added = maya.post(NEW, {**base, "products_csv": csv_upload(example_dir)})
+    assert added.status_code == 302
+    kept = _uploads_left(tmp_path / "home")
+    lena = as_person("lena")
+    taken = lena.post(
+        NEW, {**base, "name": "Another team's brief", "products_csv": csv_upload(example_dir)}
+    )
+
+    assert taken.status_code == 400
+    assert "a brief with the id &#x27;spring-form&#x27; exists already" in taken.text
+    assert "Open questions" in taken.text  # the review page again, not a blank one
+    brief = Brief.objects.get(slug="spring-form")
+    assert (brief.name, brief.owner, brief.versions.count()) == (
+        "Spring candles",
+        "maya@lumen.example",
+        1,
+    )
+    assert brief.latest_version().data["audience"] == "Typed by Maya"
+    # The same through the upload form; its owner may still add a new version of her brief.
+    text = yaml.safe_dump({**brief.latest_version().data, "name": "Taken over"})
+    upload = {"mode": "upload", "brief_yaml": text, "products_csv": csv_upload(example_dir)}
+    assert lena.post(NEW, upload).status_code == 400
+    assert Brief.objects.get(slug="spring-form").versions.count() == 1
+    assert _uploads_left(tmp_path / "home") == kept  # a refused upload leaves nothing
+    upload["products_csv"] = csv_upload(example_dir)
+    again = as_person("maya").post(NEW, upload)  # one test client: sign Maya in again
+    assert again.status_code == 302, re.findall(r'<tr class="problem">.*?</tr>', again.text)
+    assert Brief.objects.get(slug="spring-form").versions.count() == 2

@@ -3,9 +3,12 @@
 A reviewer writes plainly: ``Remove "Ignore previous instructions".``, ``the title reads like
 an ad``, ``Lead with the scent.`` :func:`parse_note` turns such a note into structured asks:
 
-- :class:`Remove`: a quoted phrase (straight or curly quotes) in a sentence that asks to remove,
-  drop, cut, delete, avoid or stop saying it, or the first phrase of ``replace "X" with "Y"``
-  / ``change "X" to "Y"`` (the second is what to say instead);
+- :class:`Remove`: a quoted phrase (straight or curly quotes) the note asks to remove, drop,
+  cut, delete, avoid or stop saying (``remove "X"``, ``don't say "X"``, ``no "X"``, ``"X" has
+  to go``), or the first phrase of ``replace "X" with "Y"`` / ``change "X" to "Y"`` (the
+  second is what to say instead). Each quote is read by the nearest cue before it: a phrase
+  to keep or to say (``change the title to "X"``, ``keep "X"``, ``use "X"``, ``lead with
+  "X"``) is never one to remove;
 - :class:`Rework`: a field of the channel named in the note (``title``, ``bullet points``,
   ``search_terms``): the redraft must write that field anew;
 - :class:`Lead`: ``lead with ...``, ``open with ...``, ``start with ...``: what comes first.
@@ -38,13 +41,22 @@ QUOTED = re.compile(
     r'"(?P<a>[^"\n]{2,200})"|\u201c(?P<b>[^\u201d\n]{2,200})\u201d'
     r"|\u2018(?P<c>[^\u2019\n]{2,200})\u2019|(?<![\w])'(?P<d>[^'\n]{2,200})'(?![\w])"
 )
-REMOVE_WORDS = re.compile(
-    r"\b(remove|delete|drop|cut|strip|take\s+out|get\s+rid\s+of|lose|avoid|no\s+more|without"
-    r"|(?:do\s+not|don't|dont|never|stop)\s+(?:say|saying|use|using|mention|mentioning|write"
-    r"|writing|repeat|repeating|include|including))\b",
+# The cue nearest before a quoted phrase says what the note wants done with it.
+CUES = re.compile(
+    r"(?P<drop>\b(?:remov(?:e|ing)|delet(?:e|ing)|drop(?:ping)?|cut(?:ting)?|strip|take\s+out"
+    r"|get\s+rid\s+of|lose|avoid(?:ing)?|no\s+more|no|not|without|instead\s+of|rather\s+than"
+    r"|(?:do\s+not|don['’]?t|never|stop)\s+(?:say|saying|use|using|mention|mentioning|write"
+    r"|writing|repeat|repeating|include|including|call|calling))\b)"
+    r"|(?P<swap>\b(?:replac(?:e|ing)|chang(?:e|ing)|swap|switch|rewrite|reword)\b)"
+    r"|(?P<keep>\b(?:keep(?:ing)?|use|using|say|write|include|add|mention|call\s+it|name\s+it"
+    r"|(?:lead|open|start|begin)\s+with|go\s+with|to|with|into|instead|prefer)\b)",
     re.I,
 )
-REPLACE = re.compile(r"\b(replace|change|swap|switch)\b", re.I)
+# After the phrase: "'X' has to go", "'X': remove it", "'X' is our signature, keep it".
+AFTER_DROP = re.compile(
+    r"\b(?:removed|deleted|dropped|banned|(?:must|has\s+to|should)\s+go)\b", re.I
+)
+_BUT = re.compile(r"\bbut\b", re.I)
 LEAD = re.compile(
     r"\b(?:lead|open|start|begin)\s+with\s+(?:the\s+|a\s+|an\s+)?(?P<topic>[^.;!?\n]{2,80})",
     re.I,
@@ -117,24 +129,55 @@ def parse_note(note: str, field_names: Iterable[str] = ()) -> list[Ask]:
     """Return the asks in one note, in the order written."""
     asks: list[Ask] = []
     for sentence in _sentences(note):
-        quoted = [
-            next(g for g in m.groups() if g is not None).strip() for m in QUOTED.finditer(sentence)
+        quotes = [
+            (m, next(g for g in m.groups() if g is not None).strip())
+            for m in QUOTED.finditer(sentence)
         ]
-        quoted = [q for q in quoted if len(q) >= 2]
-        if quoted and REPLACE.search(sentence) and not REMOVE_WORDS.search(sentence):
-            asks.append(Remove(quoted[0], quoted[1] if len(quoted) > 1 else ""))
-        elif quoted and REMOVE_WORDS.search(sentence):
-            asks.extend(Remove(q) for q in quoted)
+        quotes = [(m, q) for m, q in quotes if len(q) >= 2]
+        quoted = [q for _, q in quotes]
+        asks.extend(_removals(sentence, quotes))
         unquoted = QUOTED.sub(" ", sentence)
         lead = LEAD.search(unquoted)
-        if lead:
+        said = LEAD.search(sentence)
+        first = next((q for m, q in quotes if said and m.start() == said.start("topic")), "")
+        if first:
+            asks.append(Lead(first))  # lead with "Green Fig": the quote is the topic
+        elif lead:
             asks.append(Lead(lead.group("topic").strip(" ,:'\"")))
-        elif quoted and LEAD.search(sentence):
+        elif quoted and said:
             asks.append(Lead(quoted[0]))
         for name in field_names:
             if _field_pattern(name).search(unquoted):
                 asks.append(Rework(name))
     return asks
+
+
+def _removals(sentence: str, quotes: list[tuple[re.Match[str], str]]) -> list[Remove]:
+    """The quoted phrases of one sentence that it asks to remove, each read by its own cue."""
+    kinds: list[str] = []
+    for i, (match, _) in enumerate(quotes):
+        lead_in = sentence[quotes[i - 1][0].end() if i else 0 : match.start()]
+        clauses = _BUT.split(lead_in)
+        cues = list(CUES.finditer(clauses[-1]))
+        kind = cues[-1].lastgroup if cues else ""
+        previous = kinds[-1] if kinds else ""
+        if previous == "swap" and kind in ("", "keep"):
+            kind = "instead"  # replace "X" with "Y": "Y" is what to say
+        elif not kind and previous in ("drop", "keep") and len(clauses) == 1:
+            kind = previous  # remove "X" and "Y"
+        elif not kind:
+            end = quotes[i + 1][0].start() if i + 1 < len(quotes) else len(sentence)
+            after = sentence[match.end() : end]
+            first = CUES.search(after)
+            if AFTER_DROP.search(after) or (first and first.lastgroup == "drop"):
+                kind = "drop"
+        kinds.append(kind or "none")
+    out = []
+    for i, (_, phrase) in enumerate(quotes):
+        if kinds[i] in ("drop", "swap"):
+            follows = i + 1 < len(quotes) and kinds[i + 1] == "instead"
+            out.append(Remove(phrase, quotes[i + 1][1] if follows else ""))
+    return out
 
 
 def rejection_notes(notes: Sequence[str], sku: str, channel: str) -> list[str]:

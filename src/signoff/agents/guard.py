@@ -24,6 +24,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from signoff.agents.checks.lookalikes import (
+    PERSONA_SWITCH,
+    is_role_mailbox,
+    plausible_person_name,
+    plausible_street_address,
+)
 from signoff.agents.checks.pii import find_pii, gs1_check_valid
 from signoff.agents.context import CheckFinding, InputSignals, Severity
 
@@ -34,7 +40,7 @@ INJECTION = re.compile(
     r"|disregard (?:the |all |any |your )?(?:previous |prior |above )?(?:rules|instructions)"
     r"|forget (?:all |your )?(?:previous |prior )?instructions"
     r"|approve (?:everything|all packages|all drafts|this (?:package|draft|brief))"
-    r"|you are now|system prompt|(?:new|updated) instructions\s*:"
+    rf"|you are now\s+{PERSONA_SWITCH}|system prompt|(?:new|updated) instructions\s*:"
     r"|act as (?:an? )?(?:admin|approver|system|developer)"
     r"|(?:set|change|grant) (?:my |the |your )?role(?:s)? (?:to )?(?:admin|approver)"
     r"|(?:assistant|model|ai|llm|chatgpt|gpt|claude)\s*[,:]\s*(?:ignore|always|never|you must|"
@@ -167,8 +173,8 @@ def screen_text(
     for start, end, name in _names(text):
         if any(s < end and start < e for s, e in cut):
             continue  # the same name found twice, or part of an address or e-mail address
-        if set(_WORD.findall(name.lower())) <= known_names:
-            continue
+        if set(_WORD.findall(name.lower())) <= known_names or not plausible_person_name(name):
+            continue  # a product of the brief, or a product phrase ("Contact Lens Safe")
         cut.append((start, end))
         pii.append(("name", name))
         initials = "".join(part[0] for part in name.split())
@@ -183,6 +189,8 @@ def screen_text(
             )
         )
     for match in ADDRESS.finditer(text):
+        if not plausible_street_address(match.group(0)):
+            continue  # a measure or a count ("20 Piece Place Setting")
         cut.append(match.span())
         pii.append(("address", match.group(0)))
         findings.append(
@@ -214,6 +222,8 @@ def pii_tokens(
     words: set[str] = set()
     forms: set[str] = set()
     for kind, text in pii:
+        if kind == "email" and is_role_mailbox(text):
+            text = text.rpartition("@")[2]  # "hello@", "care@": a shared door, not a person
         parts = _WORD.findall(text.lower())
         if kind in ("phone", "card", "iban"):
             digits = re.sub(r"\D", "", text)

@@ -4,10 +4,7 @@ launches' manifests and bundles."""
 
 import dataclasses
 import datetime
-import io
 import json
-import zipfile
-from pathlib import Path
 from typing import Literal
 
 import yaml
@@ -55,6 +52,7 @@ from signoff.briefs.notes import notes_parse_for
 from signoff.briefs.services import add_brief
 from signoff.briefs.version_changes import brief_changes_report
 from signoff.core.errors import NotFound
+from signoff.delivery.bundles import bundle_zip, manifest_bytes
 from signoff.delivery.models import Launch
 from signoff.delivery.services import launch_channel
 from signoff.packages.models import Note, Run
@@ -399,11 +397,8 @@ def manifest(request: HttpRequest, slug: str, channel: str) -> dict:
     launch = Launch.objects.filter(brief=brief, channel=channel).first()
     if launch is None:
         raise NotFound(f"{channel!r} of {slug!r} was not launched")
-    path = Path(launch.bundle_path) / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise NotFound(f"the manifest of {slug}/{channel} is missing from its bundle") from exc
+    # The web's download, confined to the workspace's export folder (never the stored path).
+    return json.loads(manifest_bytes(launch))
 
 
 BUNDLE = {
@@ -425,18 +420,8 @@ def bundle(request: HttpRequest, slug: str, channel: str) -> HttpResponse:
     launch = Launch.objects.filter(brief=brief, channel=channel).first()
     if launch is None:
         raise NotFound(f"{channel!r} of {slug!r} was not launched")
-    folder = Path(launch.bundle_path)
-    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-    if not files:
-        raise NotFound(f"the bundle of {slug}/{channel} is missing")
-    stamp = launch.created_at.timetuple()[:6]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in files:
-            entry = zipfile.ZipInfo(f"{slug}-{channel}/{path.relative_to(folder)}", stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, path.read_bytes())
-    response = HttpResponse(buffer.getvalue(), content_type="application/zip")
+    # The web's zip: only the bundle in its place under the export root, links skipped.
+    response = HttpResponse(bundle_zip(launch), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{slug}-{channel}.zip"'
     response["Signoff-Manifest-Hash"] = launch.manifest_hash
     return response

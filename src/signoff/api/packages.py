@@ -185,6 +185,7 @@ def edit(request: HttpRequest, package_id: Id, payload: EditIn) -> dict:
             person=request.auth,
             changes=payload.changes,
             note=payload.note,
+            base_version=payload.base_version,
         )
     return {"result": dataclasses.asdict(result), "changes": changes}
 

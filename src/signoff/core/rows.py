@@ -79,7 +79,10 @@ def insert_rows(
             # Rows that need no ids back stream in through COPY on PostgreSQL: no SQL text to
             # build or parse per row, and each value goes through the same preparation.
             names = ", ".join(quote(field.column) for field in fields)
-            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({names}) FROM STDIN") as copy:
+            sql = f"COPY {quote(meta.db_table)} ({names}) FROM STDIN"
+            # The raw driver cursor: wrap its errors as Django's (IntegrityError, ...), as
+            # ``cursor.execute`` does, so callers catch the same exceptions on every backend.
+            with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                 for row in rows:
                     copy.write_row(
                         [p(v) if p else v for p, v in zip(prepare_given, row, strict=True)]

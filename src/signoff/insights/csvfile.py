@@ -109,11 +109,29 @@ def _listed(values: Iterable[str], limit: int = 8) -> str:
     return ", ".join(values[:limit]) + more or "none"
 
 
-def read(text: str, file: str, index: LaunchIndex) -> Parsed:
-    """Parse and match every row of ``text``; raise InputError naming each problem."""
+def _unreadable(error: csv.Error) -> str:
+    """What to say at the row the csv module gives up on (the rest is not read)."""
+    said = f"expected CSV values, got a row the CSV reader cannot read ({error})"
+    if "field limit" in str(error):  # a quote opened and never closed swallows what follows
+        said += "; is a quote opened on this line never closed?"
+    return said
+
+
+def read(text: str, file: str, index: LaunchIndex, brief_id: int | None = None) -> Parsed:
+    """Parse and match every row of ``text``; raise InputError naming each problem.
+
+    ``index`` holds every launch of the workspace: a day belongs to the latest launch of its
+    cell on or before it whatever ``brief_id`` says, so a row has the same identity (package,
+    date) with or without it. With ``brief_id`` only that brief's cells are accepted, and a day
+    that belongs to another brief's launch of the cell is refused.
+    """
     problems = _Problems(file)
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        problems.add(1, None, _unreadable(exc))
+        problems.raise_any()
     if not header or not any(h.strip() for h in header):
         problems.add(1, None, f"expected a header row with the columns {', '.join(REQUIRED)}")
         problems.raise_any()
@@ -133,6 +151,14 @@ def read(text: str, file: str, index: LaunchIndex) -> Parsed:
     problems.raise_any()
     at = {name: names.index(name) for name in names}
     width = len(names)
+    every: LaunchIndex | None = None
+    if brief_id is not None:  # the brief's launches name the cells; every launch dates the days
+        every = index
+        index = {
+            cell: mine
+            for cell, launches in index.items()
+            if (mine := [t for t in launches if t.brief_id == brief_id])
+        }
     channels = {channel for channel, _, _ in index}
     skus: dict[str, set[str]] = {}
     variants: dict[tuple[str, str], set[str]] = {}
@@ -151,101 +177,116 @@ def read(text: str, file: str, index: LaunchIndex) -> Parsed:
     seen: dict[tuple[int, date], int] = {}  # (package, date) -> line, for duplicates
     rows: list[tuple] = []
     count = 0
-    for line, record in enumerate(reader, 2):
-        if not record:
-            continue  # a blank line
-        count += 1
-        if len(record) != width:
-            problems.add(line, None, f"expected {width} values, got {len(record)}")
-            continue
-        raw_date = record[i_date]
-        day = dates.get(raw_date, False)
-        if day is False:
-            day = dates[raw_date] = _day(raw_date.strip())
-        # The common case first, unrolled: every value well-formed as written.
-        impressions, clicks, carts, orders = (
-            record[i_impressions],
-            record[i_clicks],
-            record[i_carts],
-            record[i_orders],
-        )
-        values = None
-        if (
-            day is not None
-            and not optional
-            and impressions.isdecimal()
-            and clicks.isdecimal()
-            and carts.isdecimal()
-            and orders.isdecimal()
-        ):
-            revenue, spend = record[i_revenue], record[i_spend]
-            # Amounts with two decimals, inline (a call per value costs more than the work).
+    end = reader.line_num  # the physical line the header ends on
+    try:
+        for record in reader:
+            # A quoted value may span lines: a record is located by the line it starts on.
+            line, end = end + 1, reader.line_num
+            if not record:
+                continue  # a blank line
+            count += 1
+            if len(record) != width:
+                problems.add(line, None, f"expected {width} values, got {len(record)}")
+                continue
+            raw_date = record[i_date]
+            day = dates.get(raw_date, False)
+            if day is False:
+                day = dates[raw_date] = _day(raw_date.strip())
+            # The common case first, unrolled: every value well-formed as written.
+            impressions, clicks, carts, orders = (
+                record[i_impressions],
+                record[i_clicks],
+                record[i_carts],
+                record[i_orders],
+            )
+            values = None
             if (
-                revenue[-3:-2] == "."
-                and (digits := revenue[:-3] + revenue[-2:]).isdecimal()
-                and len(digits) <= 17
+                day is not None
+                and not optional
+                and impressions.isdecimal()
+                and clicks.isdecimal()
+                and carts.isdecimal()
+                and orders.isdecimal()
             ):
-                revenue = int(digits)
-            else:
-                revenue = _cents(revenue)
-            if (
-                spend[-3:-2] == "."
-                and (digits := spend[:-3] + spend[-2:]).isdecimal()
-                and len(digits) <= 17
-            ):
-                spend = int(digits)
-            else:
-                spend = _cents(spend)
-            impressions, clicks, orders = int(impressions), int(clicks), int(orders)
-            if (
-                revenue is not None
-                and spend is not None
-                and clicks <= impressions
-                and orders <= clicks
-                and impressions < LARGEST
-                and (carts := int(carts)) < LARGEST
-            ):
-                values = (impressions, clicks, carts, orders, revenue, spend, None, None)
-        if values is None:
-            # Anything else: read each value again, stripped, and say what is wrong with it.
-            values = _values(record, line, at, problems)
-        market = record[i_market] if i_market is not None else ""
-        key = (record[i_channel], record[i_sku], record[i_variant], market)
-        target = targets.get(key)
-        if target is None:
-            target = targets[key] = _match(key, index, channels, skus, variants)
-        if isinstance(target, tuple):
-            column, message = target
-            problems.add(line, column, message)
-            continue
-        if day is None:
-            problems.add(line, "date", f"expected a date as YYYY-MM-DD, got {raw_date!r}")
-            continue
-        if values is None:
-            continue
-        # The launch a day measures: the latest one on or before it (a later brief that
-        # launched the same cell again takes over from its launch day).
-        launch = target[-1]
-        if day < launch.launched_on:
-            launch = next((t for t in reversed(target) if t.launched_on <= day), None)
-            if launch is None:
+                revenue, spend = record[i_revenue], record[i_spend]
+                # Amounts with two decimals, inline (a call per value costs more than the work).
+                if (
+                    revenue[-3:-2] == "."
+                    and (digits := revenue[:-3] + revenue[-2:]).isdecimal()
+                    and len(digits) <= 17
+                ):
+                    revenue = int(digits)
+                else:
+                    revenue = _cents(revenue)
+                if (
+                    spend[-3:-2] == "."
+                    and (digits := spend[:-3] + spend[-2:]).isdecimal()
+                    and len(digits) <= 17
+                ):
+                    spend = int(digits)
+                else:
+                    spend = _cents(spend)
+                impressions, clicks, orders = int(impressions), int(clicks), int(orders)
+                if (
+                    revenue is not None
+                    and spend is not None
+                    and clicks <= impressions
+                    and orders <= clicks
+                    and impressions < LARGEST
+                    and (carts := int(carts)) < LARGEST
+                ):
+                    values = (impressions, clicks, carts, orders, revenue, spend, None, None)
+            if values is None:
+                # Anything else: read each value again, stripped, and say what is wrong with it.
+                values = _values(record, line, at, problems)
+            market = record[i_market] if i_market is not None else ""
+            key = (record[i_channel], record[i_sku], record[i_variant], market)
+            target = targets.get(key)
+            if target is None:
+                target = targets[key] = _match(key, index, channels, skus, variants, every)
+            if isinstance(target, tuple):
+                column, message = target
+                problems.add(line, column, message)
+                continue
+            if day is None:
+                problems.add(line, "date", f"expected a date as YYYY-MM-DD, got {raw_date!r}")
+                continue
+            if values is None:
+                continue
+            # The launch a day measures: the latest one on or before it (a later brief that
+            # launched the same cell again takes over from its launch day).
+            launch = target[-1]
+            if day < launch.launched_on:
+                launch = next((t for t in reversed(target) if t.launched_on <= day), None)
+                if launch is None:
+                    problems.add(
+                        line,
+                        "date",
+                        f"expected a date on or after the launch of {key[1].strip()} on "
+                        f"{key[0].strip()} ({target[0].launched_on.isoformat()}), got {raw_date}",
+                    )
+                    continue
+            if brief_id is not None and launch.brief_id != brief_id:
                 problems.add(
                     line,
                     "date",
-                    f"expected a date on or after the launch of {key[1].strip()} on "
-                    f"{key[0].strip()} ({target[0].launched_on.isoformat()}), got {raw_date}",
+                    f"expected a day of this brief's launch; from {launch.launched_on.isoformat()}"
+                    f" {key[1].strip()} on {key[0].strip()} measures another brief's launch: "
+                    "import this row with that brief, or without a brief",
                 )
                 continue
-        first = seen.setdefault((launch.package_id, day), line)
-        if first != line:
-            problems.add(
-                line,
-                None,
-                f"expected one row per channel, SKU, variant, market and date; this row "
-                f"repeats line {first}",
-            )
-            continue
-        rows.append((launch.package_id, launch.version_id, launch.brief_id, day, line, *values))
+            first = seen.setdefault((launch.package_id, day), line)
+            if first != line:
+                problems.add(
+                    line,
+                    None,
+                    f"expected one row per channel, SKU, variant, market and date; this row "
+                    f"repeats line {first}",
+                )
+                continue
+            rows.append((launch.package_id, launch.version_id, launch.brief_id, day, line, *values))
+    except csv.Error as exc:  # the reader gives up (a quote never closed, ...): say where
+        problems.add(end + 1, None, _unreadable(exc))
     problems.raise_any()
     return Parsed(rows, count)
 
@@ -304,9 +345,11 @@ def _match(
     channels: set[str],
     skus: Mapping[str, set[str]],
     variants: Mapping[tuple[str, str], set[str]],
+    every: LaunchIndex | None = None,
 ) -> list[Target] | tuple[str, str]:
     """Return the launches a row's cell can measure, oldest first, or (column, message) when
-    none can."""
+    none can. With ``every`` (the workspace's launches when ``index`` is one brief's), the
+    cell and market are checked against ``index`` and the launches come from ``every``."""
     channel, sku, variant, market = (part.strip() for part in key)
     if channel not in channels:
         return "channel", f"expected a launched channel ({_listed(channels)}), got {channel!r}"
@@ -334,4 +377,7 @@ def _match(
         return "market", (
             f"expected a market column: {sku} {variant} launched on {channel} in {_listed(markets)}"
         )
+    if every is not None:
+        market = candidates[0].market
+        candidates = [t for t in every[(channel, sku, variant)] if t.market == market]
     return sorted(candidates, key=lambda t: (t.launched_on, t.package_id))

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from signoff.audit.services import record
 from signoff.briefs.authority import INTAKE_ROLES
@@ -93,12 +93,41 @@ def import_performance(
             f"expected UTF-8 text; byte {exc.start} is not", file=name, line=1
         ) from exc
     digest = hashlib.sha256(data).hexdigest()
-    index = launch_index(person.workspace_id, brief.pk if brief else None)
-    parsed = csvfile.read(text, name, index)
+    # Every launch of the workspace, even with a brief: which launch a day measures (the row's
+    # identity, package and date) must not depend on the brief given.
+    index = launch_index(person.workspace_id)
+    parsed = csvfile.read(text, name, index, brief.pk if brief else None)
     fresh, unchanged = _new_rows(parsed.rows, name)
-    result = ImportResult(name, digest, parsed.count, len(fresh), unchanged)
-    if not fresh:
-        return result  # a re-import: nothing new, nothing recorded
+    while True:
+        result = ImportResult(name, digest, parsed.count, len(fresh), unchanged)
+        if not fresh:
+            return result  # a re-import: nothing new, nothing recorded
+        try:
+            _store(result, parsed, fresh, person=person, brief=brief)
+        except IntegrityError:
+            # Another import stored some of these days after they were matched above and the
+            # unique key (package, date) refused them; this transaction stored nothing. Match
+            # again against what it stored and store only what is still new (each round has
+            # fewer rows). Anything else refused is not that race: let it be seen.
+            again, unchanged = _new_rows(parsed.rows, name)
+            if len(again) >= len(fresh):
+                raise
+            fresh = again
+            continue
+        return result
+
+
+def _store(
+    result: ImportResult,
+    parsed: csvfile.Parsed,
+    fresh: list[tuple],
+    *,
+    person: Person,
+    brief: Brief | None,
+) -> None:
+    """Store the new rows, the learnings of the briefs they measure and the audit event: one
+    transaction. Raises IntegrityError (and stores nothing) when a row's day is stored by now."""
+    name, digest, unchanged = result.file, result.sha256, result.unchanged
     brief_ids = sorted({row[2] for row in fresh})
     with transaction.atomic():
         source = PerformanceImport.objects.create(
@@ -132,7 +161,6 @@ def import_performance(
                 "learnings": result.learnings,
             },
         )
-    return result
 
 
 def _new_rows(rows: list[tuple], name: str) -> tuple[list[tuple], int]:

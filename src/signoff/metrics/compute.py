@@ -13,7 +13,9 @@ Definitions (docs/metrics.md says the same for people):
   median and p90 (linear interpolation between closest ranks). A wait still open counts up to
   ``now`` for the SLA breach rate, never for cycle times.
 - first-pass approval rate: of the (package, gate) pairs decided at least once, the share
-  whose first decision was an approval.
+  whose first decision was an approval. A pair counts where its first decision falls (its
+  week; not at all when that decision is before ``since``), so a rejection outside the window
+  cannot make the approval that followed it look first.
 - revisions per package: versions after the first, per package that has a version.
 - rejection reasons: the rule ids of the findings on the version a gate rejected.
 - AI text shipped unedited: of the packages past their last gate, the share whose current
@@ -102,6 +104,7 @@ class Wait(NamedTuple):
     outcome: str  # approved | rejected | left (an edit, a block, ...) | waiting
     decider: str = ""  # who approved or rejected
     duration: float | None = None  # hours, once ended: see ``ended``
+    first: bool = False  # the package's first decision (approved or rejected) at this gate
 
     @classmethod
     def ended(cls, *args: object, **kwargs: object) -> Wait:
@@ -147,6 +150,7 @@ def follow(info: PackageInfo, moves: Sequence[Move]) -> tuple[list[Span], list[W
     position: str | None = None
     entered: datetime | None = None
     stage_start: datetime | None = None
+    decided: set[str] = set()  # gates with a decision so far
     for move in moves:
         if position is not None and move.target == position:
             continue
@@ -159,8 +163,13 @@ def follow(info: PackageInfo, moves: Sequence[Move]) -> tuple[list[Span], list[W
                 elif move.action == REJECTED:
                     outcome = "rejected"
                 decider = move.actor if outcome != "left" else ""
+                first = outcome != "left" and gate[0] not in decided
+                if first:
+                    decided.add(gate[0])
                 waits.append(
-                    Wait.ended(info.id, gate[0], gate[1], entered, move.at, outcome, decider)
+                    Wait.ended(
+                        info.id, gate[0], gate[1], entered, move.at, outcome, decider, first=first
+                    )
                 )
         if position is None or stage_of(move.target) != stage_of(position):
             if position is not None and stage_start is not None:
@@ -215,8 +224,7 @@ def metric_set(
     waits, spans = records.waits, records.spans
     by_gate: dict[str, list[float]] = {}
     breaches = 0
-    first: dict[tuple[int, str], Wait] = {}
-    decided = approvals = 0
+    decided = approvals = firsts = first_approvals = 0
     for wait in waits:  # one pass: a 2,000-package brief has ~10,000 waits per grouping
         hours = wait.hours(now)
         if hours > wait.sla_hours:
@@ -226,10 +234,11 @@ def metric_set(
         if wait.outcome in ("approved", "rejected"):
             decided += 1
             approvals += wait.outcome == "approved"
-            key = (wait.package, wait.gate)
-            seen = first.get(key)
-            if seen is None or wait.start < seen.start:
-                first[key] = wait
+            # Only the pair's first decision counts, in the group it falls in: ``follow`` marks
+            # it with the package's whole history, so a subset cannot promote a later one.
+            if wait.first:
+                firsts += 1
+                first_approvals += wait.outcome == "approved"
     by_stage: dict[str, list[float]] = {}
     for span in spans:
         if span.end is not None:
@@ -250,9 +259,7 @@ def metric_set(
             "gates": {gate: distribution(hours) for gate, hours in sorted(by_gate.items())},
             "stages": {stage: distribution(h) for stage, h in sorted(by_stage.items())},
         },
-        "first_pass_rate": _share(
-            sum(1 for w in first.values() if w.outcome == "approved"), len(first)
-        ),
+        "first_pass_rate": _share(first_approvals, firsts),
         "revisions": revisions,
         "revisions_per_package": round(revisions / len(revised), 3) if revised else None,
         "rejection_reasons": dict(reasons.most_common()),

@@ -17,8 +17,9 @@ class Notification(models.Model):
     workspace = models.ForeignKey(
         Workspace, on_delete=models.CASCADE, related_name="notifications_sent"
     )
-    # "reminder:<package>:<gate>:<wait start>:<channel>", "digest:<email>:<day>:email": the
-    # unique constraint is what makes "sent once" hold across runs and workers.
+    # "reminder:<package>:<gate>:<wait start>:<channel>",
+    # "digest:<workspace>:<email>:<day>:email": the unique constraint is what makes "sent once"
+    # hold across runs and workers.
     key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=20)  # reminder | escalation | digest
     channel = models.CharField(max_length=20)  # email | webhook

@@ -128,10 +128,14 @@ def due_for_waits(
 
 
 def due_digests(
-    waiting_on: Mapping[str, Sequence[Waiting]], *, now: datetime, digest_hour: int
+    waiting_on: Mapping[str, Sequence[Waiting]],
+    *,
+    now: datetime,
+    digest_hour: int,
+    workspace: str,
 ) -> list[Due]:
-    """One digest per opted-in person with something waiting on them, once a day from
-    ``digest_hour`` UTC (``now`` is UTC)."""
+    """One digest per opted-in person of the ``workspace`` (its slug) with something waiting
+    on them, once a day from ``digest_hour`` UTC (``now`` is UTC)."""
     if now.hour < digest_hour:
         return []
     day = now.date().isoformat()
@@ -144,7 +148,9 @@ def due_digests(
         lines = [f"- {_line(w, now)}" for w in ordered]
         due.append(
             Due(
-                key=f"{DIGEST}:{person}:{day}:{EMAIL}",
+                # The workspace is in the key: one address may be a person of several
+                # workspaces, and each one's digest is its own (keys are unique across all).
+                key=f"{DIGEST}:{workspace}:{person}:{day}:{EMAIL}",
                 kind=DIGEST,
                 channel=EMAIL,
                 recipients=(person,),

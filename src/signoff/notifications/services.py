@@ -87,7 +87,12 @@ def due_now(workspace: Workspace, now: datetime) -> list[Due]:
     if settings.SIGNOFF_NOTIFY_EMAIL:
         readers = Person.objects.filter(workspace=workspace, active=True, digest=True)
         waiting_on = {p.email: [w for w in items if p.email in w.owners] for p in readers}
-        due += due_digests(waiting_on, now=now, digest_hour=int(config.get("digest_hour", 8)))
+        due += due_digests(
+            waiting_on,
+            now=now,
+            digest_hour=int(config.get("digest_hour", 8)),
+            workspace=workspace.slug,
+        )
     return due
 
 

@@ -299,14 +299,22 @@ def record(
         current = Delivery.objects.filter(pk__in=[row.pk for _, row, _ in answered])
         if connection.vendor == "postgresql":
             current = current.select_for_update()
-        owners = dict(current.values_list("pk", "lease_owner"))
+        now_held = {
+            pk: (owner, state, reason)
+            for pk, owner, state, reason in current.values_list(
+                "pk", "lease_owner", "state", "takedown_reason"
+            )
+        }
         changed, attempts, events = [], [], []
         for job, row, result in answered:
-            if owners.get(row.pk) != row.lease_owner:
+            owner, state, reason = now_held.get(row.pk, ("", "", ""))
+            if owner != row.lease_owner:
                 logger.warning("delivery %s: lease lost before recording; not changed", row.pk)
                 continue
             claimed = row.state
             outcome = _apply(row, result, rules, now, rng)
+            if state == DeliveryState.NEEDS_TAKEDOWN and claimed != state:
+                _hand_to_takedown(row, reason, now)
             changed.append(row)
             counts[outcome] += 1
             attempts.append(
@@ -380,6 +388,16 @@ def _apply(
     row.state = DeliveryState.NEEDS_TAKEDOWN if takedown else step.state
     row.next_attempt_at = None
     return str(step.state)
+
+
+def _hand_to_takedown(row: Delivery, reason: str, now: datetime) -> None:
+    """A claim was withdrawn while this publish was in flight: whatever its answer, what it
+    may have put live must come down, so the row (with the receiver's id, if it landed) goes
+    to its takedown now instead of resting as delivered or failed."""
+    connector = CONNECTORS.get(row.kind)
+    row.state = DeliveryState.NEEDS_TAKEDOWN
+    row.takedown_reason = row.last_error = reason
+    row.next_attempt_at = now if connector is not None and connector.takes_down else None
 
 
 _EVENTS = {

@@ -264,9 +264,8 @@ def mark_for_takedown(workspace: Workspace, claim_id: str, status: str) -> dict[
             next_attempt_at=now if connector is not None and connector.takes_down else None,
             takedown_reason=reason,
             last_error=reason,
-            # A send in flight no longer holds it: its answer must not mark it delivered.
-            lease_owner="",
-            lease_until=None,
+            # A publish in flight keeps its lease: the takedown waits for its answer (which
+            # hands the row over, receiver id and all), or for the lease to run out.
             updated_at=now,
         )
         marked.append(row.pk)

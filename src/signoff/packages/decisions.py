@@ -476,8 +476,13 @@ def edit_package(
     changes: Mapping[str, FieldValue],
     note: str = "",
     suggestion: Finding | None = None,
+    base_version: int | None = None,
 ) -> tuple[ItemResult, list[str]]:
     """Save a person's new version; void the approvals it no longer matches.
+
+    ``base_version``: the version number the person edited (the editor's form carries it).
+    When the package has moved on to a newer version since, saving would silently undo that
+    version's changes (a lost update): refused as a state error, and nothing is stored.
 
     ``suggestion``: the changes are that finding's suggested fix, accepted verbatim (only
     :func:`apply_fix` passes it). Under the workspace policy
@@ -493,6 +498,13 @@ def edit_package(
         if previous is None:
             raise StateError(
                 ErrorCode.INVALID_STATE, f"package {package.pk} has no version to edit yet"
+            )
+        if base_version is not None and previous.number != base_version:
+            raise StateError(
+                ErrorCode.INVALID_STATE,
+                f"package {package.pk} is at version {previous.number} (by {previous.author}) "
+                f"since you opened version {base_version}: nothing was saved; reload it, "
+                f"see what changed, and make your change again on version {previous.number}",
             )
         # The same checks the web editor runs as you type (signoff.packages.editing).
         checked = check_edit(package, previous, changes)

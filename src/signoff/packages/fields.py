@@ -8,6 +8,16 @@ from signoff.agents.context import FieldValue
 from signoff.core.errors import InputError, Problem
 
 
+def plain_newlines(value: FieldValue) -> FieldValue:
+    r"""``\r\n`` and ``\r`` as ``\n``: browsers send a textarea's line breaks as CRLF, and a
+    line break must count (and be stored) as one character, whoever typed it."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [plain_newlines(item) for item in value]
+    return value
+
+
 def apply_changes(
     fields: Mapping[str, FieldValue], changes: Mapping[str, FieldValue], spec_fields: Iterable[str]
 ) -> dict[str, FieldValue]:
@@ -16,6 +26,7 @@ def apply_changes(
     result = {k: (list(v) if isinstance(v, list) else v) for k, v in fields.items()}
     problems = []
     for key, value in changes.items():
+        value = plain_newlines(value)
         name, _, index = key.partition("[")
         if name not in known:
             problems.append(

@@ -17,6 +17,7 @@ from signoff.comments.services import comments_on
 from signoff.core import labels
 from signoff.core.errors import InputError
 from signoff.packages.editing import channel_spec, check_edit, field_counts
+from signoff.packages.fields import plain_newlines
 from signoff.packages.models import Package
 
 PREFIX = "field:"  # form names: "field:title"; a list field posts one value per item
@@ -35,10 +36,11 @@ def changes_from(spec: ChannelSpec, current: Mapping[str, FieldValue], post) -> 
         if key not in post:
             continue
         if field_spec.kind == "list":
-            value: FieldValue = [item for item in post.getlist(key) if item.strip()]
+            items = plain_newlines(post.getlist(key))
+            value: FieldValue = [item for item in items if item.strip()]
             before = current.get(name) or []
         else:
-            value = post.get(key, "")
+            value = plain_newlines(post.get(key, ""))
             before = current.get(name)
             if before is None and not value:
                 continue
@@ -117,6 +119,29 @@ def checks(package: Package, changes: Mapping[str, FieldValue]) -> dict:
     }
 
 
+def typed_counts(spec: ChannelSpec, post, counts: list[dict]) -> list[dict]:
+    """The live counts, one per control as the form shows it.
+
+    ``counts`` are the checked fields', where a cleared list item is already dropped, so the
+    items after it moved up one place; the editor's controls did not move. Each posted list
+    item gets the count of the text in its own control (a cleared one counts 0), so a count
+    stays beside its field.
+    """
+    shown = []
+    for name, field_spec in spec.fields.items():
+        key = PREFIX + name
+        if field_spec.kind != "list" or key not in post:
+            shown += [c for c in counts if c.get("name", c["path"]) == name]
+            continue
+        for i, text in enumerate(plain_newlines(post.getlist(key))):
+            path = f"{name}[{i}]"
+            count = {**_empty_count(field_spec, path), "length": len(text)}
+            count["state"] = _count_state(count)
+            count["label"] = labels.field_label(path, _spec_labels(spec))
+            shown.append(count)
+    return shown
+
+
 def _empty_count(field_spec, path: str) -> dict:
     count = {
         "path": path,
@@ -130,6 +155,16 @@ def _empty_count(field_spec, path: str) -> dict:
 
 def _spec_labels(spec: ChannelSpec) -> dict[str, str]:
     return {name: f.label for name, f in spec.fields.items()}
+
+
+def base_version(post) -> int | None:
+    """The version number the editor was opened on (its hidden ``base_version``), if sent.
+
+    Kept through a refused save, so saving again from a page opened on an older version is
+    refused again: only reloading the editor shows, and edits, the newer version.
+    """
+    value = (post.get("base_version", "") if post is not None else "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
 
 
 def edit_page(package: Package, post=None) -> dict:
@@ -184,6 +219,7 @@ def edit_page(package: Package, post=None) -> dict:
         "controls": controls,
         "problems": problems,
         "note": post.get("note", "") if post is not None else "",
+        "base_version": base_version(post) or package.current_version.number,
         **shown,
         **comments_page(package),
     }

@@ -179,6 +179,9 @@ def _add_from_folder(
             field="workspace",
         )
         return Intake(problems=[problem])
+    taken = _taken(person, data, brief_path.name)
+    if taken is not None:
+        return Intake(problems=[taken])
     try:
         report = add_brief(brief_path, products_csv=csv_path, actor=person.email)
     except InputError as exc:
@@ -186,6 +189,25 @@ def _add_from_folder(
     except WorkflowError as exc:
         return Intake(problems=[Problem(exc.message, file=brief_path.name)])
     return Intake(brief=report.brief, report=report)
+
+
+def _taken(person: Person, data: object, file: str) -> Problem | None:
+    """Refuse a brief id that another person's brief has: adding it would make a new version
+    of their brief (its name, owner and content replaced). Only its owner adds versions of
+    a brief here; the id is named so the person can choose another."""
+    slug = data.get("brief") if isinstance(data, dict) else None
+    if not isinstance(slug, str):
+        return None
+    existing = Brief.objects.filter(workspace_id=person.workspace_id, slug=slug).first()
+    if existing is None or (existing.owner and existing.owner == person.email):
+        return None
+    owner = f"owned by {existing.owner}" if existing.owner else "with no owner"
+    return Problem(
+        f"a brief with the id {slug!r} exists already ({existing.name!r}, {owner}): choose "
+        f"another id; only its owner adds new versions of it here",
+        file=file,
+        field="brief",
+    )
 
 
 def _shown(problem: Problem, folder: Path) -> Problem:

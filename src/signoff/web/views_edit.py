@@ -61,7 +61,11 @@ def package_edit(request: HttpRequest, person: Person, package_id: int) -> HttpR
         if not changes:
             return _page(request, person, found, 400, error="Nothing changed: edit a field first.")
         result, summary = edit_package(
-            package_id=found.pk, person=person, changes=changes, note=note
+            package_id=found.pk,
+            person=person,
+            changes=changes,
+            note=note,
+            base_version=editing.base_version(request.POST),
         )
     except InputError as exc:
         error = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems)
@@ -84,6 +88,10 @@ def package_edit_check(request: HttpRequest, person: Person, package_id: int) ->
             channel_spec(found), found.current_version.fields, request.POST
         )
         context.update(editing.checks(found, changes))
+        # Counts by the controls as shown: a cleared list item keeps its place (and count).
+        context["counts"] = editing.typed_counts(
+            channel_spec(found), request.POST, context["counts"]
+        )
     except InputError as exc:
         context.update(editing.checks(found, {}))
         context["problems"] = exc.problems

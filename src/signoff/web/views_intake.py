@@ -156,7 +156,7 @@ def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
             notes_form=form,
             proposed=proposed,
             upload=upload,
-            proposal=_proposal_form(person, proposed.brief),
+            proposal=_proposal_form(person, proposed.brief, proposed=proposed),
         )
     if mode == "proposal":
         return _add_proposal(request, person)
@@ -186,8 +186,14 @@ def brief_new(request: HttpRequest, person: Person) -> HttpResponse:
     return _added(request, result)
 
 
-def _proposal_form(person: Person, brief: dict, data=None, files=None) -> ProposalForm:
-    """The review form for a proposed brief: its channels first, then the workspace's."""
+def _proposal_form(
+    person: Person, brief: dict, data=None, files=None, *, proposed=None
+) -> ProposalForm:
+    """The review form for a proposed brief: its channels first, then the workspace's.
+
+    Its hidden ``other`` carries what the page shows beside the form (open questions, what
+    was flagged, products mentioned, the YAML), so a refused form is shown again with them.
+    """
     channels = list(dict.fromkeys([*brief.get("channels", []), *intake.workspace_channels(person)]))
     if data is not None:
         return ProposalForm(data, files, channels=channels)
@@ -197,8 +203,46 @@ def _proposal_form(person: Person, brief: dict, data=None, files=None) -> Propos
         for r in brief.get("references", [])
         if isinstance(r, dict) and r.get("note") and not r.get("path")
     ]
-    initial["other"] = json.dumps({"references": kept})
+    other: dict = {"references": kept}
+    if proposed is not None:
+        other["proposed"] = {
+            "yaml": proposed.yaml,
+            "open_questions": proposed.open_questions,
+            "findings": proposed.findings,
+            "mentioned_products": proposed.mentioned_products,
+        }
+    initial["other"] = json.dumps(other)
     return ProposalForm(initial=initial, channels=channels)
+
+
+def _texts(values: object, limit: int = 100) -> list[str]:
+    return [str(v)[:2000] for v in values[:limit]] if isinstance(values, list) else []
+
+
+def _entries(values: object, keys: tuple[str, ...], limit: int = 100) -> list[dict]:
+    if not isinstance(values, list):
+        return []
+    return [
+        {k: str(v.get(k) or "")[:2000] for k in keys} for v in values[:limit] if isinstance(v, dict)
+    ]
+
+
+def _kept_proposal(raw: str) -> intake.ProposedBrief | None:
+    """What the review page showed beside the form, carried in ``other`` (text only: it came
+    back from the browser, and is only shown, never stored)."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return None
+    shown = data.get("proposed") if isinstance(data, dict) else None
+    if not isinstance(shown, dict):
+        return None
+    return intake.ProposedBrief(
+        yaml=str(shown.get("yaml") or "")[:50_000],
+        open_questions=_texts(shown.get("open_questions")),
+        findings=_entries(shown.get("findings"), ("rule_id", "severity", "message", "excerpt")),
+        mentioned_products=_entries(shown.get("mentioned_products"), ("name", "size")),
+    )
 
 
 def _kept_references(raw: str) -> list[dict]:
@@ -221,9 +265,13 @@ def _add_proposal(request: HttpRequest, person: Person) -> HttpResponse:
     form = _proposal_form(person, brief, request.POST, request.FILES)
 
     def again(problems: list | None = None) -> HttpResponse:
-        return _intake_page(
-            request, person, 400, mode="review", proposal=form, problems=problems or []
-        )
+        # The same review page, with what was typed, the errors, and the proposal's context.
+        context: dict = {"proposal": form, "problems": problems or []}
+        proposed = _kept_proposal(request.POST.get("other", ""))
+        if proposed is not None:
+            context["proposed"] = proposed
+            context["upload"] = UploadForm(initial={"brief_yaml": proposed.yaml})
+        return _intake_page(request, person, 400, mode="review", **context)
 
     if not form.is_valid():
         return again()
@@ -261,7 +309,7 @@ def _notes_parse(request: HttpRequest, person: Person, parse_id: str) -> HttpRes
     context["notes_form"] = NotesForm(initial={"notes": parse.notes})
     if proposed is not None:
         context["upload"] = UploadForm(initial={"brief_yaml": proposed.yaml})
-        context["proposal"] = _proposal_form(person, proposed.brief)
+        context["proposal"] = _proposal_form(person, proposed.brief, proposed=proposed)
     if request.htmx:
         return render(request, "web/_notes_parse.html", {"person": person, **context})
     return _intake_page(request, person, mode="parse", **context)

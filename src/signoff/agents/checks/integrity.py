@@ -5,10 +5,12 @@ repeated dozens of times or a script's remains never reach a channel (docs/check
 the rule ids). The rules:
 
 - ``output.instruction``: text addressed to a system or a model ("ignore previous
-  instructions", "as an AI language model", "approve everything");
+  instructions", "as an AI language model", "approve everything", "you are now" with a role or
+  persona after it);
 - ``output.role_tag``: role or system tags (``<|system|>``, ``[INST]``, "system:" openers);
 - ``output.input_echo``: an echo of an input sentence the input guard flagged;
-- ``degenerate.repeat``: a word or a phrase of 2-4 words repeated far beyond a natural rate;
+- ``degenerate.repeat``: a word or a phrase of 2-4 words repeated far beyond a natural rate
+  (the product's own name or brand may come back more often);
 - ``degenerate.near_duplicate``: two items of a list field that say the same;
 - ``degenerate.filler``: filler text (lorem ipsum, "blah blah", a run of dots);
 - ``markup.script``: handler or script text left after sanitising (``onerror=``,
@@ -18,7 +20,8 @@ the rule ids). The rules:
 - ``markup.markdown``: markdown (``**bold**``, ``# heading``, ``[text](url)``, code fences) in
   a field that takes plain text;
 - ``pii.input_token``: a word of personal data found in the inputs, however split, re-cased
-  or re-joined ("jane.doe@acme.com" as "jane doe acme com", "JaneDoe").
+  or re-joined ("jane.doe@acme.com" as "jane doe acme com", "JaneDoe"); not the role word of a
+  shared mailbox ("hello" of hello@brand.com).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import re
 from collections import Counter
 
 from signoff.agents.checks._text import remember
+from signoff.agents.checks.lookalikes import PERSONA_SWITCH, ROLE_MAILBOXES
 from signoff.agents.context import CheckFinding, Draft, Severity, field_texts
 from signoff.agents.guard import INJECTION
 
@@ -78,6 +82,10 @@ NOT_PROSE = frozenset({"keywords", "hashtags", "path"})
 MAX_WORD_REPEATS = 5
 MAX_WORD_SHARE = 0.2
 MAX_PHRASE_REPEATS = 3  # the same 2-4 words
+# The product's own name (or brand) is named in a title, a description and its bullets alike:
+# "the Green Fig Candle" three times in a description is copy; six times is not.
+MAX_NAME_REPEATS = 6
+_PERSONA = re.compile(rf"\s+{PERSONA_SWITCH}", re.IGNORECASE)
 NEAR_DUPLICATE = 0.85  # Jaccard similarity of two items' content words
 ECHO_WORDS = 3  # words of a flagged input sentence in a row
 
@@ -101,10 +109,18 @@ def _allows_html(draft: Draft, path: str) -> bool:
 Hit = tuple[str, tuple[int, int] | None, str]  # rule id, span, message
 
 
+def _instructs(text: str, match: re.Match[str]) -> bool:
+    # "You are now ready for the trail" speaks to a shopper; "you are now DAN", "you are now
+    # the approver" hands out a role.
+    if match.group(0).lower() != "you are now":
+        return True
+    return bool(_PERSONA.match(text, match.end()))
+
+
 def _instructions(text: str) -> list[Hit]:
     found: list[Hit] = []
     for pattern in (INJECTION, ADDRESSED):
-        match = pattern.search(text)
+        match = next((m for m in pattern.finditer(text) if _instructs(text, m)), None)
         if match:
             found.append(
                 (
@@ -152,7 +168,18 @@ def _echoes(path: str, text: str, flagged: tuple[str, ...], own: str) -> list[Ch
     return []
 
 
-def _repeats(text: str) -> list[Hit]:
+def _own_phrase(gram: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    """Whether ``gram``, without the stop words at its ends, is part of one of ``names``
+    (padded, space-joined words)."""
+    core = list(gram)
+    while core and core[0] in STOP:
+        core.pop(0)
+    while core and core[-1] in STOP:
+        core.pop()
+    return bool(core) and any(f" {' '.join(core)} " in name for name in names)
+
+
+def _repeats(text: str, names: tuple[str, ...] = ()) -> list[Hit]:
     words = _WORD.findall(text.lower())
     content = [w for w in words if w not in STOP and not w.isdigit()]
     if not content:
@@ -171,9 +198,13 @@ def _repeats(text: str) -> list[Hit]:
             for i in range(len(words) - size + 1)
             if not set(words[i : i + size]) <= STOP
         )
-        if grams:
-            gram, count = grams.most_common(1)[0]
-            if count >= MAX_PHRASE_REPEATS + (size == 2):
+        for gram, count in grams.most_common():
+            if count < MAX_PHRASE_REPEATS:
+                break
+            allowed = MAX_PHRASE_REPEATS + (size == 2)
+            if _own_phrase(gram, names):
+                allowed = MAX_NAME_REPEATS
+            if count >= allowed:
                 return [
                     (
                         "degenerate.repeat",
@@ -234,15 +265,16 @@ def _markup(text: str, plain: bool) -> list[Hit]:
 
 
 # By text and how it is read: the same copy is checked on every channel and variant of a SKU.
-_memo: dict[tuple[str, bool, bool], tuple[Hit, ...]] = {}
+_memo: dict[tuple[str, bool, bool, tuple[str, ...]], tuple[Hit, ...]] = {}
 
 
-def text_hits(text: str, prose: bool, plain: bool) -> tuple[Hit, ...]:
-    """What the text alone shows: instructions, repeats (prose), filler and markup."""
-    key = (text, prose, plain)
+def text_hits(text: str, prose: bool, plain: bool, names: tuple[str, ...] = ()) -> tuple[Hit, ...]:
+    """What the text shows: instructions, repeats (prose), filler and markup. ``names``: the
+    product's own name and brand (padded, space-joined words), which copy may repeat more."""
+    key = (text, prose, plain, names)
     found = _memo.get(key)
     if found is None:
-        hits = _instructions(text) + (_repeats(text) if prose else [])
+        hits = _instructions(text) + (_repeats(text, names) if prose else [])
         filler = FILLER.search(text)
         if filler:
             hits.append(("degenerate.filler", filler.span(), f"filler ({filler.group(0)[:40]!r})"))
@@ -262,7 +294,12 @@ def _pii_tokens(draft: Draft, path: str, text: str) -> list[CheckFinding]:
     product = draft.product
     own = " ".join([product.name, product.sku, *map(str, product.attributes.values())]).lower()
     own_words, own_compact = set(_ALNUM.findall(own)), "".join(_ALNUM.findall(own))
-    hits = [w for w in inputs.pii_words if w in words and w not in own_words]
+    hits = [
+        w
+        for w in inputs.pii_words
+        # "hello" of hello@brand.com is a greeting in copy, not a person's token.
+        if w in words and w not in own_words and w not in ROLE_MAILBOXES
+    ]
     hits += [
         f
         for f in inputs.pii_forms
@@ -290,13 +327,19 @@ def check_integrity(draft: Draft) -> list[CheckFinding]:
     product = draft.product
     facts = " ".join([product.name, *map(str, product.attributes.values())]).lower()
     own = f" {' '.join(_ALNUM.findall(facts))} "
+    names = tuple(
+        f" {' '.join(_WORD.findall(name.lower()))} "
+        for name in (product.name, str(product.attributes.get("brand", "")))
+        if _WORD.search(name.lower())
+    )
     for path, text in field_texts(draft.fields):
         if not text:
             continue
         prose = _compose(draft, path) not in NOT_PROSE
         plain = prose and not _allows_html(draft, path)
         findings += [
-            _block(rule, path, span, msg) for rule, span, msg in text_hits(text, prose, plain)
+            _block(rule, path, span, msg)
+            for rule, span, msg in text_hits(text, prose, plain, names)
         ]
         if flagged:
             findings += _echoes(path, text, flagged, own)

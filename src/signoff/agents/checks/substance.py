@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from signoff.agents.checks._text import remember
@@ -53,12 +54,16 @@ PLACEHOLDER = re.compile(
     re.IGNORECASE,
 )
 _UNITS_RE = r"(?:oz|fl\.? ?oz|ml|cl|l|g|kg|mg|lb|lbs|cm|mm|in|hours?|hrs?)"
+# "N in M" is a phrase ("2 in 1 shampoo"), not inches; an upper-case S after a number is a
+# size or model code ("Fenix 7S"), not a plural.
 FRAGMENT = re.compile(
-    rf"\b\d+(?:[.,]\d+)?\s?{_UNITS_RE}\s+\d+(?:[.,]\d+)?(?=\s*(?:$|[.,;:!?)]))"
+    rf"\b\d+(?:[.,]\d+)?(?! in \d)\s?{_UNITS_RE}\s+\d+(?:[.,]\d+)?(?=\s*(?:$|[.,;:!?)]))"
     rf"|\b\d+(?:[.,]\d+)?{_UNITS_RE}\d+\b"
-    r"|(?<![\w'])(?!\d*0s\b)\d+s\b",
+    r"|(?<![\w'])(?!\d*0s\b)\d+(?-i:s)\b",
     re.IGNORECASE,
 )
+# "1,299" is one thousand two hundred and ninety-nine; "8,5" is eight and a half.
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 CLAIM_LIKE = re.compile(
     r"\bclinically (?:proven|tested)\b|\bdermatologist[- ](?:tested|recommended|approved)\b"
     r"|\bhypoallergenic\b|(?:#|\bnumber )1\b|\bbest[- ]?sell(?:ing|er)\b|\baward[- ]winning\b"
@@ -146,8 +151,26 @@ def _data_numbers(product: ProductFacts, rules: BrandRules | None) -> set[str]:
     if rules is not None:
         sources += [c.text or "" for c in rules.claims]
         sources.append(rules.brand_name)
-    numbers = {n.replace(",", ".") for s in sources for n in re.findall(r"\d+(?:[.,]\d+)?", s)}
-    return numbers | {n.rstrip("0").rstrip(".") for n in numbers if "." in n}
+    return _numbers_of(sources)
+
+
+def _number_forms(written: str) -> set[str]:
+    """The values a number as written may stand for: "1,299.00" is 1299, "8,5" is 8.5 ("1,299"
+    could be either: both are kept)."""
+    forms = {written.replace(",", ".")} if written.count(",") <= 1 and "." not in written else set()
+    if _THOUSANDS.fullmatch(written):
+        forms.add(written.replace(",", ""))
+    forms = forms or {written.replace(",", ".")}
+    return forms | {n.rstrip("0").rstrip(".") for n in forms if "." in n}
+
+
+def _numbers_of(texts: Iterable[str]) -> set[str]:
+    return {
+        form
+        for text in texts
+        for written in re.findall(r"\d+(?:[.,]\d+)*", text)
+        for form in _number_forms(written)
+    }
 
 
 def _identity(draft: Draft, shared: str) -> list[CheckFinding]:
@@ -336,9 +359,10 @@ def _invented_numbers(draft: Draft, path: str, text: str, allowed: set[str]) -> 
     if not _HAS_DIGIT.search(text):
         return []
     for match in _NUMBER.finditer(text):
-        number = match.group(1).replace(",", ".")
-        if number in allowed or number.rstrip("0").rstrip(".") in allowed:
+        forms = _number_forms(match.group(1))
+        if forms & allowed:
             continue
+        number = max(forms, key=len)
         if len(number) >= 8:
             continue  # a barcode or a phone number: the PII and identity rules say what it is
         unit = match.group(2) or ""
@@ -439,13 +463,22 @@ def check_substance(draft: Draft, rules: BrandRules) -> list[CheckFinding]:
         ]
     shared = _padded(" ".join(draft.inputs.brief_texts)) if draft.inputs else "  "
     findings = _identity(draft, shared)
-    allowed = data_numbers(draft.product, rules)
+    # A number the brief itself states ("Holiday 2026: 20% off") is the brief's fact, not one
+    # the drafter made up.
+    allowed = data_numbers(draft.product, rules) | _numbers_of(
+        draft.inputs.brief_texts if draft.inputs else ()
+    )
     own = _padded(_own_text(draft.product))
     attributes = {k.lower(): str(v) for k, v in draft.product.attributes.items()}
     for path, text in field_texts(draft.fields):
         if not text:
             continue
-        findings += _substance(draft, path, text)
+        findings += [
+            f
+            for f in _substance(draft, path, text)
+            # The product's own name or data may hold what reads as a fragment ("Model 5s").
+            if not (f.rule_id == "substance.fragment" and _phrase_in(text[slice(*f.span)], own))
+        ]
         findings += _invented_numbers(draft, path, text, allowed)
         findings += _numbered_claims(draft, path, text, attributes)
         findings += _invented_claims(draft, rules, path, text, own)

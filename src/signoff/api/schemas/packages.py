@@ -111,6 +111,9 @@ class EditIn(Schema):
     # {"title": "...", "bullets": [...], "bullets[2]": "one item"}
     changes: dict[str, FieldValue] = Field(min_length=1)
     note: str = ""
+    # The version number the changes were made on: a newer current version is a 409 (nothing
+    # saved) instead of silently undoing it. Optional; omitted, the edit applies to the current.
+    base_version: int | None = Field(default=None, ge=1)
 
 
 class EditOut(Schema):

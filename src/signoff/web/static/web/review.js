@@ -1,14 +1,18 @@
 // Review shortcuts for the package page and the board (listed in the "?" overlay,
 // templates/web/_shortcuts.html). A static file: the CSP allows no inline script.
-// Keys act only when no text field has focus and no modifier is held; a disabled button
-// stays disabled (the gate panel says why).
+// Keys act only when no control has focus (a field, a button, a link: Enter there keeps its
+// own meaning) and no modifier is held, except the documented ones: Shift for "?", and
+// Ctrl+Enter (Cmd+Enter on a Mac) in the reject note, which rejects with it. A disabled
+// button stays disabled (the gate panel says why).
 (function () {
   "use strict";
 
-  function typing(target) {
+  function ownKeys(target) {
+    // Controls that do something with the keys themselves (Enter follows a link, presses a
+    // button, submits a form): shortcuts leave them alone.
     var tag = (target && target.tagName) || "";
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" ||
-      (target && target.isContentEditable);
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || tag === "BUTTON" ||
+      tag === "A" || tag === "SUMMARY" || !!(target && target.isContentEditable);
   }
 
   function press(selector) {
@@ -35,10 +39,16 @@
     if (!all.length) return;
     var at = all.findIndex(function (r) { return r.classList.contains("kb-current"); });
     var next = Math.min(Math.max(at + step, 0), all.length - 1);
-    if (at >= 0) all[at].classList.remove("kb-current");
-    all[next].classList.add("kb-current");
-    var link = all[next].querySelector("td.id a");
-    if (link) link.focus();
+    if (at >= 0) {
+      all[at].classList.remove("kb-current");
+      all[at].removeAttribute("aria-current");
+    }
+    var row = all[next];
+    row.classList.add("kb-current");
+    row.setAttribute("aria-current", "true");
+    // Focus the row, not its link: keys typed on a link are the link's (Enter follows it).
+    row.tabIndex = -1;
+    row.focus();
   }
 
   function currentRow() {
@@ -83,7 +93,7 @@
     var note = document.getElementById("gate-note");
     if (note && !note.value.trim()) {
       note.focus();
-      note.setAttribute("placeholder", "Say why, then press r again (or Reject)");
+      note.setAttribute("placeholder", "Say why, then press Ctrl+Enter (or Reject)");
       return true;
     }
     return press("#gate-panel button[data-shortcut=reject]");
@@ -107,12 +117,20 @@
     return false;
   }
 
+  function rejectFromNote(event) {
+    // Ctrl+Enter in the reject note (after "r" put the focus there): reject with the note.
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.altKey ||
+        event.shiftKey || !event.target || event.target.id !== "gate-note") return false;
+    if (!event.target.value.trim()) return false;
+    return press("#gate-panel button[data-shortcut=reject]");
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) {
-      // "r" typed in the note after asking to reject: Enter with Ctrl still submits normally.
-      return;
-    }
+    if (event.defaultPrevented || event.isComposing) return;
+    if (rejectFromNote(event)) { event.preventDefault(); return; }
+    if (event.ctrlKey || event.metaKey || event.altKey || ownKeys(event.target)) return;
     var key = event.key;
+    if (event.shiftKey && key !== "?") return; // Shift is only for "?"
     if (key === "?") { toggleHelp(); event.preventDefault(); return; }
     var dialog = document.getElementById("shortcuts");
     if (dialog && dialog.open) return;
