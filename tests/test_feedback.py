@@ -286,3 +286,58 @@ def test_a_persons_edit_is_carried_or_flagged_after_a_brief_update(
     page = as_person("maya").get(f"/packages/{walmart.pk}/").content.decode()
     assert f"compare/?version={edited_number}" in page
     assert "feedback.edit_conflict" in page or "the brief change touches that edit" in page
+
+
+@pytest.mark.django_db
+def test_a_persons_edit_survives_a_second_brief_update(
+    spring_run, approved_spring_brief, person, example_dir
+):
+    """The carried version is the drafter's, yet the text in it is still the person's: the next
+    update carries it again (or flags it again), never redrafts it away."""
+    from signoff.briefs.approval import approve_brief, update_brief
+
+    maya = person("maya")
+    amazon = Package.objects.get(sku=LAV, channel="amazon_us_pdp")
+    walmart = Package.objects.get(sku=LAV, channel="walmart_us")
+    title = "Lumen Home Lavender Fields Candle, Soy Wax, Hand-Poured, 8 oz"
+    assert edit_package(package_id=amazon.pk, person=maya, changes={"title": title})[0].ok
+    stale = "Lavender and cedar in reusable stoneware, 8 oz, $32.00 at launch."
+    edit_package(package_id=walmart.pk, person=maya, changes={"description": stale})
+    edited = Package.objects.get(pk=walmart.pk).current_version.number
+    csv = example_dir / "products.csv"
+    row = f"{LAV},Lavender Fields Candle,00850012345018,"
+
+    def price_changes_to(new: str, old: str) -> None:
+        csv.write_text(csv.read_text().replace(row + old, row + new))
+        update_brief(
+            brief=approved_spring_brief,
+            path=example_dir / "briefs" / "spring-candles.yaml",
+            products_csv=csv,
+            person=person("ari"),
+        )
+        approve_brief(brief=approved_spring_brief, person=maya)
+        approved_spring_brief.refresh_from_db()
+        run_brief(approved_spring_brief)
+
+    price_changes_to("34.00", "32.00")
+    first = Package.objects.get(pk=amazon.pk).current_version
+    assert first.fields["title"] == title
+    assert "edit_conflict" in Package.objects.get(pk=walmart.pk).current_version.origin
+
+    # when: the brief changes again (the price once more), and the run redrafts the package
+    price_changes_to("35.00", "34.00")
+
+    # then: the title is still the person's, carried from the person's own version
+    version = Package.objects.get(pk=amazon.pk).current_version
+    assert version.number > first.number
+    assert version.fields["title"] == title
+    carried = version.origin["carried_edit"]
+    assert carried == first.origin["carried_edit"]  # still maya's version, not the redraft
+    assert carried["person"] == "maya@lumen.example"
+    assert version.findings.filter(rule_id="feedback.edit_carried").exists()
+    # and the description no one settled is flagged again, still naming the person's version
+    version = Package.objects.get(pk=walmart.pk).current_version
+    assert version.origin["edit_conflict"]["from_version"] == edited
+    conflict = version.findings.get(rule_id="feedback.edit_conflict")
+    assert conflict.severity == "block"
+    assert f"version {edited}" in conflict.message

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from api_helpers import api_error
+from django.db.models import Q
 from django.urls import reverse
 from fakes.receiver import FakeReceiver
 from image_helpers import give_images
@@ -19,6 +20,7 @@ from signoff.core.errors import InputError
 from signoff.delivery.models import Launch
 from signoff.outbox.models import Attempt, Delivery
 from signoff.outbox.sending import claim, prepare, send
+from signoff.outbox.services import retry_deliveries
 from signoff.outbox.worker import work
 from signoff.packages.decisions import approve_package, edit_package
 from signoff.packages.models import Package
@@ -291,8 +293,9 @@ def test_the_worker_delivers_signed_documents_and_the_feed(
     feed = json.loads((drop / f"{BRIEF}-{CHANNEL}.json").read_bytes())
     assert feed["items"] if "items" in feed else feed["packages"]
     files = {i["file"] for r in hooks for i in r.document["images"]}
-    assert files <= {p.name for p in drop.iterdir()}
-    assert not [p for p in drop.iterdir() if p.name.startswith(".")]  # no temporary left
+    assert files
+    assert files <= {p.name for p in (drop / BRIEF).iterdir()}  # in the brief's own folder
+    assert not [p for p in drop.rglob("*") if p.name.startswith(".")]  # no temporary left
     events = Event.objects.filter(action="delivery.delivered")
     assert events.count() == len(rows)
     assert {e.data["receiver_id"] for e in events if e.data["kind"] == "webhook"} == {
@@ -392,6 +395,29 @@ def test_a_crash_between_sending_and_recording_resends_with_the_same_key(
 
 
 @pytest.mark.django_db
+def test_a_delivery_that_keeps_stopping_its_worker_is_dead_after_the_last_attempt(
+    hooked, spring_brief, person, tmp_path, receiver, fast
+):
+    launch(spring_brief, person, tmp_path)
+    doomed = Delivery.objects.filter(destination="catalog-hook").order_by("id").first()
+    for crash in range(fast.SIGNOFF_DELIVERY_MAX_ATTEMPTS):  # each claim's worker dies mid-send
+        assert [r.pk for r in claim(worker=f"w{crash}", limit=1, ids=[doomed.pk])] == [doomed.pk]
+        Delivery.objects.filter(pk=doomed.pk).update(lease_until=None)  # the lease ran out
+
+    assert claim(worker="next", limit=1, ids=[doomed.pk]) == []
+
+    doomed.refresh_from_db()
+    assert doomed.state == "dead"
+    assert doomed.next_attempt_at is None
+    assert not doomed.lease_owner
+    assert "stopped before recording an answer" in doomed.last_error
+    tries = list(doomed.tries.order_by("id").values_list("outcome", "worker"))
+    assert tries == [("interrupted", f"w{n}") for n in range(fast.SIGNOFF_DELIVERY_MAX_ATTEMPTS)]
+    assert Event.objects.filter(action="delivery.dead", subject_id=str(doomed.pk)).count() == 1
+    assert retry_deliveries(person=person("lena"), ids=[doomed.pk]) == [doomed.pk]
+
+
+@pytest.mark.django_db
 def test_two_workers_never_claim_the_same_delivery(hooked, spring_brief, person, tmp_path):
     launch(spring_brief, person, tmp_path)
     first = claim(worker="a", limit=5)
@@ -453,11 +479,7 @@ def test_a_publish_in_flight_when_its_claim_is_withdrawn_is_taken_down_after_it_
     launch(spring_brief, person, tmp_path)
     making = {p.pk for p in packages_using(hooked, "hand-poured", published=True)}
     # Worker A has claimed the webhook publishes; they wait in its pool, not yet sent.
-    jobs = [
-        j
-        for j in prepare(claim(worker="a", limit=100), worker="a")
-        if j.rows[0].destination == "catalog-hook"
-    ]
+    jobs = prepare(claim(worker="a", limit=100, where=Q(destination="catalog-hook")), worker="a")
     set_claim_status(
         workspace=hooked,
         claim_id="hand-poured",
@@ -651,8 +673,41 @@ def test_an_image_url_percent_encodes_the_file_name() -> None:
 
     from signoff.outbox.documents import image_url
 
-    hook = SimpleNamespace(image_base_url="https://cdn.example.com/spring/")
-    assert image_url(hook, "LUM-SPR-LAV-08 main#1.jpg") == (
+    hook = SimpleNamespace(kind="webhook", image_base_url="https://cdn.example.com/spring/")
+    assert image_url(hook, "LUM-SPR-LAV-08 main#1.jpg", "spring") == (
         "https://cdn.example.com/spring/LUM-SPR-LAV-08%20main%231.jpg"
     )
     assert image_url(hook, "") is None
+    # A folder serves each brief's images from the brief's own subfolder, where it writes them.
+    drop = SimpleNamespace(kind="folder", image_base_url="https://cdn.example.com/drop")
+    assert image_url(drop, "LUM-1.jpg", "spring") == "https://cdn.example.com/drop/spring/LUM-1.jpg"
+
+
+def test_a_folder_keeps_each_briefs_images_apart_and_inside_it(tmp_path) -> None:
+    from signoff.outbox.connectors import Attachment, DeliveryDocument
+    from signoff.outbox.connectors.folder import FolderConnector
+    from signoff.outbox.destinations import Destination
+
+    destination = Destination.from_entry(
+        {"name": "drop", "channel": CHANNEL, "kind": "folder", "path": str(tmp_path / "drop")}
+    )
+
+    def feed(brief: str, image: bytes, name: str = "LUM-1_feed_v1.jpg") -> DeliveryDocument:
+        digest = hashlib.sha256(image).hexdigest()
+        return DeliveryDocument(
+            destination,
+            f"key-{brief}",
+            b"{}",
+            filename=f"{brief}.json",
+            attachments=(Attachment(f"{brief}/{name}", digest, lambda: image),),
+        )
+
+    assert FolderConnector().send(feed("spring", b"spring image")).ok
+    assert FolderConnector().send(feed("autumn", b"autumn image")).ok
+    assert FolderConnector().send(feed("..", b"sneaky", name="../../outside.jpg")).ok
+
+    drop = tmp_path / "drop"
+    assert (drop / "spring" / "LUM-1_feed_v1.jpg").read_bytes() == b"spring image"
+    assert (drop / "autumn" / "LUM-1_feed_v1.jpg").read_bytes() == b"autumn image"
+    assert not (tmp_path / "outside.jpg").exists()
+    assert all(p.resolve().is_relative_to(drop) for p in drop.rglob("*"))

@@ -11,14 +11,17 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 from django.utils import timezone
-from fakes.channel_apis import FakeAmazon, FakeMerchant, FakeShopify
+from fakes.channel_apis import FakeAmazon, FakeMerchant, FakeShopify, serve_untrusted_tls
 from fakes.delivery_seed import set_destinations
 
 from signoff.audit.models import Event
 from signoff.briefs.models import Product
 from signoff.core.errors import InputError
 from signoff.core.hashing import content_hash
+from signoff.outbox.connectors import DeliveryDocument, connector_for
+from signoff.outbox.destinations import Destination
 from signoff.outbox.models import Attempt, Delivery
+from signoff.outbox.rules import Policy, next_step
 from signoff.outbox.services import enqueue_launch
 from signoff.outbox.worker import work
 from signoff.packages.models import Package, Version
@@ -141,16 +144,17 @@ COPY = {
 }
 
 
-def publish(brief, channel: str, skus=SKUS) -> list[int]:
-    """Publish one package per SKU on ``channel`` (as a launch leaves them) and write their
-    deliveries with the launch's own service; return the delivery ids."""
+def publish(brief, channel: str, skus=SKUS, markets=("en-US",)) -> list[int]:
+    """Publish one package per SKU and market on ``channel`` (as a launch leaves them) and write
+    their deliveries with the launch's own service; return the delivery ids."""
     brief_version = brief.latest_version()
     packages = []
-    for sku in skus:
+    for sku, market in ((sku, market) for market in markets for sku in skus):
         package = Package.objects.create(
             brief=brief,
             sku=sku,
             channel=channel,
+            market=market,
             stage="S6",
             state=Package.State.PUBLISHED,
             stage_entered_at=timezone.now(),
@@ -595,3 +599,234 @@ def test_docs_describe_each_channel_api_kind():
     text = (Path(__file__).resolve().parents[1] / "docs" / "formats.md").read_text()
     for words in ("kind: shopify", "kind: amazon", "kind: google_merchant", "endpoint"):
         assert words in text
+
+
+# --- issue #13: tokens that expire, Shopify's own failures, gone products, other markets --------
+
+GOOGLE_OAUTH = {
+    "GOOGLE_CLIENT_ID": "123-abc.apps.googleusercontent.com",
+    "GOOGLE_CLIENT_SECRET": "GOCSPX-test",
+    "GOOGLE_REFRESH_TOKEN": "1//refresh",
+}
+
+
+def refreshing_merchant_entry(merchant) -> dict:
+    """A Merchant destination that renews its own access token (no token_env)."""
+    return {
+        "name": "merchant",
+        "channel": MERCHANT,
+        "kind": "google_merchant",
+        "account": ACCOUNT,
+        "data_source": DATA_SOURCE,
+        "client_id_env": "GOOGLE_CLIENT_ID",
+        "client_secret_env": "GOOGLE_CLIENT_SECRET",
+        "refresh_token_env": "GOOGLE_REFRESH_TOKEN",
+        "endpoint": merchant.url,
+        "token_endpoint": merchant.token_url,
+    }
+
+
+def product_input(offer: str = "S-1") -> bytes:
+    """A stored Merchant delivery document, as a launch writes it."""
+    request = {
+        "offerId": offer,
+        "contentLanguage": "en",
+        "feedLabel": "US",
+        "productAttributes": {"title": "Candle", "price": {"amountMicros": "1000000"}},
+    }
+    return json.dumps({"request": request}).encode()
+
+
+@pytest.mark.django_db
+def test_merchant_renews_its_token_from_a_refresh_token_and_once_more_after_a_401(
+    sellable, fast, monkeypatch
+):
+    for name, value in GOOGLE_OAUTH.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GOOGLE_MERCHANT_TOKEN", raising=False)
+    with FakeMerchant(
+        account=ACCOUNT,
+        data_source=DATA_SOURCE,
+        token="ya29.never-given",
+        client_id=GOOGLE_OAUTH["GOOGLE_CLIENT_ID"],
+        secret=GOOGLE_OAUTH["GOOGLE_CLIENT_SECRET"],
+        refresh=GOOGLE_OAUTH["GOOGLE_REFRESH_TOKEN"],
+    ) as merchant:
+        set_destinations(sellable, [refreshing_merchant_entry(merchant)])
+        publish(sellable, MERCHANT, SKUS[:2])
+
+        work(wait_all=True, concurrency=2)
+
+        assert {r.state for r in rows("merchant")} == {"delivered"}
+        assert merchant.token_requests == 1  # one exchange, kept for both
+        (exchange,) = [c for c in merchant.calls if c.path == "/token"]
+        assert "grant_type=refresh_token" in exchange.body
+        inserts = [c for c in merchant.calls if c.method == "POST" and c.path != "/token"]
+        assert {c.headers["authorization"] for c in inserts} == {"Bearer ya29.issued-1"}
+
+        # Google let the token lapse early: the 401 drops it and the call goes once more.
+        merchant.tokens.clear()
+        Delivery.objects.update(state="needs_takedown", attempts=0, next_attempt_at=timezone.now())
+        work(wait_all=True, concurrency=1)
+
+        assert {r.state for r in rows("merchant")} == {"taken_down"}
+        assert merchant.inputs == {}
+        assert merchant.token_requests == 2
+        deletes = [c for c in merchant.calls if c.method == "DELETE"]
+        assert [c.headers["authorization"] for c in deletes] == [
+            "Bearer ya29.issued-1",  # refused (401)
+            "Bearer ya29.issued-2",
+            "Bearer ya29.issued-2",
+        ]
+
+        # An hour on, the kept token is renewed before it is used, without a 401 first.
+        from signoff.outbox.connectors import tokens
+
+        destination = Destination.from_entry(refreshing_merchant_entry(merchant))
+        later = tokens.clock() + 3600
+        monkeypatch.setattr(tokens, "clock", lambda: later)
+        result = connector_for(destination, timeout=2).send(
+            DeliveryDocument(destination, "k", product_input())
+        )
+        assert result.ok, result.error
+        assert merchant.token_requests == 3
+        assert merchant.calls[-2].path == "/token"
+
+
+def test_a_static_merchant_token_is_read_on_each_send_and_a_401_names_its_variable(
+    credentials, monkeypatch
+):
+    with FakeMerchant(account=ACCOUNT, data_source=DATA_SOURCE, token="ya29.rotated") as merchant:
+        destination = Destination.from_entry(entries(_Url(), _Url(), merchant)[2])
+        connector = connector_for(destination, timeout=2)
+        document = DeliveryDocument(destination, "k", product_input())
+
+        expired = connector.send(document)  # GOOGLE_MERCHANT_TOKEN still holds the old one
+        monkeypatch.setenv("GOOGLE_MERCHANT_TOKEN", "ya29.rotated")  # the operator rotates it
+        fresh = connector.send(document)
+
+    assert (expired.ok, expired.status) == (False, 401)
+    assert expired.error.startswith(
+        "Google refused the access token in GOOGLE_MERCHANT_TOKEN (token_env): "
+        "UNAUTHENTICATED: Request had invalid credentials."
+    )
+    assert next_step(expired, attempts=1, policy=Policy(), now=timezone.now()).state == "failed"
+    assert fresh.ok, fresh.error
+    assert fresh.receiver_id == f"accounts/{ACCOUNT}/productInputs/en~US~S-1"
+    assert merchant.calls[-1].headers["authorization"] == "Bearer ya29.rotated"
+
+
+@pytest.mark.django_db
+def test_shopify_internal_server_errors_are_retried_and_throttling_keeps_its_wait(
+    sellable, apis, fast
+):
+    shopify = apis[0]
+    set_destinations(sellable, entries(*apis)[:1])
+    publish(sellable, PDP, SKUS[:1])
+    shopify.plan = ["internal", "internal_503", "throttled"]
+
+    work(wait_all=True)
+
+    (row,) = rows("shop")
+    assert (row.state, row.attempts) == ("delivered", 4)
+    retries = list(Attempt.objects.filter(delivery=row, outcome="retry").order_by("number"))
+    said = "Internal error. Looks like something went wrong on our end."
+    assert [(a.status, a.error) for a in retries] == [
+        (None, f"Shopify INTERNAL_SERVER_ERROR: {said}"),  # in a 200: Shopify's own failure
+        (503, f"HTTP 503: {said}"),
+        (429, "HTTP 429: THROTTLED: Throttled"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_shopify_takedown_of_a_product_deleted_in_shopify_is_done(sellable, apis, fast):
+    shopify = apis[0]
+    set_destinations(sellable, entries(*apis)[:1])
+    publish(sellable, PDP, SKUS[:1])
+    work(wait_all=True)
+    shopify.products.clear()  # someone deleted it in the Shopify admin
+    Delivery.objects.update(state="needs_takedown", attempts=0, next_attempt_at=timezone.now())
+
+    work(wait_all=True)
+
+    (row,) = rows("shop")
+    assert (row.state, row.attempts) == ("taken_down", 1)
+    (archive,) = [c for c in shopify.calls if "productUpdate(" in c.body["query"]]
+    assert archive.body["variables"]["product"]["id"] == row.receiver_id
+
+
+@pytest.mark.django_db
+def test_amazon_drops_a_refused_token_and_tries_once_more_before_failing(sellable, apis, fast):
+    _, amazon, _ = apis
+    set_destinations(sellable, entries(*apis)[1:2])
+    publish(sellable, PDP, SKUS[:2])
+    work(wait_all=True, ids=[rows("amazon-us")[0].pk])
+    assert rows("amazon-us")[0].state == "delivered"
+    amazon.tokens.clear()  # the seller rotated the app's credentials: the kept token is void
+
+    work(wait_all=True)
+
+    second = rows("amazon-us")[1]
+    assert (second.state, second.attempts) == ("delivered", 1)
+    assert amazon.token_requests == 2
+    puts = [c for c in amazon.calls if c.method == "PUT"]
+    assert [c.headers["x-amz-access-token"] for c in puts[-2:]] == [
+        "Atza|token-1",  # refused with 403
+        "Atza|token-3",
+    ]
+
+    Delivery.objects.filter(pk=second.pk).update(state="pending", next_attempt_at=timezone.now())
+    amazon.plan = ["forbidden", "forbidden"]  # refused whatever the token: final, after 2 tries
+    work(wait_all=True)
+
+    second.refresh_from_db()
+    assert (second.state, second.last_status) == ("failed", 403)
+    assert amazon.token_requests == 3  # one new token for the second try, none after
+
+
+@pytest.mark.parametrize(("how", "state"), [("refused", "pending"), ("untrusted", "failed")])
+def test_an_lwa_endpoint_without_an_answer_keeps_the_calls_verdict(
+    credentials, tmp_path, how, state
+):
+    with FakeAmazon(
+        seller=SELLER,
+        client_id=ENV["LWA_CLIENT_ID"],
+        secret=ENV["LWA_CLIENT_SECRET"],
+        refresh=ENV["SP_REFRESH_TOKEN"],
+    ) as amazon:
+        token_url = amazon.token_url  # closed once the block ends: connection refused
+    if how == "untrusted":
+        tls = FakeAmazon(seller=SELLER, client_id="", secret="", refresh="")
+        serve_untrusted_tls(tls, tmp_path)
+        with tls:
+            result = send_listing(token_url=tls.token_url)
+        assert "TLS certificate refused" in result.error
+    else:
+        result = send_listing(token_url=token_url)
+        assert result.error == "LWA token exchange: connection refused (is the receiver up?)"
+
+    assert result.error.startswith("LWA token exchange: ")
+    assert next_step(result, attempts=1, policy=Policy(), now=timezone.now()).state == state
+
+
+def send_listing(*, token_url: str):
+    entry = {**entries(_Url(), _Url(), _Url())[1], "token_endpoint": token_url}
+    destination = Destination.from_entry(entry)
+    request = {"sku": "S-1", "marketplace_id": MARKETPLACE, "body": {"productType": "CANDLE"}}
+    document = DeliveryDocument(destination, "k", json.dumps({"request": request}).encode())
+    return connector_for(destination, timeout=2).send(document)
+
+
+@pytest.mark.django_db
+def test_an_amazon_destination_gets_deliveries_only_for_its_marketplace(sellable, apis, fast):
+    set_destinations(sellable, entries(*apis)[:2])  # shop and amazon-us (ATVPDKIKX0DER)
+
+    publish(sellable, PDP, SKUS[:2], markets=("en-US", "en-GB"))
+
+    listed = rows("amazon-us")
+    assert sorted((r.package.sku, r.package.market) for r in listed) == [
+        (SKUS[0], "en-US"),
+        (SKUS[1], "en-US"),
+    ]
+    assert all(r.document["request"]["marketplace_id"] == MARKETPLACE for r in listed)
+    assert {r.package.market for r in rows("shop")} == {"en-US", "en-GB"}  # every market

@@ -112,7 +112,8 @@ class FakeAPI:
 class FakeShopify(FakeAPI):
     """``POST /admin/api/{version}/graphql.json``: productSet, productByIdentifier and
     productUpdate. Modes: ok, user_error, throttled (a 200 with THROTTLED and the bucket's
-    state: the refill takes ``refill`` seconds), limited (HTTP 429 with Retry-After)."""
+    state: the refill takes ``refill`` seconds), limited (HTTP 429 with Retry-After), internal
+    (a 200 with INTERNAL_SERVER_ERROR), internal_503 (the same as HTTP 503)."""
 
     def __init__(self, *, token: str, version: str = "2026-01", refill: float = 0.3) -> None:
         super().__init__()
@@ -184,6 +185,12 @@ class FakeShopify(FakeAPI):
         mode = self.next_mode()
         if mode == "limited":
             return 429, {"Retry-After": "0.3"}, {"errors": "Exceeded 2 calls per second"}
+        if mode in ("internal", "internal_503"):  # Shopify's own failure, in a 200 or a 503
+            error = {
+                "message": "Internal error. Looks like something went wrong on our end.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-1"},
+            }
+            return (503 if mode == "internal_503" else 200), {}, {"errors": [error]}
         if mode == "throttled":
             cost = {
                 "requestedQueryCost": 10,
@@ -248,7 +255,8 @@ LISTING_PATH = re.compile(r"^/listings/2021-08-01/items/(?P<seller>[^/]+)/(?P<sk
 class FakeAmazon(FakeAPI):
     """``POST /auth/o2/token`` (LWA, refresh_token grant) and ``PUT``/``DELETE``
     ``/listings/2021-08-01/items/{sellerId}/{sku}``. Modes: ok, invalid (200, INVALID with an
-    ERROR issue), limited (429 with x-amzn-RateLimit-Limit)."""
+    ERROR issue), limited (429 with x-amzn-RateLimit-Limit), forbidden (403 although the token
+    is good). Clearing ``tokens`` revokes every token it issued."""
 
     def __init__(
         self, *, seller: str, client_id: str, secret: str, refresh: str, rate: float = 4.0
@@ -343,6 +351,8 @@ class FakeAmazon(FakeAPI):
         ):
             return 400, {}, {"errors": [{"code": "InvalidInput", "message": "bad listing body"}]}
         mode = self.next_mode()
+        if mode == "forbidden":  # the token was revoked or rotated after it was issued
+            return 403, {}, {"errors": [{"code": "Unauthorized", "message": "Access denied"}]}
         if mode == "limited":
             return (
                 429,
@@ -388,22 +398,64 @@ class FakeAmazon(FakeAPI):
 
 class FakeMerchant(FakeAPI):
     """``POST /products/v1/accounts/{account}/productInputs:insert?dataSource=...`` and
-    ``DELETE /products/v1/accounts/{account}/productInputs/{name}?dataSource=...``. Modes: ok,
-    invalid (400 INVALID_ARGUMENT), limited (429 RESOURCE_EXHAUSTED)."""
+    ``DELETE /products/v1/accounts/{account}/productInputs/{name}?dataSource=...``, and ``POST
+    /token`` (Google's OAuth 2.0 token endpoint, refresh_token grant). Modes: ok, invalid (400
+    INVALID_ARGUMENT), limited (429 RESOURCE_EXHAUSTED)."""
 
-    def __init__(self, *, account: str, data_source: str, token: str) -> None:
+    def __init__(
+        self,
+        *,
+        account: str,
+        data_source: str,
+        token: str,
+        client_id: str = "",
+        secret: str = "",
+        refresh: str = "",
+        expires_in: int = 3599,
+    ) -> None:
         super().__init__()
         self.account, self.data_source, self.token = account, data_source, token
+        self.client_id, self.secret, self.refresh = client_id, secret, refresh
+        self.expires_in = expires_in
+        self.tokens: set[str] = {token}  # the access tokens it takes now (clear: all expired)
         self.inputs: dict[str, dict[str, Any]] = {}  # name -> the ProductInput
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.url}/token"
+
+    @property
+    def token_requests(self) -> int:
+        return sum(1 for c in self.calls if c.path == "/token")
+
+    def _token(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        """Google's OAuth 2.0 token endpoint, refresh_token grant only."""
+        form = {k: v[0] for k, v in parse_qs(str(call.body or "")).items()}
+        if form.get("grant_type") != "refresh_token":
+            return 400, {}, {"error": "unsupported_grant_type"}
+        if (form.get("client_id"), form.get("client_secret")) != (self.client_id, self.secret):
+            return 401, {}, {"error": "invalid_client", "error_description": "Unauthorized"}
+        if not self.refresh or form.get("refresh_token") != self.refresh:
+            return 400, {}, {"error": "invalid_grant", "error_description": "Bad Request"}
+        token = f"ya29.issued-{self.next_id()}"
+        with self.lock:
+            self.tokens.add(token)
+        return (
+            200,
+            {},
+            {"access_token": token, "expires_in": self.expires_in, "token_type": "Bearer"},
+        )
 
     def _error(self, code: int, status: str, message: str) -> tuple[int, dict[str, str], Any]:
         return code, {}, {"error": {"code": code, "message": message, "status": status}}
 
     def answer(self, call: Call) -> tuple[int, dict[str, str], Any]:
+        if call.path == "/token" and call.method == "POST":
+            return self._token(call)
         prefix = f"/products/v1/accounts/{self.account}/productInputs"
         if not call.path.startswith(prefix):
             return self._error(404, "NOT_FOUND", f"no method at {call.path}")
-        if call.headers.get("authorization") != f"Bearer {self.token}":
+        if call.headers.get("authorization") not in {f"Bearer {t}" for t in self.tokens}:
             return self._error(401, "UNAUTHENTICATED", "Request had invalid credentials.")
         if call.query.get("dataSource") != self.data_source:
             return self._error(400, "INVALID_ARGUMENT", "dataSource is not an API data source")
@@ -435,3 +487,42 @@ class FakeMerchant(FakeAPI):
         with self.lock:
             self.inputs[name] = stored
         return 200, {}, stored
+
+
+def serve_untrusted_tls(api: FakeAPI, folder: Any) -> None:
+    """Make ``api`` (not started yet) answer over TLS with a self-signed certificate, which a
+    client that verifies certificates refuses: its ``url`` becomes ``https://``."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake.invalid")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    api.server.socket = context.wrap_socket(api.server.socket, server_side=True)
+    api.url = api.url.replace("http://", "https://")

@@ -7,10 +7,14 @@ screens the version with :func:`screen_brief`; the kickoff-notes parser screens 
 
 - text that instructs the system (``input.injection``, block): the sentence holding it is
   left out of everything a drafter or a prompt sees, and a person must remove it (G1 refuses
-  the version while it is there);
+  the version while it is there). Read as ``lookalikes.fold`` reads it (look-alike letters,
+  invisible characters and fullwidth forms hide nothing), and across each pair of adjacent
+  fields ("... ignore all" then "previous instructions ...");
 - personal data (``pii.*``, ``pii.name``, ``pii.address``, warn: drafting may go on without
   it): the sentence holding it is left out the same way, and its words are kept so the
-  output checks find them in copy however split, re-cased or re-joined (``InputSignals``);
+  output checks find them in copy however split, re-cased or re-joined (``InputSignals``).
+  A product attribute named like personal data ("buyer_contact", "phone") is personal
+  whatever its value looks like (``pii.attribute``);
 - identifiers (``input.gtin``, ``input.price``, ``input.unit``): a GTIN whose GS1 check digit
   is wrong, a zero price, a size without a known unit. Warnings: the data still loads (the
   shipped examples must), a person decides.
@@ -26,30 +30,76 @@ from typing import Any
 
 from signoff.agents.checks.lookalikes import (
     PERSONA_SWITCH,
+    fold,
+    is_personal_key,
     is_role_mailbox,
     plausible_person_name,
     plausible_street_address,
+    unfold_span,
 )
-from signoff.agents.checks.pii import find_pii, gs1_check_valid
+from signoff.agents.checks.pii import PHONE_REGIONS, find_pii, gs1_check_valid, phone_regions
 from signoff.agents.context import CheckFinding, InputSignals, Severity
 
 AGENT = "input_guard"
 
+# What an instruction is told to drop: strong words are the system's own ("instructions",
+# "prompt"); weak ones ("rules", "guidance") only with a word that says which ("your earlier
+# guidance", "the previous rules"), so "forget the rules of candle care" stays copy.
+_DROP = r"(?:ignore|disregard|forget|override|bypass)"
+_STRONG = r"(?:instructions?|directives|prompts?|system prompt|guardrails|programming)"
+_WEAK = (
+    r"(?:rules|guidance|guidelines|directions|commands|constraints|restrictions"
+    r"|policies|instructions?|directives|prompts?|context)"
+)
+_PRIOR = (
+    r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial|former|existing"
+    r"|system(?:'s)?)"
+)
+_EARLIER = r"(?:before|earlier|previously|so far|until now|above|up to now)"
+# Matched on ``fold``'s text (NFKC, no invisible characters, look-alike letters in Latin, one
+# space between words): "Ign\u043ere  prev\u0456ous" reads as "Ignore previous".
 INJECTION = re.compile(
-    r"ignore (?:all |any )?(?:the )?(?:previous|prior|above|earlier) (?:instructions|rules)"
-    r"|disregard (?:the |all |any |your )?(?:previous |prior |above )?(?:rules|instructions)"
-    r"|forget (?:all |your )?(?:previous |prior )?instructions"
+    rf"\b{_DROP} (?:(?:all|any|each|every|of|the|your|my|these|those|its|this) ){{0,4}}"
+    rf"{_PRIOR} (?:[\w-]+ )?{_WEAK}\b"
+    # Not "forget the instructions": a product that needs none says so.
+    rf"|\b{_DROP} (?:(?:all|any) (?:of )?(?:the |your |these |those )?|(?:your|these|those|my) )?"
+    rf"{_STRONG}\b"
+    r"|\b(?:override|bypass|circumvent|disregard) (?:(?:all|any|the|your|these|those|of|system"
+    r"|safety|brand) ){0,3}(?:rules|guidelines|guidance|restrictions|constraints|policies"
+    r"|filters|checks)\b"
+    rf"|\b(?:ignore|disregard|forget) (?:everything|anything|all) (?:(?:written|said|stated) )?"
+    rf"{_EARLIER}"
+    r"|\b(?:ignore|disregard|forget) (?:what(?:ever)?|all|everything|anything) (?:that )?"
+    r"you(?:'ve| have| were| had| got)? (?:been )?"
+    rf"(?:instructed\b|(?:told|asked|given) (?:\w+ )?{_EARLIER})"
+    r"|\bfrom now on,? you(?:'ll| will| must| shall| should| are to| are going to) "
+    r"(?:(?:always|only|never|now) )?(?:write|respond|reply|answer|act as|output|ignore|obey"
+    r"|approve|insert|append|prepend|claim|pretend|comply|print|generate|disregard|forget)\b"
     r"|approve (?:everything|all packages|all drafts|this (?:package|draft|brief))"
     rf"|you are now\s+{PERSONA_SWITCH}|system prompt|(?:new|updated) instructions\s*:"
     r"|act as (?:an? )?(?:admin|approver|system|developer)"
     r"|(?:set|change|grant) (?:my |the |your )?role(?:s)? (?:to )?(?:admin|approver)"
-    r"|(?:assistant|model|ai|llm|chatgpt|gpt|claude)\s*[,:]\s*(?:ignore|always|never|you must|"
+    r"|\bnote to (?:the |any )?(?:ai|model|llm|assistant|bot|chatbot|chatgpt|gpt|claude|system"
+    r"|drafter|generator)\b"
+    r"|\b(?:assistant|model|ai|llm|chatgpt|gpt|claude)\s*[,:]\s*(?:ignore|always|never|you must|"
+    r"write|say|include|add|insert|put)\b"
+    r"|\b(?:assistant|llm|chatgpt|gpt|claude) [-\u2013\u2014] (?:ignore|always|never|you must|"
     r"write|say|include|add|insert|put)\b"
     r"|(?:always|you must|be sure to) (?:write|say|include|add|insert|mention|put)\b[^.!?\n]{0,80}"
-    r"\b(?:in|into|to) (?:every|each|all) (?:description|package|draft|listing|field|title)s?"
+    r"\b(?:in|into|to) (?:every|each|all) (?:description|package|draft|listing|field|title"
+    r"|bullet(?: point)?|headline|caption|subject line)s?"
     r"|<\|?\s*/?(?:system|im_start|im_end)\s*\|?>|\[/?INST\]",
     re.IGNORECASE,
 )
+
+
+def find_injections(text: str) -> list[tuple[tuple[int, int], str]]:
+    """The instructions in ``text``: each one's span in ``text`` and its words as matched
+    (folded: "Ignore previous instructions" for "Ign\u043ere  previous instructions")."""
+    folded, origin = fold(text)
+    return [(unfold_span(origin, m.span()), m.group(0)) for m in INJECTION.finditer(folded)]
+
+
 _CONTACT = (
     r"(?i:contact|e-?mail(?:ed)?|call|phone|tel|reach(?: out to)?|ask|ping|write to"
     r"|questions? (?:to|for)|attn\.?|attention|cc|buyer|speak (?:to|with)|talk to"
@@ -100,11 +150,11 @@ class Screen:
         return self.clean.get(path, original)
 
 
-def _names(text: str) -> list[tuple[int, int, str]]:
+def _names(text: str, regions: tuple[str, ...]) -> list[tuple[int, int, str]]:
     found = [
         (m.start("name"), m.end("name"), m.group("name")) for m in NAME_BY_CONTACT.finditer(text)
     ]
-    for match in find_pii(text):
+    for match in find_pii(text, regions):
         if match.kind.value in ("email", "phone"):
             before = NAME_BEFORE.search(text[: match.span[0]])
             if before:
@@ -135,30 +185,44 @@ def screen_text(
     source: str = "",
     pii_severity: Severity = Severity.WARN,
     known_names: frozenset[str] = frozenset(),
+    regions: tuple[str, ...] = PHONE_REGIONS,
 ) -> tuple[list[CheckFinding], str, list]:
     """Screen one text: its findings, the text without the flagged sentences, the PII found.
 
     ``path`` is the field's location ("products[LUM-1].attributes.notes"), ``source`` the file
     it came from, quoted in messages; ``known_names`` the words of the brief's product names
-    ("ask for the Green Fig Candle" names a product, not a person). The PII list holds (kind,
-    text) pairs.
+    ("ask for the Green Fig Candle" names a product, not a person); ``regions`` where national
+    phone numbers are read from (the brief's markets first). The PII list holds (kind, text)
+    pairs.
     """
+    findings, cut, pii = _screen(path, text, source, pii_severity, known_names, regions)
+    return findings, _keep(text, cut), pii
+
+
+def _screen(
+    path: str,
+    text: str,
+    source: str,
+    pii_severity: Severity,
+    known_names: frozenset[str],
+    regions: tuple[str, ...],
+) -> tuple[list[CheckFinding], list[tuple[int, int]], list[tuple[str, str]]]:
     findings: list[CheckFinding] = []
     cut: list[tuple[int, int]] = []
     pii: list[tuple[str, str]] = []
     where = _where(path, source)
-    for match in INJECTION.finditer(text):
-        cut.append(match.span())
+    for span, said in find_injections(text):
+        cut.append(span)
         findings.append(
             _finding(
                 path,
                 "input.injection",
-                match.span(),
-                f"{where} tries to instruct the system ({match.group(0)!r}); treated as "
+                span,
+                f"{where} tries to instruct the system ({said!r}); treated as "
                 "text, left out of every draft and prompt; remove it before G1",
             )
         )
-    for match in find_pii(text):
+    for match in find_pii(text, regions):
         cut.append(match.span)
         pii.append((match.kind.value, match.text))
         findings.append(
@@ -170,7 +234,7 @@ def screen_text(
                 pii_severity,
             )
         )
-    for start, end, name in _names(text):
+    for start, end, name in _names(text, regions):
         if any(s < end and start < e for s, e in cut):
             continue  # the same name found twice, or part of an address or e-mail address
         if set(_WORD.findall(name.lower())) <= known_names or not plausible_person_name(name):
@@ -202,14 +266,19 @@ def screen_text(
                 pii_severity,
             )
         )
+    return findings, cut, pii
+
+
+def _keep(text: str, cut: list[tuple[int, int]]) -> str:
+    """``text`` without the sentences that ``cut``'s spans touch."""
     if not cut:
-        return findings, text, pii
+        return text
     kept = [
         text[start:end]
         for start, end in _sentence_spans(text)
         if not any(s < end and start < e for s, e in cut)
     ]
-    return findings, " ".join(part.strip() for part in kept if part.strip()), pii
+    return " ".join(part.strip() for part in kept if part.strip())
 
 
 def pii_tokens(
@@ -225,11 +294,13 @@ def pii_tokens(
         if kind == "email" and is_role_mailbox(text):
             text = text.rpartition("@")[2]  # "hello@", "care@": a shared door, not a person
         parts = _WORD.findall(text.lower())
+        digits = re.sub(r"\D", "", text)
         if kind in ("phone", "card", "iban"):
-            digits = re.sub(r"\D", "", text)
             if len(digits) >= 7:
                 forms.add(digits[-10:])
             continue
+        if kind == "attribute" and len(digits) >= 7:
+            forms.add(digits[-10:])  # "2125550199" under "supplier_phone"
         distinct = [p for p in parts if p not in NEUTRAL_TOKENS and not p.isdigit()]
         words |= {p for p in distinct if len(p) >= 3 and p not in known_words}
         for i in range(len(distinct)):
@@ -337,15 +408,15 @@ def screen_brief(
     """Screen every text field of a brief and its products (plain dicts, as stored).
 
     ``sources`` maps "brief" / "csv" to the file each came from, for the findings' messages;
-    a product's ``field_sources`` say which one each of its fields came from.
+    a product's ``field_sources`` say which one each of its fields came from. National phone
+    numbers are read as the brief's markets write them, then as the US, GB, DE and FR do.
     """
     sources = sources or {}
     findings: list[CheckFinding] = []
-    clean: dict[str, str] = {}
     pii: list[tuple[str, str]] = []
     flagged: list[str] = []
-    kept_texts: list[str] = []
     products = list(products)
+    regions = phone_regions(data.get("markets") or ())
     items = [(path, text, sources.get("brief", "")) for path, text in brief_texts(data)]
     for product in products:
         origin = product.get("field_sources") or {}
@@ -353,15 +424,52 @@ def screen_brief(
             key = path.split("].", 1)[1]
             items.append((path, text, sources.get(origin.get(key, "brief"), "")))
     known = frozenset(w for p in products for w in _WORD.findall(str(p.get("name", "")).lower()))
+    cuts: dict[str, list[tuple[int, int]]] = {}
     for path, text, source in items:
-        found, cleaned, personal = screen_text(path, text, source=source, known_names=known)
+        found, cut, personal = _screen(path, text, source, Severity.WARN, known, regions)
+        attribute = path.rpartition(".attributes.")[2] if ".attributes." in path else ""
+        if attribute and is_personal_key(attribute) and text.strip().lower() not in _NO_VALUE:
+            # The name says whose it is: the whole value is personal, whatever it looks like.
+            cut.append((0, len(text)))
+            personal.append(("attribute", text))
+            found.append(
+                _finding(
+                    path,
+                    "pii.attribute",
+                    (0, len(text)),
+                    f"{_where(path, source)}: an attribute named {attribute!r} holds personal "
+                    "data; left out of every draft and prompt",
+                    Severity.WARN,
+                )
+            )
         findings += found
         pii += personal
-        if cleaned != text:
-            clean[path] = cleaned
+        cuts[path] = cut
         flagged += [
             _sentence_of(text, f.span) for f in found if f.rule_id == "input.injection" and f.span
         ]
+    for (path, text, source), (after, then, _) in zip(items, items[1:], strict=False):
+        for span_a, span_b, said in _split_injections(text, then):
+            cuts[path].append(span_a)
+            cuts[after].append(span_b)
+            flagged.append(f"{_sentence_of(text, span_a)} {_sentence_of(then, span_b)}")
+            for where, span in ((path, span_a), (after, span_b)):
+                findings.append(
+                    _finding(
+                        where,
+                        "input.injection",
+                        span,
+                        f"{_where(path, source)} and {after} together try to instruct the "
+                        f"system ({said!r}); treated as text, left out of every draft and "
+                        "prompt; remove it before G1",
+                    )
+                )
+    clean: dict[str, str] = {}
+    kept_texts: list[str] = []
+    for path, text, _source in items:
+        cleaned = _keep(text, cuts[path])
+        if cleaned != text:
+            clean[path] = cleaned
         kept_texts.append(cleaned)
     for product in products:
         findings += _identifier_findings(str(product.get("sku", "?")), product)
@@ -374,6 +482,30 @@ def screen_brief(
         brief_texts=tuple(t for t in shared if t),
     )
     return Screen(tuple(findings), clean, signals)
+
+
+# What an attribute named like personal data may hold without holding any.
+_NO_VALUE = frozenset({"", "-", "n/a", "na", "none", "no", "yes", "true", "false", "tbd"})
+SPLIT_REACH = 160  # characters of each field read across the seam
+
+
+def _split_injections(
+    first: str, second: str
+) -> list[tuple[tuple[int, int], tuple[int, int], str]]:
+    """Instructions split across two adjacent fields (one ends "ignore all", the next begins
+    "previous instructions"): the span of each part in its own field and the words matched.
+    An instruction wholly inside one field is that field's own finding."""
+    if not first.strip() or not second.strip():
+        return []
+    tail = first[-SPLIT_REACH:]
+    offset = len(first) - len(tail)
+    joined = f"{tail} {second[:SPLIT_REACH]}"
+    seam = len(tail)
+    found = []
+    for (start, end), said in find_injections(joined):
+        if start < seam < end - 1:
+            found.append(((offset + start, len(first)), (0, end - seam - 1), said))
+    return found
 
 
 def _sentence_of(text: str, span: tuple[int, int]) -> str:

@@ -21,6 +21,7 @@ from django.conf import settings
 from signoff.briefs.models import Brief, Product
 from signoff.core.hashing import canonical_json
 from signoff.outbox.connectors import Attachment, Requests
+from signoff.outbox.connectors.folder import FolderConnector
 from signoff.outbox.destinations import JSON_FORMAT, Destination, DestinationError
 from signoff.packages.models import Package, Version
 from signoff.workspaces.models import Workspace
@@ -35,16 +36,27 @@ def idempotency_key(workspace: str, destination: str, package_id: int, version: 
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def image_base(destination: Destination) -> str | None:
+def image_base(destination: Destination, brief_slug: str = "") -> str | None:
     """Where the destination's images are served: its own ``image_base_url``, else the
-    deployment's ``SIGNOFF_FEED_IMAGE_BASE_URL``."""
-    return destination.image_base_url or getattr(settings, "SIGNOFF_FEED_IMAGE_BASE_URL", None)
+    deployment's ``SIGNOFF_FEED_IMAGE_BASE_URL``; for a folder, the brief's own subfolder of
+    it (:func:`image_folder`)."""
+    base = destination.image_base_url or getattr(settings, "SIGNOFF_FEED_IMAGE_BASE_URL", None)
+    if base and destination.kind == FolderConnector.kind and brief_slug:
+        return f"{base.rstrip('/')}/{quote(image_folder(brief_slug))}"
+    return base
 
 
-def image_url(destination: Destination, file: str) -> str | None:
+def image_folder(brief_slug: str) -> str:
+    """The subfolder a folder destination keeps a brief's images in: rendition names carry
+    the SKU and version but not the brief, so two briefs of one SKU would overwrite each
+    other's files in one shared folder."""
+    return brief_slug
+
+
+def image_url(destination: Destination, file: str, brief_slug: str = "") -> str | None:
     """The rendition's public URL: a file name with a space or ``#`` is percent-encoded, as
     the feeds do, so the receiver fetches the file rather than a broken link."""
-    base = image_base(destination)
+    base = image_base(destination, brief_slug)
     return f"{base.rstrip('/')}/{quote(file)}" if base and file else None
 
 
@@ -78,7 +90,7 @@ def package_document(
             "width": entry.get("width"),
             "height": entry.get("height"),
             "format": entry.get("format"),
-            "url": image_url(destination, entry.get("file", "")),
+            "url": image_url(destination, entry.get("file", ""), package.brief.slug),
         }
         for slot, entry in sorted((version.images or {}).items())
     ]
@@ -213,7 +225,9 @@ def channel_feed(
         name = f"{brief.slug}-{channel}.json"
         return Feed(name, content, "application/json", {}, _images(brief, documents))
     items = [i for i in feed_items(brief, channel) if _item_package(i) in documents]
-    built = build_feed(destination.format, items, image_base_url=image_base(destination))
+    built = build_feed(
+        destination.format, items, image_base_url=image_base(destination, brief.slug)
+    )
     problems: dict[int, list[str]] = {}
     for problem in built.problems:
         said = f"{problem.field}: {problem.message}" if problem.field else problem.message
@@ -245,7 +259,9 @@ def _images(brief: Brief, documents: dict[int, dict[str, Any]]) -> tuple[Attachm
     stored = Blob.objects.filter(workspace=brief.workspace_id, sha256__in=set(wanted.values()))
     blobs = {blob.sha256: blob for blob in stored}
     return tuple(
-        Attachment(name, sha, lambda blob=blobs[sha]: read_blob(blob))
+        Attachment(
+            f"{image_folder(brief.slug)}/{name}", sha, lambda blob=blobs[sha]: read_blob(blob)
+        )
         for name, sha in sorted(wanted.items())
         if sha in blobs
     )

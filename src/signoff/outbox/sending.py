@@ -102,6 +102,8 @@ def claim(
         }
         if not found:
             return []
+        given_up = _give_up_interrupted(found, now)
+        found = {pk: held for pk, held in found.items() if pk not in given_up}
         Delivery.objects.filter(_due(now), pk__in=list(found)).update(
             lease_owner=token,
             lease_until=now + timedelta(seconds=lease_seconds()),
@@ -125,6 +127,53 @@ def claim(
         ]
         Attempt.objects.bulk_create(interrupted)
     return claimed
+
+
+def _give_up_interrupted(found: dict[int, tuple[str, int, str]], now: datetime) -> set[int]:
+    """Of the claimable rows (pk -> earlier lease owner, attempts, state), end those whose
+    last attempt was interrupted and that have no attempt left: a delivery that takes its
+    worker down with it (a huge feed, a connector bug) would otherwise be sent again forever.
+    It becomes dead (a takedown stays one, unscheduled), for a person to retry."""
+    limit = policy().max_attempts
+    ending = {pk: held for pk, held in found.items() if held[0] and held[1] >= limit}
+    if not ending:
+        return set()
+    said = (
+        f"the worker stopped before recording an answer {limit} times: given up (it may be "
+        "what stops the worker); retry it once the cause is fixed"
+    )
+    rows = list(Delivery.objects.filter(pk__in=list(ending)))
+    events = []
+    for row in rows:
+        takedown = row.state == DeliveryState.NEEDS_TAKEDOWN
+        Delivery.objects.filter(pk=row.pk).update(
+            state=row.state if takedown else DeliveryState.DEAD,
+            next_attempt_at=None,
+            last_error=said,
+            lease_owner="",
+            lease_until=None,
+            updated_at=now,
+        )
+        row.state = row.state if takedown else DeliveryState.DEAD
+        row.last_error = said
+        event = _event(row, ending[row.pk][2], str(DeliveryState.DEAD), SendResult(False))
+        if event is not None and not takedown:
+            events.append(event)
+    Attempt.objects.bulk_create(
+        Attempt(
+            delivery_id=pk,
+            number=attempts,
+            action=TAKEDOWN if state == DeliveryState.NEEDS_TAKEDOWN else PUBLISH,
+            outcome="interrupted",
+            error=said,
+            worker=owner.partition(":")[0],
+            started_at=now,
+        )
+        for pk, (owner, attempts, state) in ending.items()
+    )
+    if events:
+        record_many(events)
+    return set(ending)
 
 
 # --- what to send -------------------------------------------------------------------------------

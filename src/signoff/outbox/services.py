@@ -21,7 +21,7 @@ from signoff.audit.services import record_many
 from signoff.briefs.models import Brief, Product
 from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound, Problem
-from signoff.outbox.connectors import CONNECTORS
+from signoff.outbox.connectors import CONNECTORS, serves
 from signoff.outbox.destinations import Destination, destination_problems
 from signoff.outbox.documents import (
     api_requests,
@@ -83,7 +83,8 @@ def enqueue_launch(
     published_at: datetime,
     manifest_hash: str,
 ) -> list[int]:
-    """Write one pending delivery per package and destination of the channel; return their ids.
+    """Write one pending delivery per package and destination of the channel (that serves the
+    package's market); return their ids.
 
     Call inside the launch's transaction, after the packages are published: the rows commit
     with the publish or not at all. ``approvals`` are each package's approvals as the manifest
@@ -107,6 +108,8 @@ def enqueue_launch(
     for package, package_approvals in zip(packages, approvals, strict=True):
         version = package.current_version
         for destination in destinations:
+            if not serves(destination, package.market):
+                continue  # a package of another market (an Amazon marketplace of its own)
             key = idempotency_key(workspace.slug, destination.name, package.pk, version)
             document = package_document(
                 package=package,

@@ -10,6 +10,10 @@ run drafts it from the new brief version and then
 - **flags** it: the new draft is stored as it came, with a blocking ``feedback.edit_conflict``
   finding that names the person's version, the fields and the facts in the way, and where to
   see both versions side by side. A person settles it with an edit (which clears the finding).
+
+A drafter's version that carried or flagged an edit still holds a person's text: the next
+update treats it as that person's edit (from the person's own version and the brief version
+they wrote against), so it is carried or flagged again, never redrafted away.
 """
 
 from __future__ import annotations
@@ -27,8 +31,8 @@ if TYPE_CHECKING:
     from signoff.packages.planning import PlannedPackage
 
 AGENT = "feedback_guard"
-# The copy drafter's versions are redrafted freely; any other author's (a person, a checker's
-# fix a person accepted) is a person's change to keep.
+# The copy drafter's versions are redrafted freely (unless they carry a person's edit); any
+# other author's (a person, a checker's fix a person accepted) is a person's change to keep.
 DRAFTER = "agent:copy_drafter"
 # Brief texts the drafter writes from: an edit that quotes their old wording is stale.
 BRIEF_TEXTS = ("audience", "key_messages")
@@ -36,27 +40,33 @@ BRIEF_TEXTS = ("audience", "key_messages")
 
 def plan_carries(plans: Iterable[PlannedPackage], version: BriefVersion, rules: BrandRules) -> None:
     """Set ``carry`` or ``conflict`` on each plan whose package a person edited under an older
-    brief version. Three queries, plus one per older brief version involved."""
+    brief version. Three queries, plus one per older brief version involved (and one more when
+    an edit was already carried or flagged by an earlier update)."""
     edited = [
         plan
         for plan in plans
         if plan.existing is not None
         and plan.existing.current_version is not None
-        and plan.existing.current_version.author != DRAFTER
         and plan.existing.current_version.brief_version_id != version.pk
+        and (plan.existing.current_version.author != DRAFTER or _inherited(plan))
     ]
     if not edited:
         return
-    bases = _agent_versions({p.existing.pk: p.existing.current_version.number for p in edited})
+    persons = _persons_versions(edited)
+    bases = _agent_versions({pk: v.number for pk, v in persons.items()})
     new_facts = product_facts(version)
     old_versions: dict[int, dict[str, dict]] = {}
     old_data: dict[int, dict] = {}
     for plan in edited:
-        current = plan.existing.current_version
+        current = persons.get(plan.existing.pk)
+        if current is None:
+            continue
         base = bases.get(plan.existing.pk)
         fields = _edited_fields(current.fields, base.fields if base else {})
         if not fields:
             continue
+        # The facts the person wrote against: their own version's brief version, so changes
+        # of every update since then count (a carried edit was only checked against the first).
         old_id = current.brief_version_id
         if old_id not in old_versions:
             old = BriefVersion.objects.get(pk=old_id)
@@ -76,6 +86,32 @@ def plan_carries(plans: Iterable[PlannedPackage], version: BriefVersion, rules: 
             plan.conflict = {**record, "reasons": reasons, "package": plan.existing.pk}
         else:
             plan.carry = {**record, "values": fields}
+
+
+def _inherited(plan: PlannedPackage) -> dict | None:
+    """The person's edit a drafter's version holds: carried onto it, or flagged on it and not
+    yet settled. That text is still the person's, whoever stored the version."""
+    origin = plan.existing.current_version.origin or {}
+    return origin.get("carried_edit") or origin.get("edit_conflict")
+
+
+def _persons_versions(edited: list[PlannedPackage]) -> dict[int, Version]:
+    """Each package's version the person made: the current one, or (for a drafter's version
+    that carried or flagged an edit) the person's version it names. One query at most."""
+    out: dict[int, Version] = {}
+    wanted: dict[int, int] = {}
+    for plan in edited:
+        current = plan.existing.current_version
+        if current.author != DRAFTER:
+            out[plan.existing.pk] = current
+        else:
+            wanted[plan.existing.pk] = int(_inherited(plan)["from_version"])
+    if wanted:
+        rows = Version.objects.filter(package_id__in=wanted, number__in=set(wanted.values()))
+        for row in rows.exclude(author=DRAFTER):
+            if wanted[row.package_id] == row.number:
+                out[row.package_id] = row
+    return out
 
 
 def _agent_versions(current: dict[int, int]) -> dict[int, Version]:

@@ -62,14 +62,16 @@ def compare_providers(
         raise InputError(
             [Problem(f"{sku} has no packshot; no image is made without one", field="sku")]
         )
+    screen = version.screen()  # the brief as the guard left it, as generation sends it
     direction = direction_from(
-        version.data, palette=(brief.workspace.brand or {}).get("palette", [])
+        version.data, palette=(brief.workspace.brand or {}).get("palette", []), screen=screen
     )
+    name = screen.text(f"products[{sku}].name", product.name) or sku
     size = (1024, 1024)
-    prompt = image_prompt(direction, product_name=product.name or sku, purpose="scene", size=size)
+    prompt = image_prompt(direction, product_name=name, purpose="scene", size=size)
     request = ImageRequest(
         sku=sku,
-        product_name=product.name or sku,
+        product_name=name,
         prompt=prompt,
         direction=direction,
         packshots=tuple(

@@ -3,6 +3,11 @@
 Everything the prompt says comes from the brief, the brand and what people said about earlier
 options; nothing is made up here. The product itself is never described for a model to draw:
 it comes from the packshot, and the prompt says to keep it exactly as it is.
+
+Every text reaches the direction through the input guard (``agents.guard``), as it reaches the
+copy drafter: a sentence that instructs the system or holds personal data is left out. The
+brief's texts are read through its version's screen; texts a person typed elsewhere (a batch's
+hypothesis, reference notes, ratings) are screened one by one.
 """
 
 from __future__ import annotations
@@ -10,15 +15,28 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from signoff.agents.guard import Screen, screen_brief, screen_text
 from signoff.visuals.providers.port import Direction
 
 _SPACE_WORDS = ("negative space", "room for copy", "copy space", "empty space", "top third")
+
+
+def screened(texts: Iterable[str], where: str) -> tuple[str, ...]:
+    """The texts as the input guard lets a model see them (``where`` names them in its
+    findings); a text that was all instruction or personal data is left out."""
+    out = []
+    for i, text in enumerate(texts):
+        kept = screen_text(f"{where}[{i}]", str(text))[1].strip() if text else ""
+        if kept:
+            out.append(kept)
+    return tuple(out)
 
 
 def direction_from(
     brief: Mapping[str, Any],
     *,
     palette: Iterable[str],
+    screen: Screen | None = None,
     hypothesis: str = "",
     negatives: Iterable[str] = (),
     examples: Iterable[str] = (),
@@ -26,25 +44,38 @@ def direction_from(
 ) -> Direction:
     """Build the direction from a brief version's data and the workspace's palette.
 
-    ``hypothesis`` (the batch's own) wins over the brief's; ``examples`` are the notes of
-    brand examples and previous winners, ``negatives`` those of negative references.
+    ``screen`` is the brief version's (``BriefVersion.screen()``, what the drafter reads);
+    without it the data is screened here. ``hypothesis`` (the batch's own) wins over the
+    brief's; ``examples`` are the notes of brand examples and previous winners, ``negatives``
+    those of negative references.
     """
-    examples = tuple(n for n in examples if n)
-    texts = [hypothesis, brief.get("hypothesis", ""), *examples]
+    screen = screen if screen is not None else screen_brief(brief, ())
+
+    def text(path: str) -> str:
+        return screen.text(path, str(brief.get(path) or "")).strip()
+
+    def texts(key: str) -> tuple[str, ...]:
+        kept = (screen.text(f"{key}[{i}]", str(t)) for i, t in enumerate(brief.get(key) or []))
+        return tuple(t.strip() for t in kept if t and t.strip())
+
+    examples = screened(examples, "references.note")
+    own = screened([hypothesis], "hypothesis")
+    hypothesis = own[0] if own else ""
+    texts_read = [hypothesis, text("hypothesis"), *examples]
     # Brand examples describe the look ("warm low light, editorial framing"): they are part
     # of the direction, so they travel with the acceptance criteria the prompt lists.
     return Direction(
-        hypothesis=(hypothesis or brief.get("hypothesis", "")).strip(),
-        audience=brief.get("audience", "").strip(),
-        key_messages=tuple(brief.get("key_messages", [])),
+        hypothesis=hypothesis or text("hypothesis"),
+        audience=text("audience"),
+        key_messages=texts("key_messages"),
         acceptance_criteria=(
-            *brief.get("acceptance_criteria", []),
+            *texts("acceptance_criteria"),
             *(f"Look like the brand example: {note}" for note in examples),
         ),
-        negatives=tuple(n for n in negatives if n),
+        negatives=screened(negatives, "references.note"),
         palette=tuple(c.upper() for c in palette),
-        past_feedback=tuple(feedback),
-        negative_space=any(word in t.lower() for t in texts for word in _SPACE_WORDS),
+        past_feedback=screened(feedback, "feedback"),
+        negative_space=any(word in t.lower() for t in texts_read for word in _SPACE_WORDS),
     )
 
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from PIL import Image
 
+from signoff.agents.guard import screen_text
 from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_run
 from signoff.briefs.models import Brief, BriefVersion
@@ -33,7 +34,7 @@ from signoff.packages.planning import drafting_version
 from signoff.packages.runlock import run_in_progress, run_lock
 from signoff.packages.services import drafting_cost
 from signoff.visuals.checking import Checked, check_option
-from signoff.visuals.direction import direction_from, feedback_line, image_prompt
+from signoff.visuals.direction import direction_from, feedback_line, image_prompt, screened
 from signoff.visuals.imaging import Decoded, ImageInputError, decode_image
 from signoff.visuals.models import ImageFinding, ImageRating, ImageRun, ImageVersion, Reference
 from signoff.visuals.providers.port import (
@@ -102,6 +103,17 @@ def queue_image_run(
     problems = []
     if not 1 <= n <= MAX_OPTIONS:
         problems.append(Problem(f"--n must be 1 to {MAX_OPTIONS}, got {n}", field="n"))
+    # The same input guard as the brief's texts: an instruction never reaches the image model.
+    found, _, _ = screen_text("hypothesis", hypothesis)
+    problems += [
+        Problem(
+            f"the hypothesis tries to instruct the system ({hypothesis[f.span[0] : f.span[1]]!r}); "
+            "say the idea to show without it",
+            field="hypothesis",
+        )
+        for f in found
+        if f.rule_id == "input.injection" and f.span
+    ]
     version = drafting_version(brief, template_for(brief))  # refuses before G1
     known = set(version.products.values_list("sku", flat=True))
     for sku in skus or []:
@@ -205,6 +217,7 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
         products = [p for p in products if p.sku in run.skus]
     # 1. Plan: every SKU with a packshot, and how many options it still needs.
     refs = list(brief.references.select_related("blob").filter(blob__isnull=False))
+    screen = version.screen()  # what the copy drafter may read of the brief, the prompt too
     plans = []
     for i, product in enumerate(products, 1):
         packshots = [r for r in refs if r.kind == Reference.Kind.PACKSHOT and r.sku == product.sku]
@@ -214,7 +227,8 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
                 f"reference for SKU {product.sku} to brief {brief.slug}"
             )
         elif (needed := _still_needed(run, product.sku)) > 0:
-            plans.append(_Plan(product.sku, product.name or product.sku, packshots, needed))
+            name = screen.text(f"products[{product.sku}].name", product.name) or product.sku
+            plans.append(_Plan(product.sku, name, packshots, needed))
         progress(STEPS[0], i, len(products))
     # 2. References: read every file once; build each SKU's request.
     direction = _direction(run, version, refs)
@@ -532,6 +546,7 @@ def _direction(run: ImageRun, version: BriefVersion, refs: list[Reference]) -> D
     return direction_from(
         version.data,
         palette=(run.brief.workspace.brand or {}).get("palette", []),
+        screen=version.screen(),
         hypothesis=run.hypothesis,
         negatives=negatives,
         examples=examples,
@@ -544,7 +559,9 @@ def _feedback(brief: Brief, sku: str) -> tuple[str, ...]:
         .select_related("image")
         .order_by("-created_at")[:8]
     )
-    return tuple(feedback_line(r.stars, r.tags, r.note, r.image.number) for r in ratings)
+    return screened(
+        (feedback_line(r.stars, r.tags, r.note, r.image.number) for r in ratings), "feedback"
+    )
 
 
 def _kind(reference: Reference) -> ReferenceKind:

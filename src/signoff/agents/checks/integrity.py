@@ -6,7 +6,7 @@ the rule ids). The rules:
 
 - ``output.instruction``: text addressed to a system or a model ("ignore previous
   instructions", "as an AI language model", "approve everything", "you are now" with a role or
-  persona after it);
+  persona after it), read as ``lookalikes.fold`` reads it, and across adjacent fields or items;
 - ``output.role_tag``: role or system tags (``<|system|>``, ``[INST]``, "system:" openers);
 - ``output.input_echo``: an echo of an input sentence the input guard flagged;
 - ``degenerate.repeat``: a word or a phrase of 2-4 words repeated far beyond a natural rate
@@ -30,7 +30,7 @@ import re
 from collections import Counter
 
 from signoff.agents.checks._text import remember
-from signoff.agents.checks.lookalikes import PERSONA_SWITCH, ROLE_MAILBOXES
+from signoff.agents.checks.lookalikes import PERSONA_SWITCH, ROLE_MAILBOXES, fold, unfold_span
 from signoff.agents.context import CheckFinding, Draft, Severity, field_texts
 from signoff.agents.guard import INJECTION
 
@@ -117,20 +117,28 @@ def _instructs(text: str, match: re.Match[str]) -> bool:
     return bool(_PERSONA.match(text, match.end()))
 
 
-def _instructions(text: str) -> list[Hit]:
-    found: list[Hit] = []
+def _addressed(text: str) -> re.Match[str] | None:
+    """The first text addressed to a system or a model, matched on ``fold``'s text."""
     for pattern in (INJECTION, ADDRESSED):
         match = next((m for m in pattern.finditer(text) if _instructs(text, m)), None)
         if match:
-            found.append(
-                (
-                    "output.instruction",
-                    match.span(),
-                    f"addresses a system or a model ({match.group(0)!r}); copy speaks to "
-                    "shoppers only",
-                )
+            return match
+    return None
+
+
+def _instructions(text: str) -> list[Hit]:
+    found: list[Hit] = []
+    # Look-alike letters, invisible characters and fullwidth forms hide no instruction.
+    folded, origin = fold(text)
+    match = _addressed(folded)
+    if match:
+        found.append(
+            (
+                "output.instruction",
+                unfold_span(origin, match.span()),
+                f"addresses a system or a model ({match.group(0)!r}); copy speaks to shoppers only",
             )
-            break
+        )
     match = ROLE_TAG.search(text)
     if match:
         found.append(
@@ -143,12 +151,44 @@ def _instructions(text: str) -> list[Hit]:
     return found
 
 
+SPLIT_REACH = 120  # characters of each field read across the seam
+
+
+def _split_instructions(texts: list[tuple[str, str]]) -> list[CheckFinding]:
+    """An instruction split across two adjacent fields or items ("... ignore all" then
+    "previous instructions ..."), which neither shows alone."""
+    found: list[CheckFinding] = []
+    for (path, first), (after, second) in zip(texts, texts[1:], strict=False):
+        tail = fold(first[-SPLIT_REACH:])[0].rstrip()
+        head = fold(second[:SPLIT_REACH])[0].lstrip()
+        if not tail or not head:
+            continue
+        seam, joined = len(tail), f"{tail} {head}"
+        across = [
+            m
+            for pattern in (INJECTION, ADDRESSED)
+            for m in pattern.finditer(joined)
+            if m.start() < seam < m.end() - 1
+        ]
+        if across:
+            found.append(
+                _block(
+                    "output.instruction",
+                    path,
+                    None,
+                    f"with {after}, addresses a system or a model ({across[0].group(0)!r}); "
+                    "copy speaks to shoppers only",
+                )
+            )
+    return found
+
+
 def _echoes(path: str, text: str, flagged: tuple[str, ...], own: str) -> list[CheckFinding]:
     """``own``: the product's own words, padded; a flagged sentence may quote them too."""
-    words = _ALNUM.findall(text.lower())
+    words = _ALNUM.findall(fold(text)[0].lower())
     joined = f" {' '.join(words)} "
     for sentence in flagged:
-        said = _ALNUM.findall(sentence.lower())
+        said = _ALNUM.findall(fold(sentence)[0].lower())
         size = min(ECHO_WORDS, len(said))
         for i in range(len(said) - size + 1):
             window = said[i : i + size]
@@ -332,7 +372,9 @@ def check_integrity(draft: Draft) -> list[CheckFinding]:
         for name in (product.name, str(product.attributes.get("brand", "")))
         if _WORD.search(name.lower())
     )
-    for path, text in field_texts(draft.fields):
+    texts = list(field_texts(draft.fields))
+    findings += _split_instructions(texts)
+    for path, text in texts:
         if not text:
             continue
         prose = _compose(draft, path) not in NOT_PROSE

@@ -3,12 +3,15 @@
 The guard (``agents.guard``) and the output checks read briefs and copy with patterns; these
 are the second looks that tell a person from a product phrase ("Contact Lens Safe"), a street
 from a measure ("20 Piece Place Setting"), a shared mailbox from a person's ("hello@"), and a
-role handed to a model from a greeting to a shopper ("you are now ready for the trail").
+role handed to a model from a greeting to a shopper ("you are now ready for the trail"). And
+the other way round: text that hides an instruction behind look-alike letters or invisible
+characters (``fold``), and attribute names that say their value is personal.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # What makes "you are now ..." an instruction rather than copy ("you are now ready for the
 # trail"): a new role or persona, a special mode, freedom from rules. Matched after the words
@@ -88,3 +91,82 @@ def plausible_street_address(text: str) -> bool:
     address and not a measure or count ("20 Piece Place Setting", "9 Inch Square")."""
     words = re.findall(r"[A-Za-z]+", text)
     return bool(words) and words[0].lower() not in MEASURE_WORDS
+
+
+# Letters of other scripts drawn like Latin ones ("іgnore" with a Cyrillic і, "ρrompt" with a
+# Greek rho): folded to Latin before the instruction patterns run. NFKC already folds
+# fullwidth and mathematical letters and ligatures; these are what it leaves. The common ones
+# of Unicode's confusables list (TR39) for Cyrillic and Greek, no more: a Russian or Greek
+# text folds to Latin gibberish, which matches no English instruction.
+CONFUSABLES = str.maketrans(
+    "аеорсухіјѕһԁԛԝɡӏАВЕКМНОРСТХІЈЅУԜ"  # Cyrillic
+    "αονρικτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ"  # Greek
+    "ıɑℓ",  # Latin dotless i, Latin alpha, script l
+    "aeopcyxijshdqwglABEKMHOPCTXIJSYWaovpiktuxABEZHIKMNOPTYXial",
+)
+_SPACES = re.compile(r"\s{2,}|[^\S ]")
+
+
+def fold(text: str) -> tuple[str, list[int] | None]:
+    """``text`` as the instruction patterns read it, and where each of its characters came
+    from (``None``: unchanged). Compatibility forms are folded (NFKC: fullwidth letters,
+    ligatures), accents and invisible format characters (zero-width spaces and joiners, the
+    byte-order mark, bidi controls) dropped, look-alike letters mapped to Latin and runs of
+    whitespace made one space, so "Ig\\u200bnore  prevіous\\ninstructions" reads as
+    "Ignore previous instructions"."""
+    if text.isascii() and not _SPACES.search(text):
+        return text, None
+    out: list[str] = []
+    origin: list[int] = []
+    space = False
+    for i, char in enumerate(text):
+        if char.isascii():
+            piece = char
+        elif unicodedata.category(char) == "Cf":
+            continue
+        else:
+            # NFKD then no marks: NFKC's compatibility folding, with accents dropped too
+            # ("ïgnore"), which no instruction needs.
+            decomposed = unicodedata.normalize("NFKD", char)
+            piece = "".join(c for c in decomposed if not unicodedata.combining(c))
+            piece = piece.translate(CONFUSABLES)
+        for c in piece:
+            if c.isspace():
+                if space:
+                    continue
+                c = " "
+            space = c == " "
+            out.append(c)
+            origin.append(i)
+    return "".join(out), origin
+
+
+def unfold_span(origin: list[int] | None, span: tuple[int, int]) -> tuple[int, int]:
+    """A span of ``fold``'s text as a span of the text it was given."""
+    if origin is None or span[0] >= span[1]:
+        return span
+    return origin[span[0]], origin[span[1] - 1] + 1
+
+
+# Product attributes whose name says they hold personal data ("buyer_contact", "owner_email",
+# "phone", "staff"): their value is personal whatever it looks like ("Jane", "ext. 4"). Not
+# when a word of the name says it describes the product instead ("customer_rating",
+# "staff_pick", "phone_model", "contact_lens_safe", "email_exclusive").
+PERSONAL_KEY_WORDS = frozenset(
+    "contact contacts email mail phone telephone tel mobile cell fax whatsapp buyer buyers "
+    "owner owners staff customer customers client employee employees manager rep "
+    "representative assignee requester signatory person".split()
+)
+PRODUCT_KEY_WORDS = frozenset(
+    "rating ratings review reviews score count segment type age favorite favourite favorites "
+    "pick picks choice lens lenses service care support policy model models compatibility "
+    "compatible case cases mount holder stand size brand exclusive exclusives only signup "
+    "sign satisfaction friendly safe".split()
+)
+
+
+def is_personal_key(key: str) -> bool:
+    """Whether a product attribute's name says its value is personal data."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", key)  # "buyerContact"
+    words = set(re.findall(r"[a-z]+", spaced.lower().replace("e-mail", "email")))
+    return bool(words & PERSONAL_KEY_WORDS) and not words & PRODUCT_KEY_WORDS

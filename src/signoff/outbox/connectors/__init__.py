@@ -11,7 +11,9 @@ connector module here, and register it in ``CONNECTORS``. Say whether it ``batch
 document for all of a channel's packages, like a feed file or a bulk operation) and whether it
 ``takes_down`` (can remove what it delivered). A channel API kind (``shopify``, ``amazon``,
 ``google_merchant``) also has a ``requests`` class method: the call each package makes, built
-at launch from its feed item and stored with the delivery (``signoff.outbox.documents``).
+at launch from its feed item and stored with the delivery (``signoff.outbox.documents``). A
+kind whose destination takes only some markets (``amazon``: one marketplace) has a ``serves``
+class method: a launch writes no delivery to it for a package of another market.
 """
 
 from __future__ import annotations
@@ -49,9 +51,17 @@ __all__ = [
     "DeliveryDocument",
     "Requests",
     "connector_for",
+    "serves",
 ]
 
 
 def connector_for(destination: Destination, *, timeout: float) -> Connector:
     """Return a connector for the destination's kind; KeyError for an unknown kind."""
     return CONNECTORS[destination.kind](timeout=destination.timeout or timeout)
+
+
+def serves(destination: Destination, market: str) -> bool:
+    """Whether a package of ``market`` is for the destination (every market, unless its kind
+    says otherwise)."""
+    check = getattr(CONNECTORS.get(destination.kind), "serves", None)
+    return True if check is None else bool(check(destination, market))

@@ -11,7 +11,13 @@ A put replaces the listing's attributes, so sending a package again changes noth
 The access token comes from Login with Amazon: ``POST https://api.amazon.com/auth/o2/token``
 with ``grant_type=refresh_token`` and the app's client id and secret (each from the
 environment variable the entry names). It is kept, per worker process, until a minute before
-it expires (``expires_in``), not asked for on every call.
+it expires (``expires_in``), not asked for on every call (``signoff.outbox.connectors.tokens``,
+shared with the Merchant API). A 403 drops the kept token and the call is made once more with
+a new one (a token revoked or rotated early); a second 403 is final. The token endpoint not
+answering (a timeout, a refused connection) is retried like the API not answering.
+
+A destination lists in one marketplace: a launch writes its deliveries only for the packages
+whose market is that marketplace's (:meth:`AmazonConnector.serves`).
 
 Answers: ``ACCEPTED`` with its ``submissionId`` (the receipt; ``VALID`` in a dry run, recorded
 as ``VALIDATION_PREVIEW:<submissionId>``); ``INVALID`` with ``issues`` of severity ERROR is
@@ -22,15 +28,13 @@ requests per second allowed) implies, unless a ``Retry-After`` says otherwise. A
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
-import time
 from collections.abc import Sequence
 from typing import ClassVar
 from urllib.parse import quote, urlencode
 
 from signoff.feeds import amazon as amazon_feed
+from signoff.feeds import facts
 from signoff.feeds.base import FeedItem
 from signoff.outbox.connectors.calls import (
     Answer,
@@ -42,6 +46,7 @@ from signoff.outbox.connectors.calls import (
     stored_document,
 )
 from signoff.outbox.connectors.port import TAKEDOWN, DeliveryDocument, Requests
+from signoff.outbox.connectors.tokens import RefreshGrant, access_token, forget
 from signoff.outbox.destinations import Destination, DestinationError
 from signoff.outbox.rules import SendResult
 
@@ -53,13 +58,6 @@ ENDPOINTS = {
 }
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 API = amazon_feed.API  # listings/2021-08-01
-TOKEN_MARGIN = 60.0  # seconds before expiry a kept token is renewed
-
-# (token URL, client id, digest of the refresh token) -> (access token, monotonic expiry)
-_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
-_tokens_lock = threading.Lock()
-# One exchange at a time per key: threads that need a token together wait for one answer.
-_exchanges: dict[tuple[str, str, str], threading.Lock] = {}
 
 
 class AmazonConnector:
@@ -69,6 +67,14 @@ class AmazonConnector:
 
     def __init__(self, *, timeout: float) -> None:
         self.timeout = timeout
+
+    @classmethod
+    def serves(cls, destination: Destination, market: str) -> bool:
+        """Whether a package of ``market`` (``en-US``) is for this destination: its market's
+        marketplace is the destination's. A market that names no marketplace is kept, so its
+        delivery fails saying so rather than vanishing."""
+        marketplace = amazon_feed.MARKETPLACES.get(facts.country(market) or "")
+        return marketplace is None or marketplace == destination.options.get("marketplace_id")
 
     @classmethod
     def requests(
@@ -111,11 +117,9 @@ class AmazonConnector:
                 return found
             request = found
         try:
-            token = self._access_token(destination)
+            grant = _grant(destination)
         except DestinationError as exc:
             return SendResult(False, error=str(exc), transient=False)
-        if isinstance(token, SendResult):
-            return token
         query = {"marketplaceIds": request["marketplace_id"]}
         if request.get("issue_locale"):
             query["issueLocale"] = request["issue_locale"]
@@ -126,90 +130,39 @@ class AmazonConnector:
             f"{base}/{API}/items/{quote(str(options.get('seller_id')), safe='')}/"
             f"{quote(request['sku'], safe='')}?{urlencode(query)}"
         )
-        headers = {"x-amz-access-token": token, "Content-Type": "application/json"}
-        if document.action == TAKEDOWN:
-            answer = call("DELETE", url, headers=headers, timeout=self.timeout)
-        else:
+        body = None
+        if document.action != TAKEDOWN:
             body = json.dumps(request["body"], ensure_ascii=False).encode("utf-8")
-            answer = call("PUT", url, headers=headers, body=body, timeout=self.timeout)
-        if isinstance(answer, SendResult):
-            return answer
+        # A 403 is most often a kept token that was revoked or rotated before it expired: drop
+        # it and try once more with a new one before calling the refusal final.
+        for _ in range(2):
+            token = access_token(grant, timeout=self.timeout)
+            if isinstance(token, SendResult):
+                return token
+            headers = {"x-amz-access-token": token, "Content-Type": "application/json"}
+            method = "DELETE" if document.action == TAKEDOWN else "PUT"
+            answer = call(method, url, headers=headers, body=body, timeout=self.timeout)
+            if isinstance(answer, SendResult):
+                return answer
+            if answer.status != 403:
+                break
+            forget(grant)
         if answer.status == 404 and document.action == TAKEDOWN:
             return SendResult(True, 404)  # no such listing: nothing is live
         if not answer.ok:
-            if answer.status == 403:  # a revoked or expired token: ask for a new one next time
-                _forget_token(destination)
             return failure(answer, retry_after=_rate_limit_wait(answer))
         return _submission(answer, dry_run=dry_run)
 
-    def _access_token(self, destination: Destination) -> str | SendResult:
-        """The kept LWA access token, or a new one from the refresh token."""
-        client_id = destination.credential("lwa_client_id_env")
-        secret = destination.credential("lwa_client_secret_env")
-        refresh = destination.credential("refresh_token_env")
-        key = _token_key(destination)
-        with _tokens_lock:
-            exchange = _exchanges.setdefault(key, threading.Lock())
-        with exchange:
-            with _tokens_lock:
-                kept = _tokens.get(key)
-            if kept is not None and kept[1] > time.monotonic():
-                return kept[0]
-            return self._exchange(key, client_id, secret, refresh)
 
-    def _exchange(
-        self, key: tuple[str, str, str], client_id: str, secret: str, refresh: str
-    ) -> str | SendResult:
-        """Trade the refresh token for an access token at LWA, and keep it."""
-        url = key[0]
-        form = urlencode(
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": refresh,
-                "client_id": client_id,
-                "client_secret": secret,
-            }
-        ).encode("ascii")
-        answer = call(
-            "POST",
-            url,
-            headers={"Content-Type": "application/x-www-form-urlencoded;charset=UTF-8"},
-            body=form,
-            timeout=self.timeout,
-        )
-        if isinstance(answer, SendResult):
-            return SendResult(False, error=f"LWA token exchange: {answer.error}")
-        data = answer.json() if answer.ok else None
-        if not isinstance(data, dict) or not data.get("access_token"):
-            refused = failure(answer)
-            words = refused.error if not answer.ok else "no access_token in the answer"
-            return SendResult(
-                False,
-                answer.status if not answer.ok else None,
-                error=f"LWA token exchange refused: {words}",
-                retry_after=refused.retry_after,
-                transient=False,
-            )
-        try:
-            lifetime = float(data.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            lifetime = 3600.0
-        token = str(data["access_token"])
-        with _tokens_lock:
-            _tokens[key] = (token, time.monotonic() + max(lifetime - TOKEN_MARGIN, 0.0))
-        return token
-
-
-def _token_key(destination: Destination) -> tuple[str, str, str]:
-    url = str(destination.options.get("token_endpoint") or LWA_TOKEN_URL)
-    refresh = destination.credential("refresh_token_env")
-    client_id = destination.credential("lwa_client_id_env")
-    return url, client_id, hashlib.sha256(refresh.encode("utf-8")).hexdigest()
-
-
-def _forget_token(destination: Destination) -> None:
-    with _tokens_lock:
-        _tokens.pop(_token_key(destination), None)
+def _grant(destination: Destination) -> RefreshGrant:
+    """The destination's LWA refresh grant; DestinationError when a variable is unset."""
+    return RefreshGrant(
+        "LWA",
+        str(destination.options.get("token_endpoint") or LWA_TOKEN_URL),
+        destination.credential("lwa_client_id_env"),
+        destination.credential("lwa_client_secret_env"),
+        destination.credential("refresh_token_env"),
+    )
 
 
 def _rate_limit_wait(answer: Answer) -> str | None:

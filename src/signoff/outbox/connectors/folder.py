@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import ClassVar
 
 from signoff.outbox.connectors.port import DeliveryDocument
@@ -42,6 +42,14 @@ def _same_file(path: Path, sha256: str) -> bool:
     return digest.hexdigest() == sha256
 
 
+def _inside(name: str) -> tuple[str, ...]:
+    """An attachment's path as parts that stay inside the folder: its last two (the brief's
+    image subfolder and the file), none of them a way up or out."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", "/")]
+    kept = tuple(p for p in parts[-2:] if p not in (".", ".."))
+    return kept or ("unnamed",)
+
+
 class FolderConnector:
     kind: ClassVar[str] = "folder"
     batches: ClassVar[bool] = True  # one feed file for the channel
@@ -57,7 +65,8 @@ class FolderConnector:
             folder.mkdir(parents=True, exist_ok=True)
             # Images first: a feed must never name an image that is not there yet.
             for attachment in document.attachments:
-                path = folder / Path(attachment.name).name  # never outside the folder
+                path = folder.joinpath(*_inside(attachment.name))
+                path.parent.mkdir(exist_ok=True)
                 if not _same_file(path, attachment.sha256):
                     write_atomically(path, attachment.read())
             write_atomically(target, document.body)

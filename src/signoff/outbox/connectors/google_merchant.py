@@ -9,10 +9,14 @@ the same content language, feed label and offer id in the data source is replace
 a package again changes nothing more (developers.google.com/merchant/api/reference/rest/
 products_v1/accounts.productInputs/insert). Only an API-type data source can be written.
 
-The token is the value of the entry's ``token_env``: a short-lived OAuth 2.0 access token with
-the ``https://www.googleapis.com/auth/content`` scope, which the deployment keeps fresh there
-(a sidecar or a scheduled ``gcloud auth print-access-token`` for a service account); Signoff
-does not hold a service-account key.
+The access token (``Authorization: Bearer``, scope ``https://www.googleapis.com/auth/content``)
+lasts an hour. With ``refresh_token_env``, ``client_id_env`` and ``client_secret_env`` Signoff
+gets it itself: the OAuth 2.0 refresh_token grant at ``https://oauth2.googleapis.com/token``
+(``token_endpoint`` for tests), kept until a minute before ``expires_in``
+(``signoff.outbox.connectors.tokens``, shared with Amazon's LWA); a 401 drops it and the call
+is made once more with a new one. With only ``token_env``, the deployment keeps a token fresh
+in that variable (a sidecar); it is read again for every call, and a 401 fails the delivery
+naming the variable.
 
 Answers: the inserted input's ``name`` is the receipt; 429 ``RESOURCE_EXHAUSTED`` is retried
 (after its ``Retry-After`` if it gives one); 400 ``INVALID_ARGUMENT`` and the other 4xx are
@@ -30,18 +34,22 @@ from urllib.parse import quote, urlencode
 from signoff.feeds import google as google_feed
 from signoff.feeds.base import FeedItem
 from signoff.outbox.connectors.calls import (
+    Answer,
     call,
     failure,
     problems_by_package,
+    receiver_message,
     request_of,
     stored_document,
 )
 from signoff.outbox.connectors.port import TAKEDOWN, DeliveryDocument, Requests
+from signoff.outbox.connectors.tokens import RefreshGrant, access_token, forget
 from signoff.outbox.destinations import Destination, DestinationError
 from signoff.outbox.rules import SendResult
 
 ENDPOINT = "https://merchantapi.googleapis.com"
 API = "products/v1"
+TOKEN_URL = "https://oauth2.googleapis.com/token"
 
 
 class GoogleMerchantConnector:
@@ -72,13 +80,12 @@ class GoogleMerchantConnector:
         elif not request and not document.receiver_id:
             return SendResult(True, 200)  # it was never sendable: nothing of it is live
         try:
-            token = destination.credential("token_env")
+            grant = _grant(destination)
         except DestinationError as exc:
             return SendResult(False, error=str(exc), transient=False)
         base = str(options.get("endpoint") or ENDPOINT).rstrip("/")
         account = quote(str(options.get("account")), safe="")
         data_source = urlencode({"dataSource": str(options.get("data_source"))})
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         if document.action == TAKEDOWN:
             name = document.receiver_id
             if not name.startswith("accounts/"):
@@ -87,7 +94,7 @@ class GoogleMerchantConnector:
                 )
                 name = f"accounts/{options.get('account')}/productInputs/{segment}"
             url = f"{base}/{API}/{quote(name, safe='/~')}?{data_source}"
-            answer = call("DELETE", url, headers=headers, timeout=self.timeout)
+            answer = self._call("DELETE", url, None, destination, grant)
             if isinstance(answer, SendResult):
                 return answer
             if answer.ok or answer.status == 404:  # 404: nothing there to take down
@@ -95,7 +102,7 @@ class GoogleMerchantConnector:
             return failure(answer)
         url = f"{base}/{API}/accounts/{account}/productInputs:insert?{data_source}"
         body = json.dumps(request, ensure_ascii=False).encode("utf-8")
-        answer = call("POST", url, headers=headers, body=body, timeout=self.timeout)
+        answer = self._call("POST", url, body, destination, grant)
         if isinstance(answer, SendResult):
             return answer
         if not answer.ok:
@@ -107,3 +114,60 @@ class GoogleMerchantConnector:
                 False, answer.status, error="Google answered without the input's name"
             )
         return SendResult(True, answer.status, receiver_id=str(name)[:500])
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        destination: Destination,
+        grant: RefreshGrant | None,
+    ) -> Answer | SendResult:
+        """Make the call with a current token; a 401 comes back as a failure saying which
+        credential to fix (after one more try with a new token, when Signoff renews it)."""
+        for _ in range(2 if grant is not None else 1):
+            if grant is None:
+                try:  # read each time: a deployment that rotates the variable is followed
+                    token: str | SendResult = destination.credential("token_env")
+                except DestinationError as exc:
+                    return SendResult(False, error=str(exc), transient=False)
+            else:
+                token = access_token(grant, timeout=self.timeout)
+            if isinstance(token, SendResult):
+                return token
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            answer = call(method, url, headers=headers, body=body, timeout=self.timeout)
+            if isinstance(answer, SendResult) or answer.status != 401:
+                return answer
+            if grant is not None:
+                forget(grant)  # expired or revoked early: the next try asks for a new one
+        words = receiver_message(answer)
+        if grant is None:
+            variable = destination.options.get("token_env")
+            said = (
+                f"Google refused the access token in {variable} (token_env): {words}; put a "
+                "fresh one there (they last an hour), or give the destination "
+                "refresh_token_env, client_id_env and client_secret_env so Signoff renews it, "
+                "then retry the delivery"
+            )
+        else:
+            said = (
+                f"Google refused a newly issued access token: {words}; check that the OAuth "
+                f"client in {destination.options.get('client_id_env')} has the "
+                "https://www.googleapis.com/auth/content scope and access to the account"
+            )
+        return SendResult(False, answer.status, error=said)
+
+
+def _grant(destination: Destination) -> RefreshGrant | None:
+    """The destination's refresh grant, or None when it names only a ``token_env``;
+    DestinationError when a variable it names is unset."""
+    if not destination.options.get("refresh_token_env"):
+        return None
+    return RefreshGrant(
+        "Google OAuth",
+        str(destination.options.get("token_endpoint") or TOKEN_URL),
+        destination.credential("client_id_env"),
+        destination.credential("client_secret_env"),
+        destination.credential("refresh_token_env"),
+    )

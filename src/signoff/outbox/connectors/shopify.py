@@ -18,7 +18,11 @@ rate-limits).
 A takedown archives the product (``productUpdate`` with ``status: ARCHIVED``): it leaves every
 sales channel and can be restored by a person, unlike a delete. The product is the one the
 delivery's receipt names, else the one with the handle (``productByIdentifier``); none at all
-means nothing is live, which is what a takedown asks.
+means nothing is live, which is what a takedown asks; so does a ``productUpdate`` answering
+that the product does not exist (deleted in Shopify since).
+
+A top-level GraphQL error with ``extensions.code`` ``INTERNAL_SERVER_ERROR`` (Shopify's own
+failure, in a 200) is retried with the backoff, as a 5xx answer is.
 """
 
 from __future__ import annotations
@@ -61,6 +65,9 @@ ARCHIVE = """mutation signoffArchive($product: ProductUpdateInput!) {
   }
 }"""
 DEFAULT_API_VERSION = "2026-01"
+# How productUpdate says the product is gone (deleted in Shopify since it was delivered).
+NOT_FOUND_CODES = frozenset({"NOT_FOUND", "PRODUCT_DOES_NOT_EXIST", "PRODUCT_NOT_FOUND"})
+NOT_FOUND_WORDS = ("does not exist", "not found", "doesn't exist")
 
 
 class ShopifyConnector:
@@ -138,6 +145,8 @@ class ShopifyConnector:
         if refused is not None:
             return refused
         result = (data or {}).get("productUpdate") or {}
+        if _all_not_found(result):  # deleted in Shopify meanwhile: nothing is live
+            return SendResult(True, 200, receiver_id=product_id[:500])
         errors = _user_errors(result)
         if errors:
             return SendResult(False, error=errors, transient=False)
@@ -172,8 +181,9 @@ class ShopifyConnector:
 
 
 def _graphql_errors(answer: Answer, body: dict[str, Any]) -> SendResult:
-    """Top-level GraphQL errors: THROTTLED is a 429 with the refill time as its wait; any
-    other (a bad query, a missing access scope) is final."""
+    """Top-level GraphQL errors: THROTTLED is a 429 with the refill time as its wait;
+    INTERNAL_SERVER_ERROR is retried with the backoff, as a 5xx is; any other (a bad query, a
+    missing access scope) is final."""
     errors = body["errors"] if isinstance(body["errors"], list) else [body["errors"]]
     codes = {
         ((e.get("extensions") or {}).get("code") if isinstance(e, dict) else None) for e in errors
@@ -187,6 +197,8 @@ def _graphql_errors(answer: Answer, body: dict[str, Any]) -> SendResult:
             error=f"THROTTLED: {words}",
             retry_after=None if wait is None else f"{wait:g}",
         )
+    if "INTERNAL_SERVER_ERROR" in codes:  # Shopify's own failure, in a 200: as a 5xx
+        return SendResult(False, error=f"Shopify INTERNAL_SERVER_ERROR: {words}", transient=True)
     return SendResult(False, error=f"Shopify GraphQL errors: {words}", transient=False)
 
 
@@ -219,3 +231,14 @@ def _user_errors(result: dict[str, Any]) -> str:
         message = f"{error.get('message', '')}{code}"
         said.append(f"{where}: {message}" if where else message)
     return one_line("Shopify userErrors: " + "; ".join(said)) if said else ""
+
+
+def _all_not_found(result: dict[str, Any]) -> bool:
+    """Whether every one of the ``userErrors`` says the product is not there (``Product does
+    not exist``, code ``NOT_FOUND`` or ``PRODUCT_DOES_NOT_EXIST``)."""
+    errors = [e for e in result.get("userErrors") or [] if isinstance(e, dict)]
+    return bool(errors) and all(
+        str(e.get("code") or "").upper() in NOT_FOUND_CODES
+        or any(w in str(e.get("message") or "").lower() for w in NOT_FOUND_WORDS)
+        for e in errors
+    )
