@@ -31,7 +31,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from signoff.agents.checks.pii import check_pii_text
 from signoff.agents.context import BrandRules, CheckFinding, ClaimStatus, Severity
-from signoff.agents.guard import INJECTION, screen_text
+from signoff.agents.guard import find_injections, screen_text
 from signoff.agents.providers.port import Completer, DraftFailed, Provider
 from signoff.agents.providers.prompting import Prompt, Redactor, data_block
 from signoff.agents.providers.schema import validate_json
@@ -482,8 +482,9 @@ def _screened(answer: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFinding
     findings: list[CheckFinding] = []
     dropped: set[str] = set()
     for path, value in _strings(answer, "brief"):
-        match = INJECTION.search(value)
-        if match:
+        found = find_injections(value)  # folded: lookalike letters, hidden characters
+        if found:
+            span, words = found[0]
             dropped.add(path)
             findings.append(
                 CheckFinding(
@@ -491,8 +492,8 @@ def _screened(answer: dict[str, Any]) -> tuple[dict[str, Any], list[CheckFinding
                     rule_id="input.injection",
                     severity=Severity.BLOCK,
                     field=path,
-                    span=match.span(),
-                    message=f"the model's brief repeats an instruction ({match.group(0)!r}); "
+                    span=span,
+                    message=f"the model's brief repeats an instruction ({words!r}); "
                     "left out of the brief, nothing was changed",
                 )
             )
