@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from signoff.packages.decisions import edit_package
+from signoff.packages.authoring import edit_package
 from signoff.packages.models import Finding, Package
 from signoff.workspaces.models import Person
 

@@ -14,6 +14,7 @@ import json
 import pytest
 from confidence_set import HOSTILE_FAILURES, hostile_drafts, samples
 
+from signoff.packages.authoring import edit_package
 from signoff.packages.confidence import (
     UPPER_BAND,
     Evidence,
@@ -21,7 +22,6 @@ from signoff.packages.confidence import (
     origin_rework,
     risk_family,
 )
-from signoff.packages.decisions import edit_package
 from signoff.packages.models import Package
 
 BRIEF = "spring-candles-2027"

@@ -30,7 +30,8 @@ from signoff.agents.providers.builtin import BuiltinProvider
 from signoff.agents.providers.port import DraftRequest, DraftResult
 from signoff.agents.providers.prompting import build_prompt
 from signoff.briefs.impact import edit_conflicts
-from signoff.packages.decisions import edit_package, reject_package
+from signoff.packages.authoring import edit_package
+from signoff.packages.decisions import reject_package
 from signoff.packages.models import Finding, Package
 from signoff.packages.services import run_brief
 

@@ -24,14 +24,8 @@ from signoff.audit.selectors import who_approved
 from signoff.audit.services import verify
 from signoff.core.errors import InputError, NotFound
 from signoff.delivery.services import launch_channel
-from signoff.packages.decisions import (
-    apply_fix,
-    approve_package,
-    decide_each,
-    edit_package,
-    reject_package,
-    review_package,
-)
+from signoff.packages.authoring import apply_fix, edit_package
+from signoff.packages.decisions import approve_package, decide_each, reject_package, review_package
 from signoff.packages.models import Approval, Finding, Note, Package, Review, Version
 from signoff.workflow import (
     Action,

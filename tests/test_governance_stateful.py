@@ -53,11 +53,11 @@ from signoff.audit.models import Event
 from signoff.audit.services import head, verify
 from signoff.core.errors import InputError
 from signoff.packages import refusals
+from signoff.packages.authoring import edit_package
 from signoff.packages.decisions import (
     ItemResult,
     approve_package,
     decide_each,
-    edit_package,
     reject_package,
     review_package,
 )

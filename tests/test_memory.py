@@ -152,7 +152,7 @@ def _search(brief, text, **filters):
 
 @pytest.mark.django_db
 def test_version_copy_is_searchable_current_and_earlier(spring_run, spring_brief, person):
-    from signoff.packages.decisions import edit_package
+    from signoff.packages.authoring import edit_package
 
     package = _in_review(spring_brief, 1)[0]
     field = next(iter(package.current_version.fields))

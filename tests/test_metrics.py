@@ -130,7 +130,8 @@ def test_metric_set_definitions() -> None:
 @pytest.fixture
 def decided(spring_run, person, lumen_workspace):
     """The spring run with one package approved at G2, one rejected with a note, one edited."""
-    from signoff.packages.decisions import approve_package, edit_package, reject_package
+    from signoff.packages.authoring import edit_package
+    from signoff.packages.decisions import approve_package, reject_package
     from signoff.packages.models import Package
 
     packages = list(Package.objects.filter(state="in_review").order_by("id")[:3])

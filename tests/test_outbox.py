@@ -22,7 +22,8 @@ from signoff.outbox.models import Attempt, Delivery
 from signoff.outbox.sending import claim, prepare, send
 from signoff.outbox.services import retry_deliveries
 from signoff.outbox.worker import work
-from signoff.packages.decisions import approve_package, edit_package
+from signoff.packages.authoring import edit_package
+from signoff.packages.decisions import approve_package
 from signoff.packages.models import Package
 from signoff.workspaces.services import load_workspace
 

@@ -24,13 +24,8 @@ from signoff.audit.models import Event
 from signoff.audit.services import verify
 from signoff.core.errors import InputError
 from signoff.packages import refusals
-from signoff.packages.decisions import (
-    apply_fix,
-    approve_package,
-    decide_each,
-    edit_package,
-    reject_package,
-)
+from signoff.packages.authoring import apply_fix, edit_package
+from signoff.packages.decisions import approve_package, decide_each, reject_package
 from signoff.packages.models import Approval, Package, RefusalWindow
 from signoff.workflow import (
     Action,

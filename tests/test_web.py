@@ -11,7 +11,8 @@ from django.urls import reverse
 from fixable import fixable_finding
 from image_helpers import give_images
 
-from signoff.packages.decisions import approve_package, edit_package, review_package
+from signoff.packages.authoring import edit_package
+from signoff.packages.decisions import approve_package, review_package
 from signoff.packages.models import Finding, Package
 from signoff.web.accounts import ensure_user, ensure_users
 from signoff.workspaces.models import Person, Workspace

@@ -9,7 +9,7 @@ from django.urls import reverse
 from signoff.audit.models import Event
 from signoff.memory.search import search_notes
 from signoff.memory.services import as_prompt_note, notes_for_drafts
-from signoff.packages.decisions import edit_package
+from signoff.packages.authoring import edit_package
 from signoff.packages.models import Note, Package
 from signoff.web.accounts import ensure_user
 from signoff.workspaces.models import Person, Workspace

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from signoff.audit.models import Event
-from signoff.packages.decisions import apply_fix, approve_package, edit_package, review_package
+from signoff.packages.authoring import apply_fix, edit_package
+from signoff.packages.decisions import approve_package, review_package
 from signoff.packages.models import Finding, Package
 from signoff.web.accounts import ensure_user, ensure_users
 from signoff.web.models import SavedView

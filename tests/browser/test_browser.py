@@ -154,7 +154,7 @@ def test_board_filters_and_batch_approve_with_a_mixed_selection(site, watched) -
 
 
 def test_apply_a_suggested_fix(site, watched) -> None:
-    from signoff.packages.decisions import edit_package
+    from signoff.packages.authoring import edit_package
     from signoff.packages.models import Package
     from signoff.workspaces.models import Person
 
@@ -261,7 +261,7 @@ def test_g3_by_compliance_g4_on_the_matrix_then_launch(site, watched) -> None:
 
 
 def test_script_tags_in_content_execute_nothing(site, watched) -> None:
-    from signoff.packages.decisions import edit_package
+    from signoff.packages.authoring import edit_package
     from signoff.packages.models import Package
     from signoff.workspaces.models import Person
 

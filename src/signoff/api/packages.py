@@ -34,16 +34,14 @@ from signoff.comments.services import add_comment
 from signoff.core import labels
 from signoff.core.errors import InputError, NotFound, Problem
 from signoff.packages.assignment import reassign_item, reassign_package
+from signoff.packages.authoring import apply_fix as apply_suggested_fix
+from signoff.packages.authoring import edit_package
 from signoff.packages.decisions import (
     ItemResult,
     approve_package,
     decide_each,
-    edit_package,
     reject_package,
     review_package,
-)
-from signoff.packages.decisions import (
-    apply_fix as apply_suggested_fix,
 )
 from signoff.packages.eligibility import eligibility_answer, package_eligibility
 from signoff.packages.models import Note

@@ -173,7 +173,7 @@ def brief_accept(brief_ref: str, ids: tuple[str, ...], edits: tuple[str, ...], t
     """Accept (or edit) proposals: the brief gets a new version for G1."""
     from signoff.briefs.enrichment import accept_proposals
     from signoff.briefs.services import get_brief
-    from signoff.packages.decisions import parse_assignments
+    from signoff.packages.authoring import parse_assignments
 
     version = accept_proposals(
         brief=get_brief(brief_ref),

@@ -125,7 +125,7 @@ def edit(
     package_ref: str, assignments: tuple[str, ...], note: str, check_only: bool, token: str
 ) -> None:
     """Save your new version of a package; approvals it no longer matches are voided."""
-    from signoff.packages.decisions import edit_package, parse_assignments
+    from signoff.packages.authoring import edit_package, parse_assignments
     from signoff.packages.selectors import get_package
 
     person = _acting_person(token)

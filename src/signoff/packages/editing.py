@@ -1,6 +1,6 @@
 """Checking a person's changes to a package's copy before (or without) saving them.
 
-One function, ``check_edit``, is what both paths run: ``decisions.edit_package`` (the CLI's
+One function, ``check_edit``, is what both paths run: ``authoring.edit_package`` (the CLI's
 `signoff edit`, the API's edit and the web's save) checks the new fields with it before it
 stores a version, and the web editor's live check calls it on every pause in typing and stores
 nothing. So what the editor shows as you type is exactly what the saved version will carry.

@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from signoff.briefs.workflow import template_for
 from signoff.core.labels import role_label
-from signoff.packages.decisions import _facts, _makers, _position, suggestion_is_checkers
+from signoff.packages.authoring import suggestion_is_checkers
+from signoff.packages.decisions import _facts, _makers, _position
 from signoff.packages.models import Approval, Package
 from signoff.workflow import Action, Facts
 from signoff.workflow.eligibility import Candidate, Eligibility, eligibility

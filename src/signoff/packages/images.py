@@ -16,7 +16,8 @@ from django.db import transaction
 from signoff.agents.checking import check_draft
 from signoff.agents.context import CheckFinding, Draft, Severity
 from signoff.channels.catalog import resolve_spec
-from signoff.packages.decisions import ItemResult, _decide, _record, save_version
+from signoff.packages.authoring import save_version
+from signoff.packages.decisions import ItemResult, _decide, _record
 from signoff.packages.editing import PERSON_WARNS
 from signoff.packages.models import version_digest
 from signoff.packages.refusals import records_refusals

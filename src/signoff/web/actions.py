@@ -18,15 +18,13 @@ from signoff.briefs.workflow import template_for
 from signoff.core.errors import InputError, NotFound
 from signoff.delivery.services import LaunchResult, launch_channel
 from signoff.packages.assignment import reassign_item
+from signoff.packages.authoring import apply_fix as apply_suggested_fix
 from signoff.packages.decisions import (
     ItemResult,
     approve_package,
     decide_each,
     reject_package,
     review_package,
-)
-from signoff.packages.decisions import (
-    apply_fix as apply_suggested_fix,
 )
 from signoff.packages.models import Package
 from signoff.web.pages import at_launch_gate, launch_gate

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from signoff.comments.services import add_comment, comment_for, resolve_comment
 from signoff.core.errors import InputError, NotFound
-from signoff.packages.decisions import edit_package
+from signoff.packages.authoring import edit_package
 from signoff.packages.editing import channel_spec
 from signoff.web import editing
 from signoff.web.scope import package_for
