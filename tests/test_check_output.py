@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from test_builtin_provider import CATALOG, RULES, SPRING_PRODUCTS
 
-from signoff.agents.brief_parser import INJECTION as PARSER_INJECTION
+from signoff.agents import brief_parser
 from signoff.agents.checks.integrity import check_integrity
 from signoff.agents.checks.lookalikes import (
     is_role_mailbox,
@@ -20,7 +20,7 @@ from signoff.agents.checks.lookalikes import (
 )
 from signoff.agents.checks.substance import check_substance
 from signoff.agents.context import Draft, InputSignals, ProductFacts, Severity
-from signoff.agents.guard import INJECTION, pii_tokens, screen_brief, screen_text
+from signoff.agents.guard import find_injections, pii_tokens, screen_brief, screen_text
 
 LAVENDER, NEROLI, FIG = SPRING_PRODUCTS[0], SPRING_PRODUCTS[1], SPRING_PRODUCTS[2]
 META = CATALOG["meta_feed_ad"]  # primary text, headline, description, link description
@@ -40,7 +40,7 @@ def _check(fields, *, channel=META, product=LAVENDER, inputs=None) -> set[str]:
 
 
 def test_the_notes_parser_and_the_brief_intake_share_one_guard():
-    assert PARSER_INJECTION is INJECTION
+    assert brief_parser.find_injections is find_injections
 
 
 def test_an_instruction_is_blocking_located_and_cut_from_what_drafters_see():

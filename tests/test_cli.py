@@ -125,3 +125,56 @@ def test_demo_runs_twice_and_starts_clean(cli):
     assert second.exit_code == 0, second.output
     rows = json.loads(cli("board", "spring-candles-2027", "--json").stdout)
     assert len(rows) == 36
+    _assert_demo_launched_delivered_and_measured(second.output)
+
+
+def _assert_demo_launched_delivered_and_measured(output: str) -> None:
+    """The demo's campaign channel passed both gates by their owners, launched, was delivered
+    to the folder destination (a feed naming every launched package) and got its performance
+    rows, all dated after the launch, and winners from them."""
+    import csv
+
+    from django.conf import settings
+
+    from signoff.audit.models import Event
+    from signoff.cli.demo import DEMO_DIR, DEMO_PERFORMANCE
+    from signoff.delivery.models import Launch
+    from signoff.insights.models import Learning, PerformanceRow
+    from signoff.outbox.models import Delivery
+    from signoff.packages.models import Package
+
+    launch = Launch.objects.get(brief__slug="cozy-season-2026")
+    assert launch.channel == "email_promo"
+    assert launch.person == "sofia@lumen.example"
+    launched = sorted(launch.packages)
+    assert launched == sorted(
+        Package.objects.filter(brief__slug="cozy-season-2026", channel="email_promo").values_list(
+            "pk", flat=True
+        )
+    )
+    assert set(Package.objects.filter(pk__in=launched).values_list("state", flat=True)) == {
+        "published"
+    }
+    for pk in launched:  # each gate passed by its owner, recorded like any other approval
+        approvers = set(
+            Event.objects.filter(
+                subject_type="package", subject_id=str(pk), action__contains="approve"
+            ).values_list("actor", flat=True)
+        )
+        assert approvers == {"sofia@lumen.example", "daniel@lumen.example"}, (pk, approvers)
+    deliveries = Delivery.objects.filter(package_id__in=launched)
+    assert sorted(deliveries.values_list("package_id", flat=True)) == launched
+    assert set(deliveries.values_list("state", "destination")) == {("delivered", "email-drop")}
+    folder = settings.SIGNOFF_HOME / "demo" / "lumen-home" / "deliveries" / "email"
+    with (folder / "cozy-season-2026-email_promo.csv").open(encoding="utf-8", newline="") as f:
+        feed = list(csv.DictReader(f))
+    assert sorted(int(row["package_id"]) for row in feed) == launched
+    assert {row["sku"] for row in feed} == {"LUM-WIN-EMB-14", "LUM-WIN-GFT-SET"}
+    shipped = (DEMO_DIR / DEMO_PERFORMANCE).read_text(encoding="utf-8").splitlines()[1:]
+    stored = PerformanceRow.objects.filter(package_id__in=launched)
+    assert stored.count() == len(shipped)
+    assert set(stored.values_list("package_id", flat=True)) == set(launched)
+    assert min(stored.values_list("date", flat=True)) > launch.created_at.date()
+    assert Learning.objects.filter(brief=launch.brief, channel="email_promo").exists()
+    assert f"Imported {len(shipped)} of {len(shipped)} rows" in output
+    assert "email-drop (folder): delivered" in output

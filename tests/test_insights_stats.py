@@ -104,9 +104,17 @@ def test_attributes_of_a_version() -> None:
         "variant": "B",
         "lead": messages[1],
         "title_length": "0-39 chars",
-        "tone": "unrecorded",
+        "tone": None,  # not recorded: left out of the comparison
         "image": "linen on oak",
     }
+    recorded = attributes_of(
+        variant="B",
+        fields=fields,
+        origin={"parameters": {"tone": "warm"}},
+        key_messages=[],
+        image=None,
+    )
+    assert (recorded["tone"], recorded["image"]) == ("warm", "no image")
 
 
 def test_plots_are_escaped_svg_without_inline_style() -> None:

@@ -217,6 +217,27 @@ def test_channel_api_destinations_load_and_keep_only_variable_names(
     assert not [v for v in ENV.values() if v in stored]  # only the variables' names
 
 
+@pytest.mark.django_db
+def test_a_merchant_destination_that_renews_its_own_token_loads(
+    lumen_workspace, example_dir, monkeypatch
+):
+    for variable, value in GOOGLE_OAUTH.items():
+        monkeypatch.setenv(variable, value)
+    entry = refreshing_merchant_entry(_Url())
+    path = example_dir / "workspace.yaml"
+    path.write_text(
+        path.read_text() + f"\ndestinations:\n  - {json.dumps(entry)}\n", encoding="utf-8"
+    )
+
+    workspace, _ = load_workspace(path)
+
+    (merchant,) = workspace.destinations
+    assert merchant["refresh_token_env"] == "GOOGLE_REFRESH_TOKEN"
+    assert merchant.get("token_env") is None
+    assert merchant["token_endpoint"] == _Url.token_url
+    assert not [v for v in GOOGLE_OAUTH.values() if v in json.dumps(merchant)]
+
+
 class _Url:
     url = token_url = "http://127.0.0.1:9"
 
@@ -247,6 +268,26 @@ BAD = [
         {"T"},
         "destinations.0",
         "is not a data source of account '123'",
+    ),
+    (
+        MERCHANT_ENTRY.replace("token_env: T", "client_id_env: I, refresh_token_env: R"),
+        {"I", "R"},
+        "destinations.0",
+        "client_secret_env missing",
+    ),
+    (
+        MERCHANT_ENTRY.replace("token_env: T", "token_env: T, refresh_token_env: R"),
+        {"T", "R"},
+        "destinations.0",
+        "token_env and refresh_token_env both given",
+    ),
+    (
+        MERCHANT_ENTRY.replace(
+            "token_env: T", "client_id_env: I, client_secret_env: S, refresh_token_env: R"
+        ),
+        {"I", "S"},
+        "destinations.0.refresh_token_env",
+        "the environment variable R is not set",
     ),
     (
         MERCHANT_ENTRY.replace("token_env: T", "token: ya29.secret"),

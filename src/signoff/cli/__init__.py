@@ -21,6 +21,7 @@ from signoff.cli import (  # noqa: F401 - imported so their commands register on
     compare,
     decisions,
     deliveries,
+    demo,
     export,
     image_checks,
     images,

@@ -4,7 +4,8 @@ variant       the package's variant (A, B, ...)
 lead          what the copy leads with: the drafter's recorded lead, else the brief key message
               the opening sentence shares most words with, else "other"
 title_length  the title field's length, in buckets of 40 characters
-tone          the tone the drafter wrote in (recorded with the version), else "unrecorded"
+tone          the tone the drafter wrote in (recorded with the version); None when it was not
+              recorded: an unknown tone is left out of the comparison, never an arm of it
 image         the selected image option of the main slot: its run's hypothesis, else its number
 """
 
@@ -66,14 +67,14 @@ def attributes_of(
     origin: Mapping[str, Any],
     key_messages: Sequence[str],
     image: str | None,
-) -> dict[str, str]:
-    """Return the attribute values of one launched version."""
+) -> dict[str, str | None]:
+    """Return the attribute values of one launched version (None: not known, not compared)."""
     parameters = origin.get("parameters") or {}
     lead = parameters.get("lead")
     return {
         "variant": variant,
         "lead": str(lead) if lead else lead_of(fields, key_messages),
         "title_length": title_bucket(title_of(fields)),
-        "tone": str(parameters.get("tone") or "unrecorded"),
+        "tone": str(parameters["tone"]) if parameters.get("tone") else None,
         "image": image or "no image",
     }

@@ -122,7 +122,7 @@ def brief_report(brief: Brief) -> list[ChannelReport]:
     brief_versions = {v["brief_version_id"] for v in versions}
     messages = dict(BriefVersion.objects.filter(pk__in=brief_versions).values_list("pk", "data"))
     images = _image_labels(i for v in versions if (i := _main_image(v["images"])) is not None)
-    by_channel: dict[str, list[tuple[dict, dict[str, str]]]] = defaultdict(list)
+    by_channel: dict[str, list[tuple[dict, dict[str, str | None]]]] = defaultdict(list)
     for v in versions:
         channel = v["package__channel"]
         data = messages[v["brief_version_id"]]
@@ -149,6 +149,8 @@ def brief_report(brief: Brief) -> list[ChannelReport]:
         for attribute in ATTRIBUTES:
             arms: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
             for total, values in measured:
+                if values[attribute] is None:
+                    continue
                 arm = arms[values[attribute]]
                 arm[0] += total["impressions"]
                 arm[1] += total["clicks"]

@@ -229,7 +229,35 @@ class GoogleMerchantDestination(_ApiDestination):
     kind: Literal["google_merchant"]
     account: str = Field(pattern=r"^[0-9]{1,20}$")
     data_source: str = Field(pattern=r"^accounts/[0-9]{1,20}/dataSources/[0-9]{1,20}$")
-    token_env: EnvName  # holds a short-lived OAuth 2.0 access token (scope .../auth/content)
+    # Either a short-lived OAuth 2.0 access token (scope .../auth/content) that the deployment
+    # keeps fresh, or the OAuth client and a user's refresh token, so Signoff renews it itself.
+    token_env: EnvName | None = None
+    client_id_env: EnvName | None = None
+    client_secret_env: EnvName | None = None
+    refresh_token_env: EnvName | None = None
+    token_endpoint: HttpUrl | None = None  # Google's OAuth token URL, for tests only
+
+    @model_validator(mode="after")
+    def _one_way_to_a_token(self) -> GoogleMerchantDestination:
+        refresh = {
+            "client_id_env": self.client_id_env,
+            "client_secret_env": self.client_secret_env,
+            "refresh_token_env": self.refresh_token_env,
+        }
+        named = [key for key, value in refresh.items() if value]
+        if self.token_env and named:
+            raise ValueError(
+                f"token_env and {', '.join(named)} both given; name either token_env (an "
+                "access token kept fresh elsewhere) or client_id_env, client_secret_env and "
+                "refresh_token_env (Signoff renews the token), not both"
+            )
+        if not self.token_env and len(named) < len(refresh):
+            missing = [key for key in refresh if key not in named]
+            raise ValueError(
+                f"no way to get an access token: {', '.join(missing)} missing; name "
+                "client_id_env, client_secret_env and refresh_token_env, or token_env"
+            )
+        return self
 
     @model_validator(mode="after")
     def _same_account(self) -> GoogleMerchantDestination:

@@ -152,9 +152,9 @@ class GoogleMerchantConnector:
             )
         else:
             said = (
-                f"Google refused a newly issued access token: {words}; check that the OAuth "
-                f"client in {destination.options.get('client_id_env')} has the "
-                "https://www.googleapis.com/auth/content scope and access to the account"
+                f"Google refused a newly issued access token: {words}; check that the refresh "
+                f"token in {destination.options.get('refresh_token_env')} was granted the "
+                "https://www.googleapis.com/auth/content scope by a user of the account"
             )
         return SendResult(False, answer.status, error=said)
 
