@@ -448,6 +448,16 @@ def test_each_variant_opens_differently() -> None:
     assert len(openings) == 4
 
 
+def test_every_email_subject_reads_as_a_phrase_and_names_the_product_or_its_scent() -> None:
+    for product in SPRING_PRODUCTS:
+        for variant in "ABCD":
+            subject = str(_draft("email_promo", product, variant=variant).fields["subject"])
+            # Not "The Lavender Candle, in soy wax candle": a noun phrase tacked on after the name.
+            assert ", in " not in subject, (product.sku, variant, subject)
+            scent = str(product.attributes.get("scent", "")).lower()
+            assert product.name in subject or (scent and scent in subject.lower()), subject
+
+
 def test_reviewer_notes_move_a_redraft_off_the_rejected_copy() -> None:
     lavender = BY_SKU["LUM-SPR-LAV-08"]
     rejected = _draft("email_promo", lavender)

@@ -403,3 +403,44 @@ def test_dashboard_query_count_does_not_grow_with_packages(as_person, spring_run
     assert Package.objects.count() == 396
     assert large == small
     assert small < 30
+
+
+# --- the home page's list of briefs -----------------------------------------------------------
+
+
+def _status_of(response, slug: str) -> str:
+    assert response.status_code == 200, response.text[:500]
+    item = re.search(
+        rf'<li>.*?{re.escape(slug)}.*?<span class="chip [^"]*">([^<]*)</span>', response.text, re.S
+    )
+    assert item, f"{slug} is not listed"
+    return item.group(1)
+
+
+@pytest.mark.django_db
+def test_each_brief_on_the_home_page_says_where_it_stands_in_words(
+    as_person, spring_brief, person, example_dir
+):
+    from signoff.briefs.approval import approve_brief
+    from signoff.briefs.services import add_brief
+    from signoff.packages.services import run_brief
+
+    maya = as_person("maya")
+    assert _status_of(maya.get(reverse("web:home")), spring_brief.slug) == "Brief intake"
+
+    approve_brief(brief=spring_brief, person=person("maya"))
+    assert _status_of(maya.get(reverse("web:home")), spring_brief.slug) == "No packages yet"
+    spring_brief.refresh_from_db()
+    run_brief(spring_brief)
+    total = Package.objects.filter(brief=spring_brief).count()
+    in_review = Package.objects.filter(brief=spring_brief, state="blocked").count()
+    status = _status_of(maya.get(reverse("web:home")), spring_brief.slug)
+    assert status.startswith(f"{total} packages")
+    assert ("blocked or sent back" in status) == bool(in_review)
+    assert "S1" not in status
+
+    # A campaign has no brief gate: its brief is never "in review", its packages say it.
+    campaign = add_brief(example_dir / "briefs" / "cozy-season-campaign.yaml").brief
+    assert _status_of(maya.get(reverse("web:home")), campaign.slug) == "No packages yet"
+    assert "brief: " not in maya.get(reverse("web:board", args=[campaign.slug])).text
+    assert "brief: Approved" in maya.get(reverse("web:board", args=[spring_brief.slug])).text

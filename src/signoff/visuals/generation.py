@@ -1,60 +1,51 @@
-"""Generating image options in batches around one hypothesis.
+"""Image runs: queuing a batch of options around one hypothesis, and executing it.
 
 A run makes N options per SKU from the brief's direction and the SKU's packshot, in four
 steps (plan, references, generate, check and store), under the brief's run lock (one run of a
 brief at a time, copy or images) and its cost budget. Each SKU's options are committed
 together with their events, so a run that dies keeps what it finished and the next run of the
 same batch makes only the rest. A SKU with no packshot gets no option: it is reported missing.
+Each SKU's request is built by ``image_requests``; its answer is checked and stored by
+``run_results``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import get_args
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image
 
 from signoff.agents.guard import screen_text
 from signoff.audit.services import record
 from signoff.briefs.authority import ensure_may_run
-from signoff.briefs.models import Brief, BriefVersion
+from signoff.briefs.models import Brief
 from signoff.briefs.workflow import template_for
-from signoff.channels.catalog import resolve_spec
 from signoff.core.errors import InputError, Problem
 from signoff.core.text import clip
 from signoff.packages.planning import drafting_version
 from signoff.packages.runlock import run_in_progress, run_lock
 from signoff.packages.services import drafting_cost
-from signoff.visuals.checking import Checked, check_option
-from signoff.visuals.direction import direction_from, feedback_line, image_prompt, screened
-from signoff.visuals.imaging import Decoded, ImageInputError, decode_image
-from signoff.visuals.models import ImageFinding, ImageRating, ImageRun, ImageVersion, Reference
-from signoff.visuals.providers.port import (
-    Direction,
-    GeneratedImage,
-    ImageInput,
-    ImageProvider,
-    ImageProviderError,
-    ImageRequest,
-    ImageResult,
-    ReferenceKind,
+from signoff.visuals.image_requests import (
+    EXAMPLE_KINDS,
+    image_request,
+    master_size,
+    reference_inputs,
+    run_direction,
 )
+from signoff.visuals.models import ImageRun, ImageVersion, Reference
+from signoff.visuals.providers.port import ImageProvider, ImageProviderError, ImageRequest
 from signoff.visuals.providers.registry import image_provider
-from signoff.visuals.references import note_references
-from signoff.visuals.storage import put_blob, read_blob
+from signoff.visuals.run_results import Answer, RunOutcome, store_answer
 from signoff.workflow import ErrorCode, StateError
 from signoff.workspaces.models import Person
 
 STEPS = ("plan", "references", "generate", "check and store")
-AGENT = "agent:image_generator"
 MAX_OPTIONS = 10
 
 Progress = Callable[[str, int, int], None]
@@ -71,17 +62,6 @@ class _Plan:
     packshots: list[Reference]
     needed: int  # options this batch still owes the SKU
     request: ImageRequest | None = None
-    result: ImageResult | None = None
-    error: str = ""
-    seconds: float = 0.0
-
-
-@dataclass
-class RunOutcome:
-    run: ImageRun
-    made: dict[str, list[int]] = field(default_factory=dict)  # SKU -> image version ids
-    failed: dict[str, list[str]] = field(default_factory=dict)  # SKU -> reasons
-    missing: dict[str, str] = field(default_factory=dict)  # SKU -> what is missing
 
 
 def queue_image_run(
@@ -231,29 +211,20 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
             plans.append(_Plan(product.sku, name, packshots, needed))
         progress(STEPS[0], i, len(products))
     # 2. References: read every file once; build each SKU's request.
-    direction = _direction(run, version, refs)
-    inputs = {r.pk: ImageInput(r.blob.sha256, _kind(r), read_blob(r.blob), r.note) for r in refs}
+    direction = run_direction(run, version, refs)
+    inputs = reference_inputs(refs)
+    examples = tuple(inputs[r.pk] for r in refs if r.kind in EXAMPLE_KINDS)
     size = master_size(brief)
     for i, plan in enumerate(plans, 1):
-        feedback = _feedback(brief, plan.sku)
-        sku_direction = dataclasses.replace(direction, past_feedback=feedback)
-        prompt = image_prompt(
-            sku_direction, product_name=plan.product_name, purpose="scene", size=size
-        )
-        plan.request = ImageRequest(
+        plan.request = image_request(
+            brief,
+            direction,
             sku=plan.sku,
             product_name=plan.product_name,
-            prompt=prompt,
-            direction=sku_direction,
             packshots=tuple(inputs[r.pk] for r in plan.packshots),
-            references=tuple(
-                inputs[r.pk]
-                for r in refs
-                if r.kind in (Reference.Kind.BRAND_EXAMPLE, Reference.Kind.PREVIOUS_WINNER)
-            ),
+            references=examples,
             n=plan.needed,
             size=size,
-            seed=_seed(brief, plan.sku),
         )
         progress(STEPS[1], i, len(plans))
     run.total = len(plans)
@@ -275,186 +246,22 @@ def _generate(run: ImageRun, outcome: RunOutcome, progress: Progress) -> None:
                 }
                 break
             batch, pending = pending[:workers], pending[workers:]
-            for plan in pool.map(lambda p: _call(provider, p), batch):
+            for answer in pool.map(lambda p: _call(provider, p), batch):
                 progress(STEPS[2], done + 1, len(plans))
-                spent += plan.result.cost if plan.result else 0.0
-                _store(run, plan, outcome)
+                spent += answer.result.cost if answer.result else 0.0
+                store_answer(run, answer, outcome)
                 done += 1
                 progress(STEPS[3], done, len(plans))
 
 
-def _call(provider: ImageProvider, plan: _Plan) -> _Plan:
+def _call(provider: ImageProvider, plan: _Plan) -> Answer:
     started = time.monotonic()
+    result, error = None, ""
     try:
-        plan.result = provider.generate(plan.request)
+        result = provider.generate(plan.request)
     except ImageProviderError as exc:
-        plan.error = str(exc) or exc.__class__.__name__
-    plan.seconds = time.monotonic() - started
-    return plan
-
-
-def _store(run: ImageRun, plan: _Plan, outcome: RunOutcome) -> None:
-    """Keep one SKU's options (each checked), or record why there are none; one transaction.
-
-    Decoding and checking each answer (the slow part) happens before the transaction, so the
-    database's write lock is held only for the rows.
-    """
-    brief = run.brief
-    request, result = plan.request, plan.result
-    base = {
-        "kind": "agent",
-        "agent": "image_generator",
-        "prompt": request.prompt,
-        "references": [i.sha256 for i in (*request.packshots, *request.references)],
-        "packshot": request.packshots[0].sha256,
-        "size_requested": list(request.size),
-        "hypothesis": run.hypothesis or request.direction.hypothesis,
-    }
-    if result is None:
-        with transaction.atomic():
-            outcome.failed.setdefault(plan.sku, []).append(plan.error)
-            number = _next_number(brief, plan.sku)
-            _failed(run, plan.sku, number, {**base, "provider": run.provider}, plan.error)
-        return
-    packshot = decode_image(request.packshots[0].data, "packshot", max_pixels=_max_pixels())
-    per_image_cost = result.cost / max(1, len(result.images))
-    kept = []
-    for i, generated in enumerate(result.images):
-        origin = {
-            **base,
-            "provider": result.provider,
-            "model": result.model,
-            # What the provider did with the prompt (the builtin compositor's recipe), or the
-            # prompt as sent after redaction.
-            "provider_prompt": result.prompt,
-            "parameters": {**result.parameters, **generated.parameters},
-            "seed": generated.seed,
-            "cost": round(per_image_cost, 6),
-            "latency_ms": round(result.latency_ms or plan.seconds * 1000, 1),
-            "usage": result.usage,
-            "digital_source_type": generated.digital_source_type,
-            "option": i + 1,
-        }
-        kept.append((origin, generated, _examine(generated, origin, request, packshot.image)))
-    with transaction.atomic():
-        number = _next_number(brief, plan.sku)
-        for origin, generated, examined in kept:
-            _keep(run, plan.sku, number, origin, generated, examined, outcome)
-            number += 1
-
-
-@dataclass(frozen=True, slots=True)
-class _Examined:
-    """One answer, read and checked: its decoded image and findings, or why it is unusable."""
-
-    decoded: Decoded | None = None
-    checked: Checked | None = None
-    reason: str = ""
-
-
-def _examine(
-    generated: GeneratedImage, origin: dict, request: ImageRequest, packshot: Image.Image
-) -> _Examined:
-    try:
-        decoded = decode_image(
-            generated.data, f"option {origin['option']}", max_pixels=_max_pixels()
-        )
-    except ImageInputError as exc:
-        return _Examined(reason=f"the provider's answer is not a usable image: {exc.message}")
-    got, want = (decoded.width, decoded.height), tuple(request.size)
-    if got != want and not _size_accepted(got, want):
-        return _Examined(
-            reason=f"the provider answered {got[0]}x{got[1]} px; {want[0]}x{want[1]} was asked for"
-        )
-    checked = check_option(decoded.image, packshot, generated.parameters.get("product_box"))
-    return _Examined(decoded, checked)
-
-
-def _keep(
-    run: ImageRun,
-    sku: str,
-    number: int,
-    origin: dict,
-    generated: GeneratedImage,
-    examined: _Examined,
-    outcome: RunOutcome,
-) -> ImageVersion:
-    """Store one examined option (inside the SKU's transaction), or record it as failed."""
-    brief = run.brief
-    if examined.decoded is None:
-        outcome.failed.setdefault(sku, []).append(examined.reason)
-        return _failed(run, sku, number, origin, examined.reason)
-    decoded, checked = examined.decoded, examined.checked
-    blob = put_blob(
-        brief.workspace,
-        generated.data,
-        fmt=decoded.format,
-        width=decoded.width,
-        height=decoded.height,
-    )
-    origin = {**origin, "size": [decoded.width, decoded.height], "notes": list(decoded.notes)}
-    image = ImageVersion.objects.create(
-        brief=brief,
-        sku=sku,
-        number=number,
-        kind=ImageVersion.Kind.OPTION,
-        status=ImageVersion.Status.READY,
-        blob=blob,
-        run=run,
-        origin=origin,
-        author=AGENT,
-        hypothesis=origin["hypothesis"],
-        product_bbox=checked.product_bbox,
-    )
-    ImageFinding.objects.bulk_create(
-        ImageFinding(image=image, **finding) for finding in checked.findings
-    )
-    record(
-        action="image.generated",
-        actor=AGENT,
-        actor_kind="agent",
-        subject_type="image",
-        subject_id=str(image.pk),
-        workspace=brief.workspace.slug,
-        content_hash=blob.sha256,
-        data={
-            "brief": brief.slug,
-            "sku": sku,
-            "number": number,
-            "run": run.pk,
-            "provider": origin.get("provider"),
-            "model": origin.get("model"),
-            "seed": origin.get("seed"),
-            "cost": origin.get("cost"),
-        },
-    )
-    outcome.made.setdefault(sku, []).append(image.pk)
-    return image
-
-
-def _failed(run: ImageRun, sku: str, number: int, origin: dict, reason: str) -> ImageVersion:
-    image = ImageVersion.objects.create(
-        brief=run.brief,
-        sku=sku,
-        number=number,
-        kind=ImageVersion.Kind.OPTION,
-        status=ImageVersion.Status.FAILED,
-        run=run,
-        origin=origin,
-        author=AGENT,
-        hypothesis=origin.get("hypothesis", ""),
-        error=reason,
-    )
-    record(
-        action="image.generation_failed",
-        actor=AGENT,
-        actor_kind="agent",
-        subject_type="image",
-        subject_id=str(image.pk),
-        workspace=run.brief.workspace.slug,
-        data={"brief": run.brief.slug, "sku": sku, "run": run.pk, "reason": clip(reason, 500)},
-    )
-    return image
+        error = str(exc) or exc.__class__.__name__
+    return Answer(plan.sku, plan.request, result, error, time.monotonic() - started)
 
 
 def _end(run: ImageRun, status: str, outcome: RunOutcome, error: str = "") -> None:
@@ -491,28 +298,8 @@ def _end(run: ImageRun, status: str, outcome: RunOutcome, error: str = "") -> No
 # --- small facts ---------------------------------------------------------------------------
 
 
-def master_size(brief: Brief) -> tuple[int, int]:
-    """A square master large enough for every slot of the brief's channels to be cut from it
-    without enlarging (capped by SIGNOFF_IMAGE_MASTER_MAX_PX)."""
-    overrides = brief.workspace.channel_overrides
-    side = 1024
-    version = drafting_version(brief, template_for(brief))
-    for channel in version.data.get("channels", []):
-        spec = resolve_spec(channel, overrides.get(channel))
-        for slot in spec.images.slots if spec.images else []:
-            side = max(side, slot.width_px, slot.height_px)
-    side = min(side, getattr(settings, "SIGNOFF_IMAGE_MASTER_MAX_PX", 3600))
-    return (side, side)
-
-
 def _spec_of(provider: ImageProvider) -> str:
     return provider.name if provider.name == "builtin" else f"{provider.name}:{provider.model}"
-
-
-def _size_accepted(got: tuple[int, int], want: tuple[int, int]) -> bool:
-    # A remote model answers in the sizes it supports (1024x1024 for 2048x2048 asked): the
-    # same shape is accepted, a different shape is not.
-    return abs(got[0] / got[1] - want[0] / want[1]) < 0.01
 
 
 def _still_needed(run: ImageRun, sku: str) -> int:
@@ -535,52 +322,6 @@ def _still_needed(run: ImageRun, sku: str) -> int:
     return max(0, run.n - kept)
 
 
-def _direction(run: ImageRun, version: BriefVersion, refs: list[Reference]) -> Direction:
-    negatives = [r.note for r in refs if r.kind == Reference.Kind.NEGATIVE and r.note]
-    negatives += [note for kind, note in note_references(version) if kind == "negative"]
-    examples = [
-        r.note
-        for r in refs
-        if r.kind in (Reference.Kind.BRAND_EXAMPLE, Reference.Kind.PREVIOUS_WINNER) and r.note
-    ]
-    return direction_from(
-        version.data,
-        palette=(run.brief.workspace.brand or {}).get("palette", []),
-        screen=version.screen(),
-        hypothesis=run.hypothesis,
-        negatives=negatives,
-        examples=examples,
-    )
-
-
-def _feedback(brief: Brief, sku: str) -> tuple[str, ...]:
-    ratings = (
-        ImageRating.objects.filter(image__brief__workspace=brief.workspace, image__sku=sku)
-        .select_related("image")
-        .order_by("-created_at")[:8]
-    )
-    return screened(
-        (feedback_line(r.stars, r.tags, r.note, r.image.number) for r in ratings), "feedback"
-    )
-
-
-def _kind(reference: Reference) -> ReferenceKind:
-    # The port knows four kinds; competitors and inspiration are shown as brand examples.
-    return reference.kind if reference.kind in get_args(ReferenceKind) else "brand_example"
-
-
-def _seed(brief: Brief, sku: str) -> int:
-    # Deterministic per brief, SKU and batch, so the builtin compositor repeats itself, while a
-    # second batch for the same SKU explores new framings.
-    batches = ImageVersion.objects.filter(brief=brief, sku=sku).count()
-    return (sum(ord(c) for c in f"{brief.slug}/{sku}") * 7919 + batches * 101) % (2**31)
-
-
-def _next_number(brief: Brief, sku: str) -> int:
-    last = ImageVersion.objects.filter(brief=brief, sku=sku).order_by("-number").first()
-    return (last.number + 1) if last else 1
-
-
 def _spent_before(brief: Brief) -> float:
     """One budget covers the brief's copy and its images."""
     return drafting_cost(brief) + image_cost(brief)
@@ -598,7 +339,3 @@ def _concurrency(provider: ImageProvider) -> int:
     if provider.name == "builtin":
         return 1  # CPU-bound: threads add nothing
     return max(1, int(getattr(settings, "SIGNOFF_IMAGE_CONCURRENCY", 2)))
-
-
-def _max_pixels() -> int:
-    return settings.SIGNOFF_IMAGE_MAX_PIXELS

@@ -27,7 +27,7 @@ from signoff.packages.decisions import (
     review_package,
 )
 from signoff.packages.models import Package
-from signoff.web.pages import at_launch_gate, launch_gate
+from signoff.web.approval_matrix import at_launch_gate, launch_gate
 from signoff.workflow import WorkflowError
 from signoff.workspaces.models import Person
 

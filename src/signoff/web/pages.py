@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from signoff.agents.context import field_texts
@@ -26,7 +26,7 @@ from signoff.core import labels
 from signoff.core.phrases import phrase_change
 from signoff.packages.claim_usage import package_ids_making
 from signoff.packages.eligibility import package_eligibility
-from signoff.packages.models import Package, Review, Version
+from signoff.packages.models import Package, Version
 from signoff.packages.selectors import (
     blocking,
     board,
@@ -71,7 +71,7 @@ def urgency(gate: Gate | None, waited_seconds: float, state: str) -> str:
     return "on_time"
 
 
-def _gate_of(package: Package, template: Template) -> Gate | None:
+def gate_of(package: Package, template: Template) -> Gate | None:
     if package.state != PackageState.IN_REVIEW:
         return None
     return gate_for(Position.parse(package.position, blocked_from=package.blocked_from), template)
@@ -191,7 +191,7 @@ def board_page(brief: Brief, person: Person, query: BoardQuery) -> dict:
         row = board_row(package, now)
         row["thumb"] = thumbs.get(package.pk)
         row["snippet"] = snippets.get(package.pk, "")
-        gate = _gate_of(package, template)
+        gate = gate_of(package, template)
         row["gate"] = gate.id if gate else ""
         row["gate_label"] = gate.label if gate else ""
         row["gate_role"] = gate.owner.value if gate else ""
@@ -416,7 +416,7 @@ def _origin_line(version: Version) -> str:
 def gate_panel(package: Package, person: Person, template: Template | None = None) -> dict:
     """Return the gate the package waits on, its owner, and whether this person holds it."""
     template = template or template_for(package.brief)
-    gate = _gate_of(package, template)
+    gate = gate_of(package, template)
     holders = role_holders(package.brief.workspace_id) if gate else {}
     reviewed = (
         gate is not None
@@ -494,113 +494,6 @@ def package_page(package: Package, person: Person) -> dict:
             current.images if current else None,
             slot_order(package.channel, package.brief.workspace),
         ),
-    }
-
-
-# --- brief and matrix -----------------------------------------------------------------------
-
-
-def launch_gate(template: Template) -> Gate:
-    """Return the last gate a package meets (G4 in the e-commerce template): launch follows it."""
-    return template.gates[-1]
-
-
-def at_launch_gate(brief: Brief, channel: str | None = None) -> list[int]:
-    """Return the ids of the brief's packages (of ``channel``) waiting on the launch gate."""
-    template = template_for(brief)
-    packages = Package.objects.filter(brief=brief).filter(
-        waiting_on_gate(template, launch_gate(template).id)
-    )
-    if channel is not None:
-        packages = packages.filter(channel=channel)
-    return list(packages.order_by("id").values_list("id", flat=True))
-
-
-@dataclass(frozen=True)
-class MatrixCell:
-    package: Package
-    at_gate: bool  # waits on the launch gate: the matrix offers to approve it
-    reviewed: bool  # the person marked its current version reviewed
-    thumb: dict | None = None  # the main slot's image (``Version.images``), where attached
-    # At the launch gate: the copy an approval here approves, as (field label, text) rows,
-    # and its version number and content hash.
-    copy: tuple[tuple[str, str], ...] = ()
-    version: int | None = None
-    content_hash: str = ""
-
-
-def matrix_page(brief: Brief, person: Person) -> dict:
-    """Return the SKU x channel grid with each cell's state, what waits on the launch gate
-    (and which of it this person reviewed), and each channel's launch status."""
-    template = template_for(brief)
-    gate = launch_gate(template)
-    version = brief.approved_version or brief.latest_version()
-    channels = list(version.data.get("channels", [])) if version else []
-    launched = {launch.channel: launch for launch in brief.launches.all()}
-    packages = list(
-        Package.objects.filter(brief=brief).select_related("current_version").order_by("id")
-    )
-    reviewed = set(
-        Review.objects.filter(
-            package__brief=brief, person=person.email, version_id=F("package__current_version_id")
-        ).values_list("package_id", flat=True)
-    )
-    thumbs = main_images(packages, brief.workspace)
-    cells: dict[str, dict[str, list[MatrixCell]]] = defaultdict(lambda: defaultdict(list))
-    names: dict[str, dict[str, str]] = {}  # each channel's field labels
-    skus: list[str] = []
-    for package in packages:
-        if package.sku not in skus:
-            skus.append(package.sku)
-        if package.channel not in channels:
-            channels.append(package.channel)
-        at_gate = _gate_of(package, template) == gate
-        current = package.current_version
-        copy: tuple[tuple[str, str], ...] = ()
-        if at_gate and current is not None:
-            if package.channel not in names:
-                names[package.channel] = field_names(package)
-            copy = tuple(
-                (labels.field_label(path, names[package.channel]), text)
-                for path, text in field_texts(current.fields)
-            )
-        cells[package.sku][package.channel].append(
-            MatrixCell(
-                package,
-                at_gate,
-                package.pk in reviewed,
-                thumbs.get(package.pk),
-                copy=copy,
-                version=current.number if current else None,
-                content_hash=current.content_hash if current else "",
-            )
-        )
-    # Rows in the brief's product order; SKUs no longer in the brief go last.
-    order = list(version.products.order_by("position").values_list("sku", flat=True))
-    skus.sort(key=lambda sku: order.index(sku) if sku in order else len(order))
-    columns = []
-    for channel in channels:
-        column = [c for sku in skus for c in cells[sku][channel]]
-        ready = sum(1 for c in column if c.package.state == PackageState.APPROVED)
-        columns.append(
-            {
-                "channel": channel,
-                "total": len(column),
-                "ready": ready,
-                "at_gate": sum(1 for c in column if c.at_gate),
-                "reviewed": sum(1 for c in column if c.at_gate and c.reviewed),
-                "published": sum(1 for c in column if c.package.state == PackageState.PUBLISHED),
-                "launch": launched.get(channel),
-                "launchable": bool(column) and ready == len(column) and channel not in launched,
-            }
-        )
-    grid = [{"sku": sku, "cells": [cells[sku][c["channel"]] for c in columns]} for sku in skus]
-    return {
-        "brief": brief,
-        "gate": gate,
-        "holds_role": gate.owner.value in person.roles,
-        "columns": columns,
-        "grid": grid,
     }
 
 

@@ -31,6 +31,8 @@ from signoff.outbox.selectors import matrix_deliveries
 from signoff.packages.models import Package
 from signoff.web import actions, pages, queue, throttle
 from signoff.web.accounts import person_of
+from signoff.web.approval_matrix import matrix_page
+from signoff.web.brief_list import brief_rows
 from signoff.web.brief_page import brief_page
 from signoff.web.editing import comments_page
 from signoff.web.forms import (
@@ -117,8 +119,8 @@ class SignOutView(auth_views.LogoutView):
 @require_GET
 @with_person
 def home(request: HttpRequest, person: Person) -> HttpResponse:
-    briefs = Brief.objects.filter(workspace_id=person.workspace_id).order_by("-created_at")
-    return render(request, "web/home.html", {"person": person, "briefs": briefs})
+    rows = brief_rows(person.workspace_id)
+    return render(request, "web/home.html", {"person": person, "rows": rows})
 
 
 # --- board ----------------------------------------------------------------------------------
@@ -299,7 +301,7 @@ def brief_approve(request: HttpRequest, person: Person, slug: str) -> HttpRespon
 
 
 def _matrix(request: HttpRequest, person: Person, brief: Brief, **extra: Any) -> HttpResponse:
-    context = {"person": person, **pages.matrix_page(brief, person), **extra}
+    context = {"person": person, **matrix_page(brief, person), **extra}
     for column in context["columns"]:  # a launched channel offers its feeds, its own first
         column["feeds"] = formats_for(column["channel"]) if column["launch"] else []
     # Each package's delivery per destination, and each channel's counts (signoff.outbox).

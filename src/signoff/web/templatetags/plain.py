@@ -87,3 +87,14 @@ def deadline(brief: Any) -> str:
     except ValueError:
         return f"Deadline {raw}"
     return labels.deadline_label(due, timezone.localdate())
+
+
+@register.filter
+def brief_position(brief: Any) -> str:
+    """Where the brief stands at its brief gate ("Brief intake", "Approved"); empty for a
+    template with no brief gate (a campaign), where the brief itself never waits."""
+    from signoff.briefs.workflow import brief_gate, template_for
+
+    if brief_gate(template_for(brief)) is None:
+        return ""
+    return labels.position_label(brief.position)

@@ -206,12 +206,17 @@ def _compose_hashtags(c: Context, occurrence: int) -> Plan:
 
 def _compose_subject(c: Context, occurrence: int) -> Plan:
     f = c.facts
-    scent = f.value("scent")
+    scent, material = f.value("scent"), f.value("material")
     options = {
         "scent": [f"{cap(scent)}, by {f.brand}" if scent else "", f"Meet the {f.name}"],
         "ritual": [f"An evening with the {f.name}" if f.lightable else "", f"Meet the {f.name}"],
         "benefit": [f"{cap(f.claims[0])}, by {f.brand}" if f.claims else "", f.name],
-        "material": [f"The {f.name}, in {f.thing}", f.name],
+        # "Made with soy wax: the Ember and Oak Candle" only when the material makes the whole
+        # product; "the set, in set" or "in soy wax candle" after the name reads badly.
+        "material": [
+            f"Made with {material}: the {f.name}" if f.made_of_material and material else "",
+            f.name,
+        ],
     }[c.lead]
     return Plan("pick", [o for o in (*options, f"Meet the {f.name}", f.name) if o])
 
