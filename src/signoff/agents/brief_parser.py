@@ -32,8 +32,8 @@ from django.core.exceptions import ImproperlyConfigured
 from signoff.agents.checks.pii import check_pii_text
 from signoff.agents.context import BrandRules, CheckFinding, ClaimStatus, Severity
 from signoff.agents.guard import find_injections, screen_text
-from signoff.agents.providers.port import Completer, DraftFailed, Provider
-from signoff.agents.providers.prompting import Prompt, Redactor, data_block
+from signoff.agents.providers.port import Completer, DraftFailed, Prompt, Provider
+from signoff.agents.providers.prompting import Redactor, data_block
 from signoff.agents.providers.schema import validate_json
 from signoff.core.errors import InputError, Problem
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import anthropic
 
-from signoff.agents.providers.prompting import Prompt, Redactor
+from signoff.agents.providers.port import Prompt
+from signoff.agents.providers.prompting import Redactor
 from signoff.agents.providers.structured import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_TOKENS,

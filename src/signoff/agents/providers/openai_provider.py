@@ -17,7 +17,8 @@ from typing import Any, Literal
 import openai
 from openai.types.chat import ChatCompletion
 
-from signoff.agents.providers.prompting import Prompt, Redactor
+from signoff.agents.providers.port import Prompt
+from signoff.agents.providers.prompting import Redactor
 from signoff.agents.providers.schema import strict_schema
 from signoff.agents.providers.structured import (
     DEFAULT_MAX_RETRIES,

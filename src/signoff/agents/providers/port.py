@@ -9,16 +9,39 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from signoff.agents.context import BrandRules, BriefFacts, FieldValue, ProductFacts
 from signoff.channels.spec import ChannelSpec
 
-if TYPE_CHECKING:
-    from signoff.agents.providers.prompting import Prompt
-
 # Checks a parsed reply: returns the value to keep and why it is not valid (empty when it is).
 Check = Callable[[Any], tuple[Any, list[str]]]
+
+
+# What a drafter asks a model: the prompting module builds it, a Completer sends it.
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    system: str
+    user: str
+    schema: dict[str, Any]
+    schema_name: str = "fields"
+    redactions: int = 0
+    redaction_kinds: tuple[str, ...] = ()
+    # The forced tool a provider without JSON modes (Anthropic) is asked to call.
+    tool_name: str = "submit_fields"
+    tool_description: str = "Submit the copy: one value per channel field, within its limits."
+
+    @property
+    def text(self) -> str:
+        """The whole prompt as one stable text, stored with the version it produced."""
+        return f"[system]\n{self.system}\n\n[user]\n{self.user}"
+
+    def chat_messages(self) -> list[dict[str, Any]]:
+        """Chat-completions messages: system then user."""
+        return [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.user},
+        ]
 
 
 @dataclass(frozen=True, slots=True)

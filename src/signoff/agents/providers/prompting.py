@@ -22,13 +22,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from signoff.agents.checks.pii import redact
 from signoff.agents.context import BrandRules, ClaimStatus
 from signoff.agents.feedback import asks_for, prompt_lines
-from signoff.agents.providers.port import DraftRequest
+from signoff.agents.providers.port import DraftRequest, Prompt
 from signoff.agents.providers.schema import fields_schema, schema_name
 from signoff.channels.spec import ChannelSpec, FieldSpec
 
@@ -61,31 +60,6 @@ class Redactor:
     @property
     def count(self) -> int:
         return sum(self.kinds.values())
-
-
-@dataclass(frozen=True, slots=True)
-class Prompt:
-    system: str
-    user: str
-    schema: dict[str, Any]
-    schema_name: str = "fields"
-    redactions: int = 0
-    redaction_kinds: tuple[str, ...] = ()
-    # The forced tool a provider without JSON modes (Anthropic) is asked to call.
-    tool_name: str = "submit_fields"
-    tool_description: str = "Submit the copy: one value per channel field, within its limits."
-
-    @property
-    def text(self) -> str:
-        """The whole prompt as one stable text, stored with the version it produced."""
-        return f"[system]\n{self.system}\n\n[user]\n{self.user}"
-
-    def chat_messages(self) -> list[dict[str, Any]]:
-        """Chat-completions messages: system then user."""
-        return [
-            {"role": "system", "content": self.system},
-            {"role": "user", "content": self.user},
-        ]
 
 
 def data_block(tag: str, data: Any) -> str:

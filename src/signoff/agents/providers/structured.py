@@ -35,8 +35,9 @@ from signoff.agents.providers.port import (
     DraftFailed,
     DraftRequest,
     DraftResult,
+    Prompt,
 )
-from signoff.agents.providers.prompting import Prompt, Redactor, build_prompt, repair_message
+from signoff.agents.providers.prompting import Redactor, build_prompt, repair_message
 from signoff.agents.providers.schema import drop_nulls, validate_fields
 
 DEFAULT_TIMEOUT = 60.0  # seconds per HTTP request; the SDKs' own default is ten minutes

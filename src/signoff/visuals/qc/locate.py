@@ -16,7 +16,7 @@ packshot and size: a brief checks many images of a few sizes against one.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -24,8 +24,17 @@ import numpy as np
 from signoff.visuals.qc._pixels import shrink_area
 from signoff.visuals.qc.findings import BBox
 
-if TYPE_CHECKING:
-    from signoff.visuals.qc.match import Reference
+
+class Packshot(Protocol):
+    """What the search needs of a packshot (``match.Reference`` has it): its grey crop and
+    its cut-out mask, both at the crop's size."""
+
+    @property
+    def gray(self) -> np.ndarray: ...
+
+    @property
+    def mask(self) -> np.ndarray: ...
+
 
 SEARCH_SIDE = 160  # coarse search size
 FINE_SIDE = 256  # the fine pass
@@ -49,7 +58,7 @@ def edges(gray: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(mag, (0, 0), 1.0)
 
 
-def _template(ref: Reference, tw: int, th: int) -> tuple[np.ndarray, float] | None:
+def _template(ref: Packshot, tw: int, th: int) -> tuple[np.ndarray, float] | None:
     """(zero-mean edge template, its norm) of the packshot's crop at tw x th; None if flat."""
     key = (id(ref), tw, th)
     if key not in _TEMPLATES:
@@ -100,7 +109,7 @@ class _Search:
         return float(score[y, x]), int(x), int(y)
 
 
-def _best_of(search: _Search, ref: Reference, sizes, keep: int) -> list[tuple[float, BBox]]:
+def _best_of(search: _Search, ref: Packshot, sizes, keep: int) -> list[tuple[float, BBox]]:
     """The ``keep`` best (score, box) over ``sizes``, one per size, best first."""
     height, width = search.shape
     hits = []
@@ -132,7 +141,7 @@ def _shrunk(gray: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return shrink_area(gray, size), f
 
 
-def locate(gray: np.ndarray, ref: Reference) -> tuple[BBox, float]:
+def locate(gray: np.ndarray, ref: Packshot) -> tuple[BBox, float]:
     """(cut-out box in ``gray`` px, match score) of the product on a scene; ``gray`` is the
     image's proxy in grey."""
     height, width = gray.shape
