@@ -90,6 +90,15 @@ def deadline(brief: Any) -> str:
 
 
 @register.filter
+def brief_gate_id(brief: Any) -> str:
+    """The id of the brief's own gate ("G1"); empty for a template with none (a campaign)."""
+    from signoff.briefs.workflow import brief_gate, template_for
+
+    gate = brief_gate(template_for(brief))
+    return gate.id if gate is not None else ""
+
+
+@register.filter
 def brief_position(brief: Any) -> str:
     """Where the brief stands at its brief gate ("Brief intake", "Approved"); empty for a
     template with no brief gate (a campaign), where the brief itself never waits."""
