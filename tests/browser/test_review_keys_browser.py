@@ -16,6 +16,16 @@ SLUG = "spring-candles-2027"
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
 
+def arrive(page, url: str) -> None:
+    """Wait until the key's navigation to ``url`` is committed and the page's script runs.
+
+    Not until "load": on a loaded machine the page's thumbnails (made on request) can hold
+    the load event past the default timeout although the key did its work.
+    """
+    page.wait_for_url(url, wait_until="commit", timeout=30_000)
+    page.wait_for_load_state("domcontentloaded")
+
+
 def test_review_then_approve_from_the_keyboard(site, watched) -> None:
     from signoff.audit.models import Event
     from signoff.packages.models import Package
@@ -80,9 +90,9 @@ def test_review_then_approve_from_the_keyboard(site, watched) -> None:
         "href", f"/packages/{queue[1]}/"
     )
     page.keyboard.press("j")
-    page.wait_for_url(f"{site}/packages/{queue[1]}/")
+    arrive(page, f"{site}/packages/{queue[1]}/")
     page.keyboard.press("a")
-    page.wait_for_url(f"{site}/packages/{queue[2]}/")
+    arrive(page, f"{site}/packages/{queue[2]}/")
     assert "G2 approved" in page.inner_text(".messages")
     assert Package.objects.get(pk=queue[1]).stage == "S5"
 
