@@ -29,7 +29,12 @@ class BriefRow:
 
 def brief_rows(workspace_id: int) -> list[BriefRow]:
     """Return the workspace's briefs, newest first, each with its status in plain words."""
-    briefs = list(Brief.objects.filter(workspace_id=workspace_id).order_by("-created_at"))
+    briefs = list(
+        # The workspace: each brief's template reads its gate settings (one query, not N).
+        Brief.objects.filter(workspace_id=workspace_id)
+        .select_related("workspace")
+        .order_by("-created_at")
+    )
     counts: dict[int, Counter[str]] = {}
     for row in (
         Package.objects.filter(brief__workspace_id=workspace_id)

@@ -102,8 +102,4 @@ def brief_gate_id(brief: Any) -> str:
 def brief_position(brief: Any) -> str:
     """Where the brief stands at its brief gate ("Brief intake", "Approved"); empty for a
     template with no brief gate (a campaign), where the brief itself never waits."""
-    from signoff.briefs.workflow import brief_gate, template_for
-
-    if brief_gate(template_for(brief)) is None:
-        return ""
-    return labels.position_label(brief.position)
+    return labels.position_label(brief.position) if brief_gate_id(brief) else ""
