@@ -104,6 +104,7 @@ def test_web_page_uploads_and_plots_with_the_csp_intact(
     assert page.status_code == 200, page.content[:500]
     html = page.content.decode()
     assert "Imported 4 of 4 rows" in html
+    assert '">Meta feed ad</h2>' in html  # the channel by its name, not its id
     assert html.count('<svg class="plot"') >= 10  # 5 attributes x 2 rates, and over time
     assert "no winner yet: needs about" in html  # one day is too little for a verdict
     assert "style=" not in html
